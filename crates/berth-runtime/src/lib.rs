@@ -1,0 +1,21 @@
+//! berth's OCI runtime: an OCI runtime spec plus a bundle in, a running container out.
+//!
+//! The runtime is a library so that `berth-shim` can link it and start a container without
+//! exec'ing another binary; `src/bin/berth-runtime.rs` wraps it in a runc-compatible CLI.
+//!
+//! Layout (one concern per module):
+//! - [`spec`]: load and validate a bundle's `config.json`.
+//! - [`namespaces`], [`rootfs`], [`process`]: what the container's init does between `clone`
+//!   and `execve`.
+//! - [`cgroups`]: v1, v2 and the hybrid layout behind one manager.
+//! - [`seccomp`], [`capabilities`]: the security settings applied last, before `execve`.
+//! - [`terminal`]: the PTY for `process.terminal`.
+//! - [`container`], [`state`], [`exec`]: the lifecycle (create, start, state, kill, delete,
+//!   exec) and its on-disk state.
+
+pub mod capabilities;
+pub mod cgroups;
+pub mod error;
+pub mod seccomp;
+
+pub use error::Error;

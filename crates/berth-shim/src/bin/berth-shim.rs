@@ -1,0 +1,3 @@
+//! The berth-shim binary (being written).
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! berth-shim: the per-container monitor (being written).
