@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install the Debian packages berth needs to build and run (and, with --test, to test and
+# benchmark). Idempotent: packages already present are not fetched again.
+set -euo pipefail
+pkgs=(libseccomp-dev pkg-config busybox-static iproute2)
+if [ "${1:-}" = "--test" ]; then
+  pkgs+=(crun runc tmux)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+command -v cargo >/dev/null || { echo "cargo is missing: install the Rust toolchain (rustup)" >&2; exit 1; }
