@@ -1,0 +1,487 @@
+//! Container bodies: create request and response, inspect, list, wait.
+//!
+//! [`ContainerConfig`] and [`HostConfig`] are the engine's input model (as in moby): the
+//! engine stores them and turns them into an OCI spec. Fields berth does not implement are
+//! not modelled, so they are ignored on input.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::de::{nd, str_slice};
+
+/// `Config` of create and inspect: the portable part of a container's configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ContainerConfig {
+    /// Hostname inside the container.
+    #[serde(deserialize_with = "nd")]
+    pub hostname: String,
+    /// Domain name inside the container.
+    #[serde(deserialize_with = "nd")]
+    pub domainname: String,
+    /// `user`, `user:group`, uid or uid:gid to run the command as.
+    #[serde(deserialize_with = "nd")]
+    pub user: String,
+    /// Attach stdin.
+    #[serde(deserialize_with = "nd")]
+    pub attach_stdin: bool,
+    /// Attach stdout.
+    #[serde(deserialize_with = "nd")]
+    pub attach_stdout: bool,
+    /// Attach stderr.
+    #[serde(deserialize_with = "nd")]
+    pub attach_stderr: bool,
+    /// Exposed ports: `{"80/tcp": {}}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exposed_ports: Option<BTreeMap<String, EmptyObject>>,
+    /// Allocate a TTY.
+    #[serde(deserialize_with = "nd")]
+    pub tty: bool,
+    /// Keep stdin open.
+    #[serde(deserialize_with = "nd")]
+    pub open_stdin: bool,
+    /// Close stdin after the first attached client detaches.
+    #[serde(deserialize_with = "nd")]
+    pub stdin_once: bool,
+    /// Environment, `KEY=value`.
+    pub env: Option<Vec<String>>,
+    /// Command (a string or a list).
+    #[serde(deserialize_with = "str_slice")]
+    pub cmd: Option<Vec<String>>,
+    /// Health check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<HealthConfig>,
+    /// Command is already escaped (Windows only).
+    #[serde(skip_serializing_if = "std::ops::Not::not", deserialize_with = "nd")]
+    pub args_escaped: bool,
+    /// Image name as given by the user.
+    #[serde(deserialize_with = "nd")]
+    pub image: String,
+    /// Anonymous volumes: `{"/data": {}}`.
+    pub volumes: Option<BTreeMap<String, EmptyObject>>,
+    /// Working directory.
+    #[serde(deserialize_with = "nd")]
+    pub working_dir: String,
+    /// Entrypoint (a string or a list).
+    #[serde(deserialize_with = "str_slice")]
+    pub entrypoint: Option<Vec<String>>,
+    /// Disable networking.
+    #[serde(skip_serializing_if = "std::ops::Not::not", deserialize_with = "nd")]
+    pub network_disabled: bool,
+    /// MAC address (deprecated in 1.44 for the endpoint setting).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac_address: Option<String>,
+    /// ONBUILD triggers of the image.
+    pub on_build: Option<Vec<String>>,
+    /// Labels.
+    pub labels: Option<BTreeMap<String, String>>,
+    /// Signal to stop the container (`SIGTERM` by default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<String>,
+    /// Seconds to wait for the stop signal before SIGKILL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_timeout: Option<i64>,
+    /// Shell for shell-form commands.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "str_slice"
+    )]
+    pub shell: Option<Vec<String>>,
+}
+
+/// `{}`: the value type of docker's port and volume sets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmptyObject {}
+
+/// A health check of a container.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct HealthConfig {
+    /// `["NONE"]`, `["CMD", args...]` or `["CMD-SHELL", command]`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "str_slice"
+    )]
+    pub test: Option<Vec<String>>,
+    /// Nanoseconds between checks.
+    #[serde(skip_serializing_if = "is_zero", deserialize_with = "nd")]
+    pub interval: i64,
+    /// Nanoseconds before a check is considered hung.
+    #[serde(skip_serializing_if = "is_zero", deserialize_with = "nd")]
+    pub timeout: i64,
+    /// Consecutive failures before unhealthy.
+    #[serde(skip_serializing_if = "is_zero", deserialize_with = "nd")]
+    pub retries: i64,
+    /// Nanoseconds of start period.
+    #[serde(skip_serializing_if = "is_zero", deserialize_with = "nd")]
+    pub start_period: i64,
+    /// Nanoseconds between checks during the start period.
+    #[serde(skip_serializing_if = "is_zero", deserialize_with = "nd")]
+    pub start_interval: i64,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
+}
+
+/// The non-portable part of a container's configuration: resources, mounts, networking,
+/// security. Only what berth implements is modelled.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct HostConfig {
+    /// Bind mounts, `src:dst[:opts]`.
+    pub binds: Option<Vec<String>>,
+    /// Where to write the container ID (CLI-side; kept for inspect).
+    #[serde(rename = "ContainerIDFile", deserialize_with = "nd")]
+    pub container_id_file: String,
+    /// Logging driver and options.
+    #[serde(deserialize_with = "nd")]
+    pub log_config: LogConfig,
+    /// Network mode (`bridge`, `host`, `none`, `container:<id>`, a network name).
+    #[serde(deserialize_with = "nd")]
+    pub network_mode: String,
+    /// Port bindings: `{"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}`.
+    pub port_bindings: Option<BTreeMap<String, Option<Vec<PortBinding>>>>,
+    /// Restart policy.
+    #[serde(deserialize_with = "nd")]
+    pub restart_policy: RestartPolicy,
+    /// Remove the container when it exits (`--rm`).
+    #[serde(deserialize_with = "nd")]
+    pub auto_remove: bool,
+    /// Volume driver.
+    #[serde(deserialize_with = "nd")]
+    pub volume_driver: String,
+    /// Containers whose volumes to mount.
+    pub volumes_from: Option<Vec<String>>,
+    /// Structured mounts (`--mount`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mounts: Option<Vec<MountSpec>>,
+    /// Capabilities to add.
+    pub cap_add: Option<Vec<String>>,
+    /// Capabilities to drop.
+    pub cap_drop: Option<Vec<String>>,
+    /// Cgroup namespace mode (`private` or `host`).
+    #[serde(deserialize_with = "nd")]
+    pub cgroupns_mode: String,
+    /// DNS servers.
+    pub dns: Option<Vec<String>>,
+    /// DNS options.
+    pub dns_options: Option<Vec<String>>,
+    /// DNS search domains.
+    pub dns_search: Option<Vec<String>>,
+    /// Extra `/etc/hosts` lines, `host:ip`.
+    pub extra_hosts: Option<Vec<String>>,
+    /// Additional groups for the process.
+    pub group_add: Option<Vec<String>>,
+    /// IPC namespace mode.
+    #[serde(deserialize_with = "nd")]
+    pub ipc_mode: String,
+    /// Cgroup parent.
+    #[serde(deserialize_with = "nd")]
+    pub cgroup: String,
+    /// Legacy links.
+    pub links: Option<Vec<String>>,
+    /// OOM score adjustment.
+    #[serde(deserialize_with = "nd")]
+    pub oom_score_adj: i64,
+    /// PID namespace mode.
+    #[serde(deserialize_with = "nd")]
+    pub pid_mode: String,
+    /// Privileged container.
+    #[serde(deserialize_with = "nd")]
+    pub privileged: bool,
+    /// Publish all exposed ports.
+    #[serde(deserialize_with = "nd")]
+    pub publish_all_ports: bool,
+    /// Read-only root filesystem.
+    #[serde(deserialize_with = "nd")]
+    pub readonly_rootfs: bool,
+    /// Security options (`seccomp=...`, `no-new-privileges`, ...).
+    pub security_opt: Option<Vec<String>>,
+    /// Tmpfs mounts: path → options.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tmpfs: Option<BTreeMap<String, String>>,
+    /// UTS namespace mode.
+    #[serde(rename = "UTSMode", deserialize_with = "nd")]
+    pub uts_mode: String,
+    /// User namespace mode.
+    #[serde(deserialize_with = "nd")]
+    pub userns_mode: String,
+    /// Size of `/dev/shm` in bytes.
+    #[serde(deserialize_with = "nd")]
+    pub shm_size: i64,
+    /// Namespaced sysctls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sysctls: Option<BTreeMap<String, String>>,
+    /// Runtime name.
+    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "nd")]
+    pub runtime: String,
+    /// Isolation technology (Windows).
+    #[serde(deserialize_with = "nd")]
+    pub isolation: String,
+    /// CPU shares (relative weight).
+    #[serde(deserialize_with = "nd")]
+    pub cpu_shares: i64,
+    /// Memory limit in bytes.
+    #[serde(deserialize_with = "nd")]
+    pub memory: i64,
+    /// CPU quota in units of 1e-9 CPUs.
+    #[serde(rename = "NanoCpus", deserialize_with = "nd")]
+    pub nano_cpus: i64,
+    /// Parent cgroup.
+    #[serde(deserialize_with = "nd")]
+    pub cgroup_parent: String,
+    /// Block IO weight.
+    #[serde(deserialize_with = "nd")]
+    pub blkio_weight: u16,
+    /// CFS period.
+    #[serde(deserialize_with = "nd")]
+    pub cpu_period: i64,
+    /// CFS quota.
+    #[serde(deserialize_with = "nd")]
+    pub cpu_quota: i64,
+    /// CPUs allowed.
+    #[serde(deserialize_with = "nd")]
+    pub cpuset_cpus: String,
+    /// Memory nodes allowed.
+    #[serde(deserialize_with = "nd")]
+    pub cpuset_mems: String,
+    /// Devices to add.
+    pub devices: Option<Vec<DeviceMapping>>,
+    /// Memory soft limit.
+    #[serde(deserialize_with = "nd")]
+    pub memory_reservation: i64,
+    /// Memory + swap limit; -1 unlimited.
+    #[serde(deserialize_with = "nd")]
+    pub memory_swap: i64,
+    /// Swappiness (0-100).
+    pub memory_swappiness: Option<i64>,
+    /// Disable the OOM killer.
+    pub oom_kill_disable: Option<bool>,
+    /// Pids limit; 0 or -1 unlimited.
+    pub pids_limit: Option<i64>,
+    /// Resource limits.
+    pub ulimits: Option<Vec<Ulimit>>,
+    /// Run an init process (`--init`).
+    pub init: Option<bool>,
+    /// Paths masked inside the container (set by the daemon on inspect).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub masked_paths: Option<Vec<String>>,
+    /// Paths read-only inside the container (set by the daemon on inspect).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readonly_paths: Option<Vec<String>>,
+}
+
+/// Logging driver configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct LogConfig {
+    /// Driver name (`json-file`, `none`, ...).
+    #[serde(deserialize_with = "nd")]
+    pub r#type: String,
+    /// Driver options.
+    pub config: Option<BTreeMap<String, String>>,
+}
+
+/// One host address a container port is published on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct PortBinding {
+    /// Host IP; empty means all.
+    #[serde(deserialize_with = "nd")]
+    pub host_ip: String,
+    /// Host port; empty means ephemeral.
+    #[serde(deserialize_with = "nd")]
+    pub host_port: String,
+}
+
+/// Restart policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct RestartPolicy {
+    /// `""`, `no`, `always`, `unless-stopped`, `on-failure`.
+    #[serde(deserialize_with = "nd")]
+    pub name: String,
+    /// Retries for `on-failure`.
+    #[serde(deserialize_with = "nd")]
+    pub maximum_retry_count: i64,
+}
+
+/// A device made available in the container.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DeviceMapping {
+    /// Host path.
+    #[serde(deserialize_with = "nd")]
+    pub path_on_host: String,
+    /// Container path.
+    #[serde(deserialize_with = "nd")]
+    pub path_in_container: String,
+    /// `rwm` subset.
+    #[serde(deserialize_with = "nd")]
+    pub cgroup_permissions: String,
+}
+
+/// A resource limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Ulimit {
+    /// Name (`nofile`, ...).
+    #[serde(deserialize_with = "nd")]
+    pub name: String,
+    /// Soft limit.
+    #[serde(deserialize_with = "nd")]
+    pub soft: i64,
+    /// Hard limit.
+    #[serde(deserialize_with = "nd")]
+    pub hard: i64,
+}
+
+/// A `--mount` request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct MountSpec {
+    /// Container path.
+    #[serde(deserialize_with = "nd")]
+    pub target: String,
+    /// Host path or volume name.
+    #[serde(deserialize_with = "nd")]
+    pub source: String,
+    /// `bind`, `volume`, `tmpfs`, `npipe`, `cluster`.
+    #[serde(deserialize_with = "nd")]
+    pub r#type: String,
+    /// Read-only.
+    #[serde(deserialize_with = "nd")]
+    pub read_only: bool,
+    /// Consistency (ignored on Linux).
+    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "nd")]
+    pub consistency: String,
+}
+
+/// `NetworkingConfig` of a create request.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NetworkingConfig {
+    /// Endpoint settings per network name.
+    pub endpoints_config: Option<BTreeMap<String, EndpointSettings>>,
+}
+
+/// A container's endpoint on one network (create request and inspect).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EndpointSettings {
+    /// Static addresses requested.
+    #[serde(rename = "IPAMConfig")]
+    pub ipam_config: Option<EndpointIpamConfig>,
+    /// Legacy links.
+    #[serde(rename = "Links")]
+    pub links: Option<Vec<String>>,
+    /// DNS aliases.
+    #[serde(rename = "Aliases")]
+    pub aliases: Option<Vec<String>>,
+    /// MAC address.
+    #[serde(rename = "MacAddress", deserialize_with = "nd")]
+    pub mac_address: String,
+    /// Network ID.
+    #[serde(rename = "NetworkID", deserialize_with = "nd")]
+    pub network_id: String,
+    /// Endpoint ID.
+    #[serde(rename = "EndpointID", deserialize_with = "nd")]
+    pub endpoint_id: String,
+    /// Gateway.
+    #[serde(rename = "Gateway", deserialize_with = "nd")]
+    pub gateway: String,
+    /// IPv4 address.
+    #[serde(rename = "IPAddress", deserialize_with = "nd")]
+    pub ip_address: String,
+    /// IPv4 prefix length.
+    #[serde(rename = "IPPrefixLen", deserialize_with = "nd")]
+    pub ip_prefix_len: i64,
+    /// IPv6 gateway.
+    #[serde(rename = "IPv6Gateway", deserialize_with = "nd")]
+    pub ipv6_gateway: String,
+    /// IPv6 address.
+    #[serde(rename = "GlobalIPv6Address", deserialize_with = "nd")]
+    pub global_ipv6_address: String,
+    /// IPv6 prefix length.
+    #[serde(rename = "GlobalIPv6PrefixLen", deserialize_with = "nd")]
+    pub global_ipv6_prefix_len: i64,
+    /// DNS names of the container on this network.
+    #[serde(rename = "DNSNames")]
+    pub dns_names: Option<Vec<String>>,
+}
+
+/// Static IPAM settings of an endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EndpointIpamConfig {
+    /// IPv4 address.
+    #[serde(
+        rename = "IPv4Address",
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "nd"
+    )]
+    pub ipv4_address: String,
+    /// IPv6 address.
+    #[serde(
+        rename = "IPv6Address",
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "nd"
+    )]
+    pub ipv6_address: String,
+    /// Link-local addresses.
+    #[serde(rename = "LinkLocalIPs", skip_serializing_if = "Option::is_none")]
+    pub link_local_ips: Option<Vec<String>>,
+}
+
+/// Body of `POST /containers/create`: the config at top level plus host and network config.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ContainerCreateBody {
+    /// The portable configuration.
+    #[serde(flatten)]
+    pub config: ContainerConfig,
+    /// The host configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_config: Option<HostConfig>,
+    /// The networking configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub networking_config: Option<NetworkingConfig>,
+}
+
+/// Response of `POST /containers/create` (201).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerCreateResponse {
+    /// The new container's 64-hex ID.
+    pub id: String,
+    /// Warnings; never `null`.
+    #[serde(default, deserialize_with = "nd")]
+    pub warnings: Vec<String>,
+}
+
+/// Response of `POST /containers/{id}/wait`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct WaitResponse {
+    /// The container's exit code.
+    pub status_code: i64,
+    /// Set when waiting failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<WaitExitError>,
+}
+
+/// The error of a wait.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct WaitExitError {
+    /// What went wrong.
+    #[serde(deserialize_with = "nd")]
+    pub message: String,
+}
+
+mod inspect;
+mod summary;
+pub use inspect::*;
+pub use summary::*;
