@@ -15,6 +15,7 @@
 
 pub mod capabilities;
 pub mod cgroups;
+pub mod defaults;
 pub mod error;
 pub mod seccomp;
 
