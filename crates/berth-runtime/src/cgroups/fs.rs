@@ -147,39 +147,58 @@ pub(crate) fn create_dir_all(dir: &Path) -> Result<(), CgroupError> {
     })
 }
 
-/// How often and how long `rmdir` is retried on EBUSY (a task that was just killed can still
-/// be accounted to the cgroup for a moment).
-const RMDIR_RETRIES: u32 = 10;
+/// How long `destroy` keeps retrying directories that are busy (EBUSY: a task that was just
+/// killed can still be accounted to the cgroup for a moment).
+const RMDIR_BUDGET: Duration = Duration::from_millis(500);
 
-/// Removes a cgroup directory and any child cgroups the container made inside it.
-///
-/// Absent is fine. EBUSY is retried briefly (1, 2, 4, ... ms, ~0.7 s in all).
-pub(crate) fn remove_cgroup_dir(dir: &Path) -> Result<(), CgroupError> {
+/// Removes cgroup directories (and any child cgroups made inside them), returning every
+/// failure. Absent is fine. Busy directories are retried in rounds (1, 2, 4, ... ms apart, all
+/// sharing one [`RMDIR_BUDGET`]), so several busy hierarchies cost one wait, not one each.
+pub(crate) fn remove_cgroup_dirs<'a>(dirs: impl IntoIterator<Item = &'a Path>) -> Vec<CgroupError> {
+    let start = std::time::Instant::now();
     let mut delay = Duration::from_millis(1);
-    let mut children_removed = false;
-    for attempt in 0..=RMDIR_RETRIES {
-        match fs::remove_dir(dir) {
-            Ok(()) => return Ok(()),
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
-            Err(e) if e.raw_os_error() == Some(libc::ENOTEMPTY) && !children_removed => {
-                // Child cgroups the container made (only directories can be removed on
-                // cgroupfs): depth first, then try again.
-                remove_children(dir)?;
-                children_removed = true;
-            }
-            Err(e) if e.raw_os_error() == Some(libc::EBUSY) && attempt < RMDIR_RETRIES => {
-                std::thread::sleep(delay);
-                delay = (delay * 2).min(Duration::from_millis(200));
-            }
-            Err(source) => {
-                return Err(CgroupError::Remove {
-                    path: dir.to_path_buf(),
-                    source,
-                });
+    let mut errors = Vec::new();
+    let mut pending: Vec<&Path> = dirs.into_iter().collect();
+    loop {
+        let mut busy = Vec::new();
+        for dir in pending {
+            match remove_cgroup_dir(dir) {
+                Ok(()) => {}
+                Err(CgroupError::Remove { source, .. })
+                    if source.raw_os_error() == Some(libc::EBUSY)
+                        && start.elapsed() < RMDIR_BUDGET =>
+                {
+                    busy.push(dir);
+                }
+                Err(e) => errors.push(e),
             }
         }
+        if busy.is_empty() {
+            return errors;
+        }
+        std::thread::sleep(delay);
+        delay = (delay * 2).min(Duration::from_millis(100));
+        pending = busy;
     }
-    fs::remove_dir(dir).map_err(|source| CgroupError::Remove {
+}
+
+/// One `rmdir` of a cgroup directory; on ENOTEMPTY its child cgroups are removed depth first
+/// (only directories can be removed on cgroupfs; control files go with their directory) and
+/// the `rmdir` is tried again. Absent is fine.
+fn remove_cgroup_dir(dir: &Path) -> Result<(), CgroupError> {
+    let remove = || match fs::remove_dir(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(source),
+    };
+    let result = match remove() {
+        Err(e) if e.raw_os_error() == Some(libc::ENOTEMPTY) => {
+            remove_children(dir)?;
+            remove()
+        }
+        other => other,
+    };
+    result.map_err(|source| CgroupError::Remove {
         path: dir.to_path_buf(),
         source,
     })
@@ -201,10 +220,13 @@ fn remove_children(dir: &Path) -> Result<(), CgroupError> {
             subdirs.push(entry.path());
         }
     }
-    for sub in subdirs {
-        remove_cgroup_dir(&sub)?;
+    match remove_cgroup_dirs(subdirs.iter().map(PathBuf::as_path))
+        .into_iter()
+        .next()
+    {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Whether `dir/file` exists (used to choose between alternative files, e.g. `blkio.weight`

@@ -183,10 +183,7 @@ impl V1Manager {
     /// Removes the cgroup from every hierarchy. Absent directories are fine; EBUSY is retried
     /// briefly; every failure is reported, not just the first.
     pub fn destroy(&self) -> Result<(), CgroupError> {
-        let errors: Vec<CgroupError> = self
-            .all_dirs()
-            .filter_map(|dir| fs::remove_cgroup_dir(dir).err())
-            .collect();
+        let errors = fs::remove_cgroup_dirs(self.all_dirs());
         if errors.is_empty() {
             Ok(())
         } else {

@@ -181,7 +181,12 @@ impl V2Manager {
     /// Removes the cgroup (and any child cgroups made inside it). Absent is fine; EBUSY is
     /// retried briefly.
     pub fn destroy(&self) -> Result<(), CgroupError> {
-        fs::remove_cgroup_dir(&self.dir).map_err(|e| CgroupError::Destroy(vec![e]))
+        let errors = fs::remove_cgroup_dirs([self.dir.as_path()]);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(CgroupError::Destroy(errors))
+        }
     }
 
     /// One `cgroup2` mount at the container's `/sys/fs/cgroup`.
