@@ -19,13 +19,13 @@
 //! The crate knows nothing of containers' lifecycle or HTTP; each module has its own error
 //! enum with a [`ErrorKind`] the engine maps to HTTP statuses.
 
-// pub mod config;
+pub mod config;
 pub mod content;
 pub mod digest;
 pub mod layer;
 pub mod reference;
 // pub mod snapshot;
-// pub mod store;
+pub mod store;
 
 pub use digest::Digest;
 pub use reference::Reference;
