@@ -1,0 +1,347 @@
+//! The seam between HTTP and the engine.
+//!
+//! Routes parse a request into the arguments of one [`Backend`] method, call it, and turn
+//! its answer into docker's response; they hold no business rules. The engine crate
+//! provides the real implementation (through an adapter here in `berthd`, since arrows
+//! point from `berthd` to `berth-engine`); until then the daemon runs with
+//! [`crate::unimplemented::SystemOnly`].
+//!
+//! Lifecycle of a call: a method either fails before anything is sent (its
+//! [`BackendError`]'s kind picks the status code), or succeeds and hands back a value or
+//! the receiving ends of channels the route streams from — a wait's exit status, an
+//! attach's output and stdin, logs, events, import progress. Dropping a receiver means the
+//! client went away; the engine stops producing for it.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::SystemTime;
+
+use berth_api::ErrorKind;
+use berth_api::container::{
+    ContainerCreateBody, ContainerCreateResponse, ContainerInspect, ContainerSummary, WaitResponse,
+};
+use berth_api::event::EventMessage;
+use berth_api::image::{ImageDeleteResponseItem, ImageInspect, ImageSummary};
+use berth_api::progress::ProgressMessage;
+use berth_api::stream::StreamType;
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot};
+
+/// An error of the engine, classified by kind; `berthd` maps the kind to a status code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct BackendError {
+    /// What kind of failure this is.
+    pub kind: ErrorKind,
+    /// The message the client prints.
+    pub message: String,
+}
+
+impl BackendError {
+    /// An error of this kind with this message.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// A `501 not implemented: <what>` error.
+    pub fn not_implemented(what: &str) -> Self {
+        Self::new(
+            ErrorKind::NotImplemented,
+            format!("not implemented: {what}"),
+        )
+    }
+
+    /// A 400 error.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidArgument, message)
+    }
+}
+
+/// Docker's filters: `{"status": ["running"], "label": ["a=b"]}`.
+pub type Filters = BTreeMap<String, Vec<String>>;
+
+/// Numbers for `/info`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SystemCounts {
+    /// All containers.
+    pub containers: i64,
+    /// Running containers.
+    pub running: i64,
+    /// Paused containers.
+    pub paused: i64,
+    /// Stopped containers.
+    pub stopped: i64,
+    /// Images.
+    pub images: i64,
+}
+
+/// Options of stop and restart.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StopOptions {
+    /// Signal instead of the container's stop signal.
+    pub signal: Option<String>,
+    /// Seconds before SIGKILL instead of the container's stop timeout; -1 waits forever.
+    pub timeout: Option<i64>,
+}
+
+/// What a wait waits for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WaitCondition {
+    /// Until the container is not running (returns at once if it is not).
+    #[default]
+    NotRunning,
+    /// Until the container next exits.
+    NextExit,
+    /// Until the container is removed.
+    Removed,
+}
+
+/// Options of attach.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttachOptions {
+    /// Replay the logs first.
+    pub logs: bool,
+    /// Stream live output.
+    pub stream: bool,
+    /// Attach stdin.
+    pub stdin: bool,
+    /// Attach stdout.
+    pub stdout: bool,
+    /// Attach stderr.
+    pub stderr: bool,
+    /// Detach key sequence (`ctrl-p,ctrl-q`).
+    pub detach_keys: Option<String>,
+}
+
+/// Options of logs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogsOptions {
+    /// Keep streaming new output.
+    pub follow: bool,
+    /// Include stdout.
+    pub stdout: bool,
+    /// Include stderr.
+    pub stderr: bool,
+    /// Only entries at or after this time.
+    pub since: Option<SystemTime>,
+    /// Only entries before this time.
+    pub until: Option<SystemTime>,
+    /// Prefix each line with its RFC 3339 nano timestamp and a space.
+    pub timestamps: bool,
+    /// Only the last n lines; `None` for all.
+    pub tail: Option<usize>,
+}
+
+/// Options of container list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListOptions {
+    /// Include stopped containers.
+    pub all: bool,
+    /// At most this many, newest first (implies `all`).
+    pub limit: Option<usize>,
+    /// Compute sizes.
+    pub size: bool,
+    /// Filters.
+    pub filters: Filters,
+}
+
+/// Options of container delete.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoveOptions {
+    /// Kill a running container first.
+    pub force: bool,
+    /// Remove anonymous volumes.
+    pub volumes: bool,
+    /// Remove a legacy link rather than the container.
+    pub link: bool,
+}
+
+/// Options of an import (`POST /images/create?fromSrc=-`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// `-` for the request body, otherwise a URL.
+    pub from_src: String,
+    /// Repository to tag the image with.
+    pub repo: Option<String>,
+    /// Tag (default `latest` when a repo is given).
+    pub tag: Option<String>,
+    /// Commit message.
+    pub message: Option<String>,
+    /// Dockerfile instructions to apply (`CMD ["sh"]`, `ENV K=V`).
+    pub changes: Vec<String>,
+    /// Platform `os[/arch[/variant]]`.
+    pub platform: Option<String>,
+}
+
+/// Options of image list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageListOptions {
+    /// Include intermediate images.
+    pub all: bool,
+    /// Filters.
+    pub filters: Filters,
+    /// Compute shared sizes.
+    pub shared_size: bool,
+    /// Include digests.
+    pub digests: bool,
+}
+
+/// Options of image delete.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImageRemoveOptions {
+    /// Remove even if tagged in several repositories or used by a stopped container.
+    pub force: bool,
+    /// Keep untagged parents.
+    pub noprune: bool,
+}
+
+/// Options of the events stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventsOptions {
+    /// Replay events since this time.
+    pub since: Option<SystemTime>,
+    /// Stop at this time (the stream ends).
+    pub until: Option<SystemTime>,
+    /// Filters.
+    pub filters: Filters,
+}
+
+/// A piece of a container's output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputChunk {
+    /// Stdout or stderr (with a TTY, always stdout).
+    pub stream: StreamType,
+    /// The bytes, timestamp prefix included when asked for.
+    pub data: Bytes,
+}
+
+/// A container's output as it is produced; the stream ends when the sender is dropped.
+#[derive(Debug)]
+pub struct OutputStream {
+    /// The container has a TTY: the route sends raw bytes, not frames.
+    pub tty: bool,
+    /// The output; an `Err` ends the stream with that error.
+    pub chunks: mpsc::Receiver<Result<OutputChunk, BackendError>>,
+}
+
+/// An attached session: output to the client and, when asked for, the client's input.
+#[derive(Debug)]
+pub struct AttachSession {
+    /// Output (and its TTY mode).
+    pub output: OutputStream,
+    /// Where the client's stdin goes; dropping it closes the container's stdin.
+    pub stdin: Option<mpsc::Sender<Bytes>>,
+}
+
+/// The bytes of a request body as they arrive (an image tar for import).
+pub type ByteStream = mpsc::Receiver<Result<Bytes, BackendError>>;
+
+/// The engine as the HTTP routes see it. Every method is one API operation; see the
+/// module documentation for the lifecycle of a call.
+pub trait Backend: Send + Sync + 'static {
+    /// Counts of containers and images for `/info`.
+    fn counts(&self) -> impl Future<Output = Result<SystemCounts, BackendError>> + Send;
+
+    /// `POST /containers/create`.
+    fn container_create(
+        &self,
+        name: Option<String>,
+        body: ContainerCreateBody,
+    ) -> impl Future<Output = Result<ContainerCreateResponse, BackendError>> + Send;
+    /// `POST /containers/{id}/start`; `NotModified` when already running.
+    fn container_start(&self, id: &str) -> impl Future<Output = Result<(), BackendError>> + Send;
+    /// `POST /containers/{id}/stop`; `NotModified` when already stopped.
+    fn container_stop(
+        &self,
+        id: &str,
+        opts: StopOptions,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    /// `POST /containers/{id}/kill`; `signal` defaults to SIGKILL.
+    fn container_kill(
+        &self,
+        id: &str,
+        signal: Option<String>,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    /// `POST /containers/{id}/restart`.
+    fn container_restart(
+        &self,
+        id: &str,
+        opts: StopOptions,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    /// `POST /containers/{id}/wait`: registers the wait (so a start that follows is seen)
+    /// and returns the receiver of its result.
+    fn container_wait(
+        &self,
+        id: &str,
+        condition: WaitCondition,
+    ) -> impl Future<Output = Result<oneshot::Receiver<WaitResponse>, BackendError>> + Send;
+    /// `POST /containers/{id}/attach`.
+    fn container_attach(
+        &self,
+        id: &str,
+        opts: AttachOptions,
+    ) -> impl Future<Output = Result<AttachSession, BackendError>> + Send;
+    /// `GET /containers/{id}/logs`.
+    fn container_logs(
+        &self,
+        id: &str,
+        opts: LogsOptions,
+    ) -> impl Future<Output = Result<OutputStream, BackendError>> + Send;
+    /// `GET /containers/{id}/json`.
+    fn container_inspect(
+        &self,
+        id: &str,
+        size: bool,
+    ) -> impl Future<Output = Result<ContainerInspect, BackendError>> + Send;
+    /// `GET /containers/json`.
+    fn container_list(
+        &self,
+        opts: ListOptions,
+    ) -> impl Future<Output = Result<Vec<ContainerSummary>, BackendError>> + Send;
+    /// `DELETE /containers/{id}`.
+    fn container_remove(
+        &self,
+        id: &str,
+        opts: RemoveOptions,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+
+    /// `POST /images/create?fromSrc=...`: import a root filesystem tar; progress messages
+    /// end with `{"status": "sha256:<id>"}` or an error message.
+    fn image_import(
+        &self,
+        opts: ImportOptions,
+        body: ByteStream,
+    ) -> impl Future<Output = Result<mpsc::Receiver<ProgressMessage>, BackendError>> + Send;
+    /// `GET /images/json`.
+    fn image_list(
+        &self,
+        opts: ImageListOptions,
+    ) -> impl Future<Output = Result<Vec<ImageSummary>, BackendError>> + Send;
+    /// `POST /images/{name}/tag`.
+    fn image_tag(
+        &self,
+        name: &str,
+        repo: &str,
+        tag: Option<&str>,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    /// `DELETE /images/{name}`.
+    fn image_remove(
+        &self,
+        name: &str,
+        opts: ImageRemoveOptions,
+    ) -> impl Future<Output = Result<Vec<ImageDeleteResponseItem>, BackendError>> + Send;
+    /// `GET /images/{name}/json`.
+    fn image_inspect(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<ImageInspect, BackendError>> + Send;
+
+    /// `GET /events`.
+    fn events(
+        &self,
+        opts: EventsOptions,
+    ) -> impl Future<Output = Result<mpsc::Receiver<EventMessage>, BackendError>> + Send;
+}

@@ -1,0 +1,17 @@
+//! berthd: the Docker Engine API on a unix socket.
+//!
+//! The daemon is a thin HTTP layer. [`routes`] turns each endpoint into a call of one
+//! [`backend::Backend`] method and its answer into docker's response; errors carry an
+//! [`berth_api::ErrorKind`] that [`error::status_for`] maps to a status code in one place.
+//! A tower layer around the router strips and checks `/v1.xx` prefixes, so
+//! `/v1.45/containers/json` and `/containers/json` are the same route. The engine plugs in
+//! as a `Backend`; until it exists the binary runs [`unimplemented::SystemOnly`], which
+//! answers `/_ping`, `/version` and `/info` and gives 501 for everything else.
+
+pub mod backend;
+pub mod error;
+pub mod host;
+pub mod http;
+pub mod routes;
+pub mod server;
+pub mod unimplemented;

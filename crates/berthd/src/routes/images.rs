@@ -1,0 +1,147 @@
+//! Image endpoints. Image names contain slashes (`library/busybox`), so
+//! `/images/{name}/json`, `/images/{name}/tag` and `DELETE /images/{name}` are routed
+//! through one catch-all and split here.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use tokio::sync::mpsc;
+
+use super::AppState;
+use crate::backend::{Backend, BackendError, ImageListOptions, ImageRemoveOptions, ImportOptions};
+use crate::http::{Params, channel_body, json_response, page_not_found};
+
+pub(super) fn routes<B: Backend>() -> Router<AppState<B>> {
+    Router::new()
+        .route("/images/json", get(list::<B>))
+        .route("/images/create", post(create::<B>))
+        .route(
+            "/images/{*rest}",
+            get(by_name_get::<B>)
+                .post(by_name_post::<B>)
+                .delete(remove::<B>),
+        )
+}
+
+type Reply = Result<Response, BackendError>;
+
+async fn list<B: Backend>(State(s): State<AppState<B>>, p: Params) -> Reply {
+    let opts = ImageListOptions {
+        all: p.bool("all"),
+        filters: p.filters()?,
+        shared_size: p.bool("shared-size"),
+        digests: p.bool("digests"),
+    };
+    let list = s.backend.image_list(opts).await?;
+    Ok(json_response(StatusCode::OK, &list))
+}
+
+/// `POST /images/create`: `fromSrc` imports (the body when `-`); `fromImage` would pull.
+async fn create<B: Backend>(State(s): State<AppState<B>>, p: Params, req: Request) -> Reply {
+    let Some(from_src) = p.non_empty("fromSrc") else {
+        return if p.non_empty("fromImage").is_some() {
+            Err(BackendError::not_implemented("image pull"))
+        } else {
+            Err(BackendError::invalid("fromImage or fromSrc is required"))
+        };
+    };
+    let opts = ImportOptions {
+        from_src,
+        repo: p.non_empty("repo"),
+        tag: p.non_empty("tag"),
+        message: p.non_empty("message"),
+        changes: p
+            .all("changes")
+            .into_iter()
+            .filter(|c| !c.is_empty())
+            .collect(),
+        platform: p.non_empty("platform"),
+    };
+    let (body_tx, body_rx) = mpsc::channel(8);
+    tokio::spawn(feed_body(req.into_body(), body_tx));
+    let mut progress = s.backend.image_import(opts, body_rx).await?;
+    let (tx, rx) = mpsc::channel::<Bytes>(16);
+    tokio::spawn(async move {
+        while let Some(msg) = progress.recv().await {
+            let Ok(mut line) = serde_json::to_vec(&msg) else {
+                continue;
+            };
+            line.push(b'\n');
+            if tx.send(line.into()).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut resp = channel_body(rx).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(resp)
+}
+
+/// Forwards the request body's data frames into the backend's channel.
+async fn feed_body(mut body: Body, tx: mpsc::Sender<Result<Bytes, BackendError>>) {
+    loop {
+        let item = match body.frame().await {
+            None => return,
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) => Ok(data),
+                Err(_) => continue,
+            },
+            Some(Err(e)) => Err(BackendError::invalid(format!("read request body: {e}"))),
+        };
+        let stop = item.is_err();
+        if tx.send(item).await.is_err() || stop {
+            return;
+        }
+    }
+}
+
+async fn by_name_get<B: Backend>(State(s): State<AppState<B>>, Path(rest): Path<String>) -> Reply {
+    match rest.strip_suffix("/json") {
+        Some(name) if !name.is_empty() => {
+            let i = s.backend.image_inspect(name).await?;
+            Ok(json_response(StatusCode::OK, &i))
+        }
+        _ => Ok(page_not_found().await),
+    }
+}
+
+async fn by_name_post<B: Backend>(
+    State(s): State<AppState<B>>,
+    Path(rest): Path<String>,
+    p: Params,
+) -> Reply {
+    match rest.strip_suffix("/tag") {
+        Some(name) if !name.is_empty() => {
+            let Some(repo) = p.non_empty("repo") else {
+                return Err(BackendError::invalid(
+                    "repository name must have at least one component",
+                ));
+            };
+            let tag = p.non_empty("tag");
+            s.backend.image_tag(name, &repo, tag.as_deref()).await?;
+            Ok(StatusCode::CREATED.into_response())
+        }
+        _ => Ok(page_not_found().await),
+    }
+}
+
+async fn remove<B: Backend>(
+    State(s): State<AppState<B>>,
+    Path(name): Path<String>,
+    p: Params,
+) -> Reply {
+    let opts = ImageRemoveOptions {
+        force: p.bool("force"),
+        noprune: p.bool("noprune"),
+    };
+    let deleted = s.backend.image_remove(&name, opts).await?;
+    Ok(json_response(StatusCode::OK, &deleted))
+}

@@ -1,0 +1,160 @@
+//! The daemon's lifecycle: directories, the API socket (mode 0660, removed on shutdown),
+//! the pid file, serving until a shutdown signal.
+
+use std::future::Future;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::Request;
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::watch;
+
+use crate::backend::Backend;
+use crate::host::{self, HostFacts};
+use crate::routes::{self, AppState, DaemonInfo};
+
+/// How the daemon is set up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Path of the API socket.
+    pub socket: PathBuf,
+    /// Persistent state.
+    pub data_root: PathBuf,
+    /// Runtime state.
+    pub exec_root: PathBuf,
+    /// Where to write the daemon's pid, if anywhere.
+    pub pidfile: Option<PathBuf>,
+    /// Debug mode (reported by `/info`).
+    pub debug: bool,
+}
+
+/// Why the daemon could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// A directory could not be created.
+    #[error("create directory {0}")]
+    CreateDir(PathBuf, #[source] io::Error),
+    /// The daemon ID could not be read or written.
+    #[error("engine id in {0}")]
+    EngineId(PathBuf, #[source] io::Error),
+    /// Another daemon is listening on the socket.
+    #[error("socket {0} is in use by another daemon")]
+    SocketInUse(PathBuf),
+    /// A stale socket could not be removed.
+    #[error("remove stale socket {0}")]
+    RemoveSocket(PathBuf, #[source] io::Error),
+    /// The socket could not be bound.
+    #[error("listen on {0}")]
+    Bind(PathBuf, #[source] io::Error),
+    /// The socket's mode could not be set.
+    #[error("chmod socket {0}")]
+    Chmod(PathBuf, #[source] io::Error),
+    /// The pid file could not be written.
+    #[error("write pid file {0}")]
+    Pidfile(PathBuf, #[source] io::Error),
+    /// Serving failed.
+    #[error("serve http")]
+    Serve(#[source] io::Error),
+}
+
+fn mkdir(path: &Path, mode: u32) -> Result<(), ServerError> {
+    std::fs::create_dir_all(path).map_err(|e| ServerError::CreateDir(path.into(), e))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| ServerError::CreateDir(path.into(), e))
+}
+
+/// Binds the socket, replacing a stale one but never a live daemon's.
+async fn bind(path: &Path) -> Result<UnixListener, ServerError> {
+    if path.exists() {
+        if UnixStream::connect(path).await.is_ok() {
+            return Err(ServerError::SocketInUse(path.into()));
+        }
+        std::fs::remove_file(path).map_err(|e| ServerError::RemoveSocket(path.into(), e))?;
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| ServerError::CreateDir(dir.into(), e))?;
+    }
+    let listener = UnixListener::bind(path).map_err(|e| ServerError::Bind(path.into(), e))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
+        .map_err(|e| ServerError::Chmod(path.into(), e))?;
+    Ok(listener)
+}
+
+/// How long open connections (events, attach, logs -f) may delay shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Serves the API with `backend` until `shutdown` completes, then removes the socket and
+/// the pid file.
+pub async fn run<B: Backend>(
+    config: Config,
+    backend: Arc<B>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    mkdir(&config.data_root, 0o711)?;
+    mkdir(&config.exec_root, 0o700)?;
+    let engine_id = host::engine_id(&config.data_root)
+        .map_err(|e| ServerError::EngineId(config.data_root.clone(), e))?;
+    let listener = bind(&config.socket).await?;
+    if let Some(pidfile) = &config.pidfile
+        && let Err(e) = std::fs::write(pidfile, format!("{}\n", std::process::id()))
+    {
+        let _ = std::fs::remove_file(&config.socket);
+        return Err(ServerError::Pidfile(pidfile.clone(), e));
+    }
+    let daemon = Arc::new(DaemonInfo {
+        engine_id,
+        data_root: config.data_root.clone(),
+        exec_root: config.exec_root.clone(),
+        debug: config.debug,
+        host: HostFacts::detect(),
+    });
+    let app = routes::app(AppState { backend, daemon });
+    tracing::info!(socket = %config.socket.display(), "API listening");
+
+    let (stop_tx, mut stop_rx) = watch::channel(false);
+    let server = axum::serve(
+        listener,
+        axum::ServiceExt::<Request>::into_make_service(app),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = stop_rx.wait_for(|s| *s).await;
+    });
+    let result = tokio::select! {
+        r = server.into_future() => r.map_err(ServerError::Serve),
+        () = async {
+            shutdown.await;
+            tracing::info!("shutting down");
+            let _ = stop_tx.send(true);
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => {
+            tracing::warn!("connections still open after {SHUTDOWN_GRACE:?}; closing them");
+            Ok(())
+        }
+    };
+    if let Err(e) = std::fs::remove_file(&config.socket) {
+        tracing::warn!("remove socket {}: {e}", config.socket.display());
+    }
+    if let Some(pidfile) = &config.pidfile {
+        let _ = std::fs::remove_file(pidfile);
+    }
+    result
+}
+
+/// Completes on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install signal handlers; stop the daemon with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
