@@ -24,7 +24,7 @@ pub mod content;
 pub mod digest;
 pub mod layer;
 pub mod reference;
-// pub mod snapshot;
+pub mod snapshot;
 pub mod store;
 
 pub use digest::Digest;
