@@ -14,12 +14,15 @@
 //! Semantics follow runc: `SCMP_ACT_KILL` means kill the thread; `SCMP_ACT_ERRNO` and
 //! `SCMP_ACT_TRACE` return `errnoRet` (default `EPERM`); a rule whose action equals the default
 //! action is dropped (libseccomp refuses it); when one syscall entry compares the same argument
-//! twice, each comparison becomes its own rule (libseccomp would otherwise AND them away).
+//! twice, each comparison becomes its own rule (runc reads them as alternatives, not as AND).
 //!
 //! Unknown syscall names: Docker's default profile names syscalls newer than the libseccomp
-//! on this machine knows. A name that libseccomp cannot resolve is skipped (logged at debug
-//! level) when it appears in Docker's default profile (see [`profile`]), and is an error
-//! otherwise, so that typos in a custom profile are caught.
+//! on this machine (2.5.4) knows (`statmount`, `mseal`, the `*xattrat` family, ...). A name
+//! libseccomp cannot resolve is looked up in berth's small table of such syscalls
+//! (`newer_syscall`) and filtered by number on the native architecture (libseccomp takes raw
+//! numbers for the native architecture only, hence two filters merged: native, and the others).
+//! A name in neither is skipped (logged at debug level) when Docker's default profile names it,
+//! and is an error otherwise, so that typos in a custom profile are caught.
 //!
 //! `SCMP_ACT_NOTIFY` (a user-space seccomp agent over `listenerPath`) is not supported yet and is
 //! refused with an error naming the field.
@@ -220,25 +223,32 @@ pub fn compile(s: &LinuxSeccomp) -> Result<SeccompProgram, SeccompError> {
         "linux.seccomp.defaultAction",
         "linux.seccomp.defaultErrnoRet",
     )?;
-    let mut ctx =
-        ScmpFilterContext::new(default_action).map_err(|source| SeccompError::Filter {
-            what: "create filter (linux.seccomp.defaultAction)".into(),
-            source,
-        })?;
-    // berth sets no_new_privs itself (process.noNewPrivileges); the filter is exported, not
-    // loaded by libseccomp, but keep the attribute truthful.
-    ctx.set_ctl_nnp(false)
-        .map_err(|source| SeccompError::Filter {
-            what: "clear the no_new_privs attribute".into(),
-            source,
-        })?;
-
+    // Two filters, merged at the end: one for the native architecture, one for the spec's other
+    // architectures. A syscall newer than libseccomp can only be added by number, and libseccomp
+    // takes raw numbers for the native architecture alone.
+    let mut native = new_filter(default_action)?;
+    let mut others: Option<ScmpFilterContext> = None;
     for (i, arch) in s.architectures().iter().flatten().enumerate() {
         let field = format!("linux.seccomp.architectures[{i}]");
-        ctx.add_arch(scmp_arch(*arch))
-            .map_err(|source| SeccompError::UnsupportedArch {
-                field,
-                arch: name_of(arch),
+        let scmp = scmp_arch(*arch);
+        let unsupported = |source| SeccompError::UnsupportedArch {
+            field: field.clone(),
+            arch: name_of(arch),
+            source,
+        };
+        if native.is_arch_present(scmp).map_err(unsupported)? {
+            continue;
+        }
+        let ctx = match &mut others {
+            Some(ctx) => ctx,
+            None => others.insert(new_filter(default_action)?),
+        };
+        ctx.add_arch(scmp).map_err(unsupported)?;
+    }
+    if let Some(ctx) = &mut others {
+        ctx.remove_arch(ScmpArch::Native)
+            .map_err(|source| SeccompError::Filter {
+                what: "remove the native architecture from the other architectures' filter".into(),
                 source,
             })?;
     }
@@ -270,46 +280,140 @@ pub fn compile(s: &LinuxSeccomp) -> Result<SeccompProgram, SeccompError> {
         let split = per_arg.iter().any(|&n| n > 1);
 
         for name in call.names() {
-            let syscall = match ScmpSyscall::from_name(name) {
-                Ok(syscall) => syscall,
-                Err(_) if docker_default_names()?.contains(name.as_str()) => {
-                    tracing::debug!(
-                        syscall = %name,
-                        field = %field,
-                        "syscall unknown to libseccomp but named by docker's default profile: skipped"
-                    );
-                    continue;
-                }
-                Err(_) => {
-                    return Err(SeccompError::UnknownSyscall {
-                        field: format!("{field}.names"),
-                        name: name.clone(),
-                    });
-                }
+            let (syscall, native_only) = match ScmpSyscall::from_name(name) {
+                Ok(syscall) => (syscall, false),
+                Err(_) => match newer_syscall(name) {
+                    Some(nr) => (ScmpSyscall::from(nr), true),
+                    None if docker_default_names()?.contains(name.as_str()) => {
+                        tracing::debug!(
+                            syscall = %name,
+                            field = %field,
+                            "syscall unknown to libseccomp but named by docker's default profile: skipped"
+                        );
+                        continue;
+                    }
+                    None => {
+                        return Err(SeccompError::UnknownSyscall {
+                            field: format!("{field}.names"),
+                            name: name.clone(),
+                        });
+                    }
+                },
             };
             if action == default_action {
                 continue;
             }
+            let rule = Rule {
+                action,
+                syscall,
+                conditions: &conditions,
+                split,
+            };
             let rule_error = |source| SeccompError::Filter {
                 what: format!("add rule for {name:?} ({field})"),
                 source,
             };
-            if conditions.is_empty() {
-                ctx.add_rule(action, syscall).map_err(rule_error)?;
-            } else if split {
-                for condition in &conditions {
-                    ctx.add_rule_conditional(action, syscall, std::slice::from_ref(condition))
-                        .map_err(rule_error)?;
-                }
-            } else {
-                ctx.add_rule_conditional(action, syscall, &conditions)
-                    .map_err(rule_error)?;
+            rule.add_to(&mut native).map_err(rule_error)?;
+            match &mut others {
+                Some(ctx) if !native_only => rule.add_to(ctx).map_err(rule_error)?,
+                Some(_) => tracing::debug!(
+                    syscall = %name,
+                    field = %field,
+                    "syscall unknown to libseccomp: filtered by number on the native architecture only"
+                ),
+                None => {}
             }
         }
     }
 
-    let filter = export(&ctx)?;
+    if let Some(ctx) = others {
+        native.merge(ctx).map_err(|source| SeccompError::Filter {
+            what: "merge the native and the other architectures' filters".into(),
+            source,
+        })?;
+    }
+    let filter = export(&native)?;
     Ok(SeccompProgram { filter, flags })
+}
+
+/// A filter with `default` as its default action, for the native architecture.
+fn new_filter(default: ScmpAction) -> Result<ScmpFilterContext, SeccompError> {
+    let mut ctx = ScmpFilterContext::new(default).map_err(|source| SeccompError::Filter {
+        what: "create filter (linux.seccomp.defaultAction)".into(),
+        source,
+    })?;
+    // berth sets no_new_privs itself (process.noNewPrivileges); the filter is exported, not
+    // loaded by libseccomp, but keep the attribute truthful.
+    ctx.set_ctl_nnp(false)
+        .map_err(|source| SeccompError::Filter {
+            what: "clear the no_new_privs attribute".into(),
+            source,
+        })?;
+    Ok(ctx)
+}
+
+/// One syscall's rule, added to each filter alike.
+struct Rule<'a> {
+    action: ScmpAction,
+    syscall: ScmpSyscall,
+    conditions: &'a [ScmpArgCompare],
+    /// One rule per comparison (the entry compares one argument more than once).
+    split: bool,
+}
+
+impl Rule<'_> {
+    fn add_to(&self, ctx: &mut ScmpFilterContext) -> Result<(), libseccomp::error::SeccompError> {
+        if self.conditions.is_empty() {
+            ctx.add_rule(self.action, self.syscall)?;
+        } else if self.split {
+            for condition in self.conditions {
+                ctx.add_rule_conditional(
+                    self.action,
+                    self.syscall,
+                    std::slice::from_ref(condition),
+                )?;
+            }
+        } else {
+            ctx.add_rule_conditional(self.action, self.syscall, self.conditions)?;
+        }
+        Ok(())
+    }
+}
+
+/// The native number of a syscall Docker's profile names but libseccomp 2.5 does not know.
+///
+/// Since Linux 5.1 new syscalls get one number on every architecture but alpha, ia64 and mips
+/// (whose tables are offset); a few are architecture-specific. Numbers from the kernel's
+/// `syscall_64.tbl` / `unistd.h`.
+fn newer_syscall(name: &str) -> Option<i32> {
+    if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
+        return None;
+    }
+    let nr = match name {
+        "futex_waitv" => 449,
+        "set_mempolicy_home_node" => 450,
+        "cachestat" => 451,
+        "fchmodat2" => 452,
+        "map_shadow_stack" => 453,
+        "futex_wake" => 454,
+        "futex_wait" => 455,
+        "futex_requeue" => 456,
+        "statmount" => 457,
+        "listmount" => 458,
+        "lsm_get_self_attr" => 459,
+        "lsm_set_self_attr" => 460,
+        "lsm_list_modules" => 461,
+        "mseal" => 462,
+        "setxattrat" => 463,
+        "getxattrat" => 464,
+        "listxattrat" => 465,
+        "removexattrat" => 466,
+        "open_tree_attr" => 467,
+        "uretprobe" if cfg!(target_arch = "x86_64") => 335,
+        "riscv_hwprobe" if cfg!(target_arch = "riscv64") => 258,
+        _ => return None,
+    };
+    Some(nr)
 }
 
 /// Load a compiled program into the calling thread (and, with `SECCOMP_FILTER_FLAG_TSYNC`, its
@@ -334,7 +438,7 @@ mod sys {
     ) -> Result<(), SeccompError> {
         let Ok(len) = u16::try_from(filter.len()) else {
             return Err(SeccompError::BadProgram {
-                bytes: filter.len() * std::mem::size_of::<libc::sock_filter>(),
+                bytes: std::mem::size_of_val(filter),
             });
         };
         let prog = libc::sock_fprog {
@@ -404,7 +508,7 @@ fn export(ctx: &ScmpFilterContext) -> Result<Vec<libc::sock_filter>, SeccompErro
 fn decode(bytes: &[u8]) -> Result<Vec<libc::sock_filter>, SeccompError> {
     const INSN: usize = std::mem::size_of::<libc::sock_filter>();
     let count = bytes.len() / INSN;
-    if bytes.is_empty() || bytes.len() % INSN != 0 || count > BPF_MAXINSNS {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(INSN) || count > BPF_MAXINSNS {
         return Err(SeccompError::BadProgram { bytes: bytes.len() });
     }
     Ok(bytes

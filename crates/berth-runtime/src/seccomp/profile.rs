@@ -256,24 +256,24 @@ fn convert(
             "architecture",
         )?);
     }
-    if let Some(native) = host.arch.seccomp {
-        if let Some((i, row)) = arch_map
+    let native_row = host.arch.seccomp.and_then(|native| {
+        arch_map
             .iter()
             .enumerate()
             .find(|(_, m)| m.architecture == native)
-        {
+    });
+    if let Some((i, row)) = native_row {
+        arches.push(parse(
+            &row.architecture,
+            &format!("seccomp profile archMap[{i}].architecture"),
+            "architecture",
+        )?);
+        for (j, sub) in row.sub_architectures.iter().flatten().enumerate() {
             arches.push(parse(
-                &row.architecture,
-                &format!("seccomp profile archMap[{i}].architecture"),
+                sub,
+                &format!("seccomp profile archMap[{i}].subArchitectures[{j}]"),
                 "architecture",
             )?);
-            for (j, sub) in row.sub_architectures.iter().flatten().enumerate() {
-                arches.push(parse(
-                    sub,
-                    &format!("seccomp profile archMap[{i}].subArchitectures[{j}]"),
-                    "architecture",
-                )?);
-            }
         }
     }
     if !arches.is_empty() {
@@ -424,10 +424,7 @@ fn kernel_at_least(
 
 /// "4.8", "6.18.44-fc-v595" → (kernel, major, minor), as moby's `kernel.ParseRelease`.
 fn parse_kernel(release: &str) -> Option<KernelVersion> {
-    let numeric = release
-        .split(|c: char| c == '-' || c == '+' || c == ' ')
-        .next()
-        .unwrap_or_default();
+    let numeric = release.split(['-', '+', ' ']).next().unwrap_or_default();
     let mut parts = numeric.split('.');
     let kernel = parts.next()?.parse().ok()?;
     let major = parts.next()?.parse().ok()?;

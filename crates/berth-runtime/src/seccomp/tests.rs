@@ -392,6 +392,29 @@ fn docker_default_profile_loads_and_denies_mount() {
         if r != -1 || nix::errno::Errno::last() != nix::errno::Errno::ENOSYS {
             return 13;
         }
+        // Syscalls newer than this libseccomp are allowed by number on the native
+        // architecture: mseal (Linux 6.10) of nothing succeeds, statmount (6.8) with a null
+        // request fails on the pointer, not with the filter's EPERM.
+        // SAFETY: mseal of an empty range touches no memory.
+        let r = unsafe { libc::syscall(libc::SYS_mseal, 0usize, 0usize, 0usize) };
+        if r != 0 {
+            eprintln!("mseal: {}", nix::errno::Errno::last());
+            return 15;
+        }
+        // SAFETY: statmount with null pointers only makes the kernel return EFAULT/EINVAL.
+        let r = unsafe {
+            libc::syscall(
+                457,
+                std::ptr::null::<u8>(),
+                std::ptr::null::<u8>(),
+                0usize,
+                0usize,
+            )
+        };
+        if r != -1 || nix::errno::Errno::last() == nix::errno::Errno::EPERM {
+            eprintln!("statmount: {r} {}", nix::errno::Errno::last());
+            return 16;
+        }
         // Ordinary work still runs.
         if std::env::current_dir().is_err() || std::fs::read_to_string("/proc/self/status").is_err()
         {
@@ -427,4 +450,27 @@ fn load_without_no_new_privs_or_cap_sys_admin_is_refused() {
         }
     });
     assert_eq!(code, 0, "child failed at step {code}");
+}
+
+#[test]
+fn other_architectures_go_into_the_same_program() {
+    let rules = || {
+        vec![
+            syscall(&["getcwd"], LinuxSeccompAction::ScmpActErrno, None),
+            // Known to libseccomp only by berth's number table: native rule only.
+            syscall(&["mseal"], LinuxSeccompAction::ScmpActErrno, None),
+        ]
+    };
+    let native_only = seccomp(LinuxSeccompAction::ScmpActAllow, rules());
+    let mut multi = seccomp(LinuxSeccompAction::ScmpActAllow, rules());
+    multi.set_architectures(Some(vec![
+        Arch::ScmpArchNative,
+        Arch::ScmpArchX86,
+        Arch::ScmpArchX32,
+    ]));
+    let (one, three) = match (compile(&native_only), compile(&multi)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (a, b) => panic!("{a:?} {b:?}"),
+    };
+    assert!(three.len() > one.len(), "{one:?} vs {three:?}");
 }
