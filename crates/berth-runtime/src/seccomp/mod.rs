@@ -24,10 +24,16 @@
 //! A name in neither is skipped (logged at debug level) when Docker's default profile names it,
 //! and is an error otherwise, so that typos in a custom profile are caught.
 //!
+//! [`compile_cached`] keeps compiled programs on disk: libseccomp needs about 20 ms to generate
+//! Docker's profile for three architectures, reading it back about 0.1 ms.
+//!
 //! `SCMP_ACT_NOTIFY` (a user-space seccomp agent over `listenerPath`) is not supported yet and is
 //! refused with an error naming the field.
 
+mod cache;
 pub mod profile;
+
+pub use cache::compile_cached;
 
 use std::collections::HashSet;
 use std::io::{Read, Seek, SeekFrom};
@@ -157,6 +163,9 @@ pub enum SeccompError {
         #[source]
         source: libseccomp::error::SeccompError,
     },
+    /// The section could not be serialised as the compile cache's key.
+    #[error("serialise linux.seccomp as the compile cache key")]
+    CacheKey(#[source] serde_json::Error),
     /// Exporting the BPF program into memory failed.
     #[error("export seccomp bpf")]
     Export(#[source] std::io::Error),
