@@ -152,12 +152,13 @@ pub fn apply(caps: &LinuxCapabilities) -> Result<(), CapsError> {
     check_subset("ambient", &ambient, "permitted", &permitted)?;
     check_subset("ambient", &ambient, "inheritable", &inheritable)?;
 
-    // Order matters to capset(2): effective may only hold what permitted holds, so shrink
-    // effective while permitted is still the old (larger) set, then permitted, then
-    // inheritable (bounded by the new permitted set), then ambient (needs both).
+    // Order matters to capset(2), which caps calls once per set: inheritable first, while the
+    // permitted set still bounds it as it would in runc's single capset call; then effective,
+    // which may only hold what permitted holds, while permitted is still the old (larger) set;
+    // then permitted; then ambient, which needs both permitted and inheritable.
+    set("inheritable", CapSet::Inheritable, &inheritable)?;
     set("effective", CapSet::Effective, &effective)?;
     set("permitted", CapSet::Permitted, &permitted)?;
-    set("inheritable", CapSet::Inheritable, &inheritable)?;
     caps::clear(None, CapSet::Ambient).map_err(CapsError::ClearAmbient)?;
     for cap in sorted(&ambient) {
         caps::raise(None, CapSet::Ambient, cap).map_err(|source| CapsError::RaiseAmbient {
@@ -378,6 +379,33 @@ mod tests {
                 || status_mask("CapAmb:") != Some(mask(&["NET_BIND_SERVICE"]))
             {
                 return 17;
+            }
+            0
+        });
+        assert_eq!(code, 0, "child failed at step {code}");
+    }
+
+    #[test]
+    fn inheritable_beyond_permitted_is_set_as_runc_does() {
+        if !Uid::effective().is_root() {
+            panic!("this test needs root (run the tests as root)");
+        }
+        let code = in_child(|| {
+            let mut spec = LinuxCapabilities::default();
+            spec.set_effective(Some(set_of(&["CHOWN"])));
+            spec.set_permitted(Some(set_of(&["CHOWN"])));
+            spec.set_inheritable(Some(set_of(&["CHOWN", "NET_ADMIN"])));
+            spec.set_ambient(None);
+            if let Err(e) = apply(&spec) {
+                eprintln!("{e}");
+                return 30;
+            }
+            if status_mask("CapInh:") != Some(mask(&["CHOWN", "NET_ADMIN"]))
+                || status_mask("CapPrm:") != Some(mask(&["CHOWN"]))
+                || status_mask("CapEff:") != Some(mask(&["CHOWN"]))
+                || status_mask("CapAmb:") != Some(0)
+            {
+                return 31;
             }
             0
         });
