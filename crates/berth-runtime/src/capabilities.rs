@@ -106,12 +106,13 @@ pub fn name(cap: Capability) -> String {
 /// Drop every capability not in `keep` from the calling thread's bounding set. Call while still
 /// privileged (needs `CAP_SETPCAP`), before changing user.
 pub fn drop_bounding(keep: &Capabilities) -> Result<(), CapsError> {
-    let keep = to_kernel_set(keep, "bounding")?;
-    for cap in caps::runtime::thread_all_supported() {
+    let supported = caps::runtime::thread_all_supported();
+    let keep = to_kernel_set(keep, "bounding", &supported)?;
+    for cap in supported {
         if keep.contains(&cap) {
             continue;
         }
-        // `thread_all_supported` probed PR_CAPBSET_READ for this capability already.
+        // Dropping needs CAP_SETPCAP even when there is nothing to drop: skip what is gone.
         if !caps::has_cap(None, CapSet::Bounding, cap).unwrap_or(false) {
             continue;
         }
@@ -132,21 +133,26 @@ pub fn keep_caps(keep: bool) -> Result<(), CapsError> {
 /// Set the effective, permitted, inheritable and ambient sets to exactly the spec's; a set the
 /// spec leaves out becomes empty. Runs after `setuid` (with keepcaps) and before `execve`.
 pub fn apply(caps: &LinuxCapabilities) -> Result<(), CapsError> {
+    let supported = caps::runtime::thread_all_supported();
     let effective = to_kernel_set(
         caps.effective().as_ref().unwrap_or(&HashSet::new()),
         "effective",
+        &supported,
     )?;
     let permitted = to_kernel_set(
         caps.permitted().as_ref().unwrap_or(&HashSet::new()),
         "permitted",
+        &supported,
     )?;
     let inheritable = to_kernel_set(
         caps.inheritable().as_ref().unwrap_or(&HashSet::new()),
         "inheritable",
+        &supported,
     )?;
     let ambient = to_kernel_set(
         caps.ambient().as_ref().unwrap_or(&HashSet::new()),
         "ambient",
+        &supported,
     )?;
     check_subset("effective", &effective, "permitted", &permitted)?;
     check_subset("ambient", &ambient, "permitted", &permitted)?;
@@ -198,8 +204,11 @@ fn check_subset(
 }
 
 /// The spec's set as the caps crate's, without capabilities the running kernel lacks.
-fn to_kernel_set(set: &Capabilities, name: &'static str) -> Result<CapsHashSet, CapsError> {
-    let supported = caps::runtime::thread_all_supported();
+fn to_kernel_set(
+    set: &Capabilities,
+    name: &'static str,
+    supported: &CapsHashSet,
+) -> Result<CapsHashSet, CapsError> {
     let mut out = CapsHashSet::new();
     for cap in set {
         let kernel = to_kernel(*cap)?;
