@@ -474,3 +474,18 @@ fn other_architectures_go_into_the_same_program() {
     };
     assert!(three.len() > one.len(), "{one:?} vs {three:?}");
 }
+
+#[test]
+fn architecture_unknown_to_libseccomp_names_the_field() {
+    // SuperH arrived in libseccomp 2.6; Debian 12 ships 2.5.4.
+    let mut s = seccomp(LinuxSeccompAction::ScmpActErrno, vec![]);
+    s.set_architectures(Some(vec![Arch::ScmpArchX86, Arch::ScmpArchSh]));
+    match libseccomp::ScmpVersion::current().map(|v| (v.major, v.minor)) {
+        Ok((2, minor)) if minor < 6 => assert_eq!(
+            error_of(&s),
+            "linux.seccomp.architectures[1]: architecture SCMP_ARCH_SH is not supported by libseccomp"
+        ),
+        Ok(_) => assert!(compile(&s).is_ok()),
+        Err(e) => panic!("libseccomp version: {e}"),
+    }
+}
