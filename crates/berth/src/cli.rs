@@ -1,0 +1,357 @@
+//! Command-line arguments: docker's verbs and flags. No logic lives here.
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+/// berth: a Docker-compatible container engine client.
+#[derive(Debug, Parser)]
+#[command(name = "berth", version, disable_help_subcommand = true)]
+pub struct Cli {
+    /// Daemon socket to connect to (unix:///path).
+    #[arg(
+        short = 'H',
+        long = "host",
+        env = "DOCKER_HOST",
+        global = true,
+        default_value = "unix:///run/berth/berth.sock"
+    )]
+    pub host: String,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The verbs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create and run a new container from an image.
+    Run(RunArgs),
+    /// Create a new container.
+    Create(CreateArgs),
+    /// Start one or more stopped containers.
+    Start(StartArgs),
+    /// Stop one or more running containers.
+    Stop(StopArgs),
+    /// Kill one or more running containers.
+    Kill(KillArgs),
+    /// Restart one or more containers.
+    Restart(StopArgs),
+    /// Remove one or more containers.
+    Rm(RmArgs),
+    /// List containers.
+    #[command(alias = "ls")]
+    Ps(PsArgs),
+    /// Fetch the logs of a container.
+    Logs(LogsArgs),
+    /// Block until one or more containers stop, then print their exit codes.
+    Wait(WaitArgs),
+    /// Return low-level information on containers or images.
+    Inspect(InspectArgs),
+    /// List images.
+    Images(ImagesArgs),
+    /// Import the contents from a tarball to create a filesystem image.
+    Import(ImportArgs),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE.
+    Tag(TagArgs),
+    /// Remove one or more images.
+    Rmi(RmiArgs),
+    /// Show the berth version information.
+    Version(FormatArgs),
+    /// Display system-wide information.
+    Info(FormatArgs),
+    /// Get real time events from the server.
+    Events(EventsArgs),
+}
+
+/// Flags of `create` (and `run`).
+#[derive(Debug, Clone, Args)]
+#[command(disable_help_flag = true)]
+pub struct CreateArgs {
+    /// Print help.
+    #[arg(long, action = ArgAction::Help)]
+    pub help: Option<bool>,
+    /// Assign a name to the container.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Set environment variables.
+    #[arg(short = 'e', long = "env")]
+    pub env: Vec<String>,
+    /// Read in a file of environment variables.
+    #[arg(long = "env-file")]
+    pub env_file: Vec<String>,
+    /// Working directory inside the container.
+    #[arg(short = 'w', long = "workdir")]
+    pub workdir: Option<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>]).
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    /// Overwrite the default ENTRYPOINT of the image.
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// Container host name.
+    #[arg(short = 'h', long)]
+    pub hostname: Option<String>,
+    /// Set meta data on a container.
+    #[arg(short = 'l', long = "label")]
+    pub label: Vec<String>,
+    /// Keep STDIN open even if not attached.
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-TTY.
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Memory limit.
+    #[arg(short = 'm', long)]
+    pub memory: Option<String>,
+    /// Number of CPUs.
+    #[arg(long)]
+    pub cpus: Option<f64>,
+    /// Tune container pids limit (set -1 for unlimited).
+    #[arg(long = "pids-limit")]
+    pub pids_limit: Option<i64>,
+    /// Signal to stop the container.
+    #[arg(long = "stop-signal")]
+    pub stop_signal: Option<String>,
+    /// Timeout (in seconds) to stop a container.
+    #[arg(long = "stop-timeout")]
+    pub stop_timeout: Option<i64>,
+    /// Automatically remove the container when it exits.
+    #[arg(long)]
+    pub rm: bool,
+    /// The image.
+    pub image: String,
+    /// The command and its arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+/// Flags of `run`.
+#[derive(Debug, Clone, Args)]
+#[command(disable_help_flag = true)]
+pub struct RunArgs {
+    /// Run container in background and print container ID.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// The create flags.
+    #[command(flatten)]
+    pub create: CreateArgs,
+}
+
+/// Flags of `start`.
+#[derive(Debug, Clone, Args)]
+pub struct StartArgs {
+    /// Attach STDOUT/STDERR and forward signals.
+    #[arg(short = 'a', long)]
+    pub attach: bool,
+    /// Attach container's STDIN.
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Containers.
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// Flags of `stop` and `restart`.
+#[derive(Debug, Clone, Args)]
+pub struct StopArgs {
+    /// Signal to send to the container.
+    #[arg(short = 's', long)]
+    pub signal: Option<String>,
+    /// Seconds to wait before killing the container.
+    #[arg(short = 't', long = "time", alias = "timeout")]
+    pub time: Option<i64>,
+    /// Containers.
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// Flags of `kill`.
+#[derive(Debug, Clone, Args)]
+pub struct KillArgs {
+    /// Signal to send to the container.
+    #[arg(short = 's', long)]
+    pub signal: Option<String>,
+    /// Containers.
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// Flags of `rm`.
+#[derive(Debug, Clone, Args)]
+pub struct RmArgs {
+    /// Force the removal of a running container (uses SIGKILL).
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Remove anonymous volumes associated with the container.
+    #[arg(short = 'v', long)]
+    pub volumes: bool,
+    /// Containers.
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// Flags of `ps`.
+#[derive(Debug, Clone, Args)]
+pub struct PsArgs {
+    /// Show all containers (default shows just running).
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Only display container IDs.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Don't truncate output.
+    #[arg(long = "no-trunc")]
+    pub no_trunc: bool,
+    /// Format output using a Go template, `table`, or `json`.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Filter output based on conditions provided.
+    #[arg(short = 'f', long)]
+    pub filter: Vec<String>,
+    /// Show n last created containers (includes all states).
+    #[arg(short = 'n', long = "last")]
+    pub last: Option<i64>,
+    /// Show the latest created container (includes all states).
+    #[arg(short = 'l', long)]
+    pub latest: bool,
+    /// Display total file sizes.
+    #[arg(short = 's', long)]
+    pub size: bool,
+}
+
+/// Flags of `logs`.
+#[derive(Debug, Clone, Args)]
+pub struct LogsArgs {
+    /// Follow log output.
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// Number of lines to show from the end of the logs.
+    #[arg(short = 'n', long)]
+    pub tail: Option<String>,
+    /// Show logs since timestamp or relative (e.g. 42m).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Show logs before a timestamp or relative (e.g. 42m).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Show timestamps.
+    #[arg(short = 't', long)]
+    pub timestamps: bool,
+    /// The container.
+    pub container: String,
+}
+
+/// Flags of `wait`.
+#[derive(Debug, Clone, Args)]
+pub struct WaitArgs {
+    /// Containers.
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// Flags of `inspect`.
+#[derive(Debug, Clone, Args)]
+pub struct InspectArgs {
+    /// Format output using a Go template.
+    #[arg(short = 'f', long)]
+    pub format: Option<String>,
+    /// Return JSON for the specified type (container or image).
+    #[arg(long = "type")]
+    pub kind: Option<String>,
+    /// Display total file sizes if the type is container.
+    #[arg(short = 's', long)]
+    pub size: bool,
+    /// Names or IDs.
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+/// Flags of `images`.
+#[derive(Debug, Clone, Args)]
+pub struct ImagesArgs {
+    /// Show all images (default hides intermediate images).
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Only show image IDs.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Don't truncate output.
+    #[arg(long = "no-trunc")]
+    pub no_trunc: bool,
+    /// Format output using a Go template, `table`, or `json`.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Filter output based on conditions provided.
+    #[arg(short = 'f', long)]
+    pub filter: Vec<String>,
+    /// Show digests.
+    #[arg(long)]
+    pub digests: bool,
+    /// Only images of this repository (and tag).
+    pub repository: Option<String>,
+}
+
+/// Flags of `import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// Apply Dockerfile instruction to the created image.
+    #[arg(short = 'c', long)]
+    pub change: Vec<String>,
+    /// Set commit message for imported image.
+    #[arg(short = 'm', long)]
+    pub message: Option<String>,
+    /// Set platform if server is multi-platform capable.
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// A tar file, or `-` for stdin.
+    pub file: String,
+    /// REPOSITORY[:TAG].
+    pub reference: Option<String>,
+}
+
+/// Flags of `tag`.
+#[derive(Debug, Clone, Args)]
+pub struct TagArgs {
+    /// SOURCE_IMAGE[:TAG].
+    pub source: String,
+    /// TARGET_IMAGE[:TAG].
+    pub target: String,
+}
+
+/// Flags of `rmi`.
+#[derive(Debug, Clone, Args)]
+pub struct RmiArgs {
+    /// Force removal of the image.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Do not delete untagged parents.
+    #[arg(long = "no-prune")]
+    pub no_prune: bool,
+    /// Images.
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+/// `--format` alone (`version`, `info`).
+#[derive(Debug, Clone, Args)]
+pub struct FormatArgs {
+    /// Format output using a Go template or `json`.
+    #[arg(short = 'f', long)]
+    pub format: Option<String>,
+}
+
+/// Flags of `events`.
+#[derive(Debug, Clone, Args)]
+pub struct EventsArgs {
+    /// Show all events created since timestamp.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Stream events until this timestamp.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Filter output based on conditions provided.
+    #[arg(short = 'f', long)]
+    pub filter: Vec<String>,
+    /// Format output using a Go template or `json`.
+    #[arg(long)]
+    pub format: Option<String>,
+}

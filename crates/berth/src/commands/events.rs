@@ -1,0 +1,102 @@
+//! `events`: docker's one line per event.
+
+use berth_api::event::EventMessage;
+use http_body_util::BodyExt;
+use hyper::Method;
+
+use super::filters_json;
+use crate::cli::EventsArgs;
+use crate::client::{Client, ClientError, empty, query};
+use crate::format::template::Template;
+use crate::format::units::api_timestamp;
+
+/// docker's default line: `TIME TYPE ACTION ID (k=v, ...)`, time in local RFC 3339 nano.
+pub fn format_event(e: &EventMessage) -> String {
+    let secs = e.time_nano.div_euclid(1_000_000_000);
+    let nanos = u32::try_from(e.time_nano.rem_euclid(1_000_000_000)).unwrap_or(0);
+    let time = chrono::DateTime::from_timestamp(secs, nanos)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+        })
+        .unwrap_or_default();
+    let mut line = format!("{time} {} {} {}", e.r#type, e.action, e.actor.id);
+    if !e.actor.attributes.is_empty() {
+        let attrs: Vec<String> = e
+            .actor
+            .attributes
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        line.push_str(&format!(" ({})", attrs.join(", ")));
+    }
+    line
+}
+
+/// `berth events`.
+pub async fn events(client: &Client, args: &EventsArgs) -> anyhow::Result<i32> {
+    let now = chrono::Utc::now();
+    let time = |v: &Option<String>| -> anyhow::Result<Option<String>> {
+        v.as_deref()
+            .map(|s| api_timestamp(s, now).ok_or_else(|| anyhow::anyhow!("invalid time {s:?}")))
+            .transpose()
+    };
+    let q = query(&[
+        ("since", time(&args.since)?),
+        ("until", time(&args.until)?),
+        ("filters", filters_json(&args.filter)?),
+    ]);
+    let template = match args.format.as_deref() {
+        None | Some("json") => None,
+        Some(f) => Some(Template::parse(f)?),
+    };
+    let resp = client
+        .send(Method::GET, &format!("/events{q}"), empty(), None, false)
+        .await?;
+    let mut body = resp.into_body();
+    let mut pending = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(ClientError::Http)?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        pending.extend_from_slice(&data);
+        while let Some(nl) = pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=nl).collect();
+            let Ok(value) = serde_json::from_slice::<serde_json::Value>(&line) else {
+                continue;
+            };
+            match (&template, args.format.as_deref()) {
+                (Some(t), _) => println!("{}", t.render(&value)),
+                (None, Some("json")) => println!("{}", serde_json::to_string(&value)?),
+                _ => {
+                    if let Ok(e) = serde_json::from_value::<EventMessage>(value) {
+                        println!("{}", format_event(&e));
+                    }
+                }
+            }
+        }
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_line() {
+        let e: EventMessage = serde_json::from_value(serde_json::json!({
+            "Type": "container", "Action": "start",
+            "Actor": {"ID": "abc", "Attributes": {"name": "x", "image": "busybox"}},
+            "time": 1, "timeNano": 1_000_000_005
+        }))
+        .unwrap();
+        let line = format_event(&e);
+        assert!(
+            line.ends_with(" container start abc (image=busybox, name=x)"),
+            "{line}"
+        );
+        assert!(line.contains(".000000005"), "{line}");
+    }
+}

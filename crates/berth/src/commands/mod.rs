@@ -1,0 +1,112 @@
+//! One module per group of verbs; each verb builds its requests and prints docker's output.
+//! Verbs return the process exit code.
+
+pub mod containers;
+pub mod events;
+pub mod images;
+pub mod inspect;
+pub mod list;
+pub mod run;
+pub mod system;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::client::DaemonError;
+use crate::format::template::Template;
+use crate::format::write_table;
+
+/// `-f key=value` flags as the API's filters JSON.
+pub fn filters_json(flags: &[String]) -> anyhow::Result<Option<String>> {
+    if flags.is_empty() {
+        return Ok(None);
+    }
+    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for f in flags {
+        let Some((k, v)) = f.split_once('=') else {
+            anyhow::bail!("bad format of filter (expected name=value)");
+        };
+        map.entry(k.trim().to_lowercase())
+            .or_default()
+            .push(v.to_string());
+    }
+    Ok(Some(serde_json::to_string(&map)?))
+}
+
+/// Runs `op` for each item, printing what it returns or docker's error line; exit code 1
+/// when any failed.
+pub async fn for_each<F, Fut>(items: &[String], mut op: F) -> i32
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Option<String>>>,
+{
+    let mut code = 0;
+    for item in items {
+        match op(item.clone()).await {
+            Ok(Some(line)) => println!("{line}"),
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("{}", error_line(&e));
+                code = 1;
+            }
+        }
+    }
+    code
+}
+
+/// docker's one-line rendering of an error.
+pub fn error_line(e: &anyhow::Error) -> String {
+    if let Some(d) = e.downcast_ref::<DaemonError>() {
+        return d.to_string();
+    }
+    if let Some(c) = e.downcast_ref::<crate::client::ClientError>() {
+        return c.to_string();
+    }
+    format!("Error: {e:#}")
+}
+
+/// Prints rows with a `--format` (`table ...`, `json`, or a template) or the default table.
+pub fn print_rows(
+    rows: &[Value],
+    format: Option<&str>,
+    default_table: &str,
+    label: impl Fn(&str) -> Option<&'static str>,
+) -> anyhow::Result<()> {
+    let format = match format {
+        None | Some("") | Some("table") => default_table.to_string(),
+        Some("json") => {
+            for r in rows {
+                println!("{}", serde_json::to_string(r)?);
+            }
+            return Ok(());
+        }
+        Some(f) => f.to_string(),
+    };
+    let t = Template::parse(&format)?;
+    let mut lines = Vec::with_capacity(rows.len() + 1);
+    if t.table {
+        lines.push(t.header(label));
+    }
+    lines.extend(rows.iter().map(|r| t.render(r)));
+    let mut out = std::io::stdout().lock();
+    if t.table {
+        write_table(&mut out, &lines)?;
+    } else {
+        use std::io::Write;
+        for l in lines {
+            writeln!(out, "{l}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Renders one value with an optional template, or as indented JSON.
+pub fn print_value(v: &Value, format: Option<&str>) -> anyhow::Result<()> {
+    match format {
+        Some("json") => println!("{}", serde_json::to_string(v)?),
+        Some(f) => println!("{}", Template::parse(f)?.render(v)),
+        None => println!("{}", serde_json::to_string_pretty(v)?),
+    }
+    Ok(())
+}

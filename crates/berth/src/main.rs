@@ -1,0 +1,87 @@
+//! berth: the command-line client of berthd, with docker's verbs, flags, output and exit
+//! codes. It only talks to the daemon; see `berth-api` for the wire types.
+
+mod attach;
+mod cli;
+mod client;
+mod commands;
+mod format;
+mod stream_body;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::client::Client;
+use crate::commands::run::RunError;
+use crate::commands::{containers, error_line, events, images, inspect, list, run, system};
+
+async fn dispatch(client: &Client, command: &Command) -> anyhow::Result<i32> {
+    match command {
+        Command::Run(a) => run::run(client, a).await,
+        Command::Create(a) => run::create(client, a).await,
+        Command::Start(a) => containers::start(client, a).await,
+        Command::Stop(a) => containers::stop(client, a).await,
+        Command::Kill(a) => containers::kill(client, a).await,
+        Command::Restart(a) => containers::restart(client, a).await,
+        Command::Rm(a) => containers::rm(client, a).await,
+        Command::Ps(a) => list::ps(client, a).await,
+        Command::Logs(a) => containers::logs(client, a).await,
+        Command::Wait(a) => containers::wait(client, a).await,
+        Command::Inspect(a) => inspect::inspect(client, a).await,
+        Command::Images(a) => images::images(client, a).await,
+        Command::Import(a) => images::import(client, a).await,
+        Command::Tag(a) => images::tag(client, a).await,
+        Command::Rmi(a) => images::rmi(client, a).await,
+        Command::Version(a) => system::version(client, a.format.as_deref()).await,
+        Command::Info(a) => system::info(client, a.format.as_deref()).await,
+        Command::Events(a) => events::events(client, a).await,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            // docker exits 125 for bad flags of run/create, 1 otherwise; 0 for --help.
+            return ExitCode::from(match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ if std::env::args()
+                    .nth(1)
+                    .is_some_and(|a| a == "run" || a == "create") =>
+                {
+                    125
+                }
+                _ => 1,
+            });
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Error: start runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = rt.block_on(async {
+        let client = Client::new(&cli.host)?;
+        dispatch(&client, &cli.command).await
+    });
+    match code {
+        Ok(c) => ExitCode::from(u8::try_from(c).unwrap_or(1)),
+        Err(e) => {
+            let code = e.downcast_ref::<RunError>().map_or(1, |r| r.code);
+            let shown = match e.downcast::<RunError>() {
+                Ok(r) => r.source,
+                Err(e) => e,
+            };
+            eprintln!("{}", error_line(&shown));
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
+    }
+}
