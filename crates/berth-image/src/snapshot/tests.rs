@@ -242,3 +242,25 @@ fn overlay_deep_stack_beyond_mount_data_page() {
     assert_eq!(fs::read(rootfs.join("f0")).unwrap(), b"0");
     assert_eq!(fs::read(rootfs.join("f79")).unwrap(), b"79");
 }
+
+#[test]
+fn imported_image_mounts_through_detected_snapshotter() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = crate::store::ImageStore::open(&tmp.path().join("data")).unwrap();
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_ustar();
+    h.set_mode(0o755);
+    h.set_size(2);
+    b.append_data(&mut h, "bin/sh", &b"#!"[..]).unwrap();
+    let reference = crate::Reference::parse("busybox").unwrap();
+    let id = store
+        .import(&b.into_inner().unwrap()[..], Some(&reference), &[], "-")
+        .unwrap();
+    let s = AnySnapshotter::detect();
+    let g = Guard {
+        s: &s,
+        dir: tmp.path().join("containers/c1"),
+    };
+    let rootfs = s.prepare(&g.dir, &store.lowerdirs(&id).unwrap()).unwrap();
+    assert_eq!(fs::read(rootfs.join("bin/sh")).unwrap(), b"#!");
+}
