@@ -359,18 +359,18 @@ impl ImageStore {
                 source,
             })?;
         let layers = chain_ids(&config.rootfs.diff_ids);
-        for c in &layers {
-            if !self.layer_path(c).is_dir() {
-                return Err(StoreError::LayerNotFound(c.clone()));
-            }
-        }
         self.content
             .write_bytes(config_json)
             .map_err(|source| StoreError::ConfigBlob {
                 id: id.to_string(),
                 source,
             })?;
+        // Checked under the lock, so a concurrent delete cannot take a layer away between
+        // the check and the registration.
         let mut idx = self.lock();
+        if let Some(c) = layers.iter().find(|c| !self.layer_path(c).is_dir()) {
+            return Err(StoreError::LayerNotFound(c.clone()));
+        }
         if !idx.images.contains_key(&id) {
             idx.images.insert(
                 id.clone(),
