@@ -339,3 +339,35 @@ async fn berth_cli_run_logs_wait_and_import_over_the_wire() {
         "received 200000 bytes\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn docker_cli_run_reads_the_hijacked_stream() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sock = serve(dir.path()).await;
+    let docker = Path::new("/usr/local/bin/docker");
+    assert!(
+        docker.is_file(),
+        "the docker CLI is missing: apt-get install docker.io"
+    );
+    let cfg = dir.path().join("docker-config");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("/usr/local/bin/docker")
+            .arg("-H")
+            .arg(format!("unix://{}", sock.display()))
+            .args(["run", "scripted", "x"])
+            .env("DOCKER_CONFIG", cfg)
+            .env_remove("DOCKER_HOST")
+            .output()
+            .expect("run docker")
+    })
+    .await
+    .expect("join");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello\n",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "oops\n");
+    assert_eq!(out.status.code(), Some(3));
+}
