@@ -7,6 +7,7 @@ mod client;
 mod commands;
 mod format;
 mod stream_body;
+mod terminal;
 
 use std::process::ExitCode;
 

@@ -163,6 +163,11 @@ pub async fn run(client: &Client, args: &RunArgs) -> anyhow::Result<i32> {
         println!("{id}");
         return Ok(0);
     }
+    let _raw = if args.create.tty && args.create.interactive {
+        Some(crate::terminal::RawMode::enter()?)
+    } else {
+        None
+    };
     attach_start_wait(client, &id, args.create.interactive, args.create.rm).await
 }
 
