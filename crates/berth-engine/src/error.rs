@@ -1,0 +1,263 @@
+//! The engine's error: one variant per failing call, each with a [`Kind`] that `berthd`
+//! maps to docker's HTTP status in one place. Messages that docker users see verbatim
+//! (`No such container: x`, the name conflict, removing a running container) are docker's.
+
+use std::path::PathBuf;
+
+use berth_image::snapshot::SnapshotError;
+use berth_image::store::StoreError;
+
+/// The category of an error (containerd's `errdefs`, moby's error interfaces).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The object does not exist (404).
+    NotFound,
+    /// The request conflicts with the object's state (409).
+    Conflict,
+    /// The request is malformed (400).
+    InvalidArgument,
+    /// Nothing to do (304).
+    NotModified,
+    /// The engine cannot do this now (503).
+    Unavailable,
+    /// A bug or a failure of the host (500).
+    Internal,
+}
+
+/// Everything that can go wrong in the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// No container by that ID, name or prefix.
+    #[error("No such container: {0}")]
+    NoSuchContainer(String),
+    /// No image by that reference or ID.
+    #[error("No such image: {0}")]
+    NoSuchImage(String),
+    /// An ID prefix matches several containers.
+    #[error("Multiple IDs found with provided prefix: {0}")]
+    AmbiguousPrefix(String),
+    /// The name is taken.
+    #[error(
+        "Conflict. The container name \"{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name."
+    )]
+    NameInUse {
+        /// The name, with its `/`.
+        name: String,
+        /// The container holding it.
+        id: String,
+    },
+    /// The name has characters docker refuses.
+    #[error("Invalid container name ({0}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")]
+    InvalidName(String),
+    /// Removing a running container without force.
+    #[error(
+        "You cannot remove a running container {0}. Stop the container before attempting removal or force remove"
+    )]
+    RemoveRunning(String),
+    /// A removal is already under way.
+    #[error("removal of container {0} is already in progress")]
+    RemovalInProgress(String),
+    /// An operation that needs a running container.
+    #[error("Container {0} is not running")]
+    NotRunning(String),
+    /// Start of a running container, stop of a stopped one.
+    #[error("container {0} is already {1}")]
+    NotModified(String, &'static str),
+    /// A request field is invalid (the message says which).
+    #[error("{0}")]
+    Invalid(String),
+    /// An image still used by containers.
+    #[error(
+        "conflict: unable to delete {image} (must be forced) - image is being used by {state} container {container}"
+    )]
+    ImageInUse {
+        /// The image's short ID.
+        image: String,
+        /// `running` or `stopped`.
+        state: &'static str,
+        /// The container's short ID.
+        container: String,
+    },
+    /// The image store failed or refused.
+    #[error("{}", store_message(.0))]
+    Image(#[source] StoreError),
+    /// The root filesystem snapshot failed.
+    #[error("snapshot")]
+    Snapshot(#[source] SnapshotError),
+    /// The metadata database failed.
+    #[error("metadata database: {0}")]
+    Db(String),
+    /// A record could not be encoded or decoded.
+    #[error("container record {0}")]
+    Record(String, #[source] serde_json::Error),
+    /// A file operation failed.
+    #[error("{what} {path}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// On which path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The user named in `User` does not exist in the image.
+    #[error("unable to find {what} {name}: no matching entries in {file} file")]
+    NoSuchUser {
+        /// `user` or `group`.
+        what: &'static str,
+        /// The name.
+        name: String,
+        /// `passwd` or `group`.
+        file: &'static str,
+    },
+    /// The seccomp profile could not be built.
+    #[error("seccomp profile")]
+    Seccomp(#[source] berth_runtime::seccomp::SeccompError),
+    /// The OCI spec could not be written.
+    #[error("write OCI spec {0}")]
+    Spec(PathBuf, #[source] std::io::Error),
+    /// The shim binary could not be run or refused to start the container.
+    #[error("failed to create task for container: {0}")]
+    ShimStart(String),
+    /// Talking to a container's shim failed.
+    #[error("shim of container {0}")]
+    Shim(String, #[source] berth_shim::client::ClientError),
+    /// A blocking task panicked or was cancelled.
+    #[error("background task: {0}")]
+    Task(String),
+    /// Several cleanup steps failed after an error (the cause first).
+    #[error("{cause}; cleanup failed: {}", .cleanup.join("; "))]
+    Cleanup {
+        /// The original error.
+        cause: Box<EngineError>,
+        /// Every cleanup failure.
+        cleanup: Vec<String>,
+    },
+}
+
+fn store_message(e: &StoreError) -> String {
+    full_message(e)
+}
+
+/// An error and its sources, joined with `: `.
+pub fn full_message(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let m = c.to_string();
+        if !s.ends_with(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+impl EngineError {
+    /// The error's category.
+    pub fn kind(&self) -> Kind {
+        use EngineError as E;
+        match self {
+            E::NoSuchContainer(_) | E::NoSuchImage(_) => Kind::NotFound,
+            E::NameInUse { .. }
+            | E::RemoveRunning(_)
+            | E::RemovalInProgress(_)
+            | E::NotRunning(_)
+            | E::ImageInUse { .. } => Kind::Conflict,
+            E::AmbiguousPrefix(_) | E::InvalidName(_) | E::Invalid(_) | E::NoSuchUser { .. } => {
+                Kind::InvalidArgument
+            }
+            E::NotModified(..) => Kind::NotModified,
+            E::Image(e) => match e.kind() {
+                berth_image::ErrorKind::NotFound => Kind::NotFound,
+                berth_image::ErrorKind::Conflict => Kind::Conflict,
+                berth_image::ErrorKind::InvalidArgument => Kind::InvalidArgument,
+                berth_image::ErrorKind::Internal => Kind::Internal,
+            },
+            E::Snapshot(e) => match e.kind() {
+                berth_image::ErrorKind::NotFound => Kind::NotFound,
+                _ => Kind::Internal,
+            },
+            E::Cleanup { cause, .. } => cause.kind(),
+            E::ShimStart(m) if m.contains("executable file not found") => Kind::InvalidArgument,
+            E::Db(_)
+            | E::Record(..)
+            | E::Io { .. }
+            | E::Seccomp(_)
+            | E::Spec(..)
+            | E::ShimStart(_)
+            | E::Shim(..)
+            | E::Task(_) => Kind::Internal,
+        }
+    }
+
+    /// The message a client prints: this error and its causes.
+    pub fn message(&self) -> String {
+        full_message(self)
+    }
+
+    /// Wraps an I/O error.
+    pub fn io(what: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        EngineError::Io {
+            what,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Adds cleanup failures to this error (nothing when there are none).
+    pub fn with_cleanup(self, cleanup: Vec<String>) -> Self {
+        if cleanup.is_empty() {
+            self
+        } else {
+            EngineError::Cleanup {
+                cause: Box::new(self),
+                cleanup,
+            }
+        }
+    }
+}
+
+impl From<StoreError> for EngineError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(name) => EngineError::NoSuchImage(name),
+            other => EngineError::Image(other),
+        }
+    }
+}
+
+impl From<SnapshotError> for EngineError {
+    fn from(e: SnapshotError) -> Self {
+        EngineError::Snapshot(e)
+    }
+}
+
+/// The engine's result.
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_messages() {
+        let e = EngineError::NameInUse {
+            name: "/web".into(),
+            id: "abc".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "Conflict. The container name \"/web\" is already in use by container \"abc\". You have to remove (or rename) that container to be able to reuse that name."
+        );
+        assert_eq!(e.kind(), Kind::Conflict);
+        assert_eq!(
+            EngineError::NoSuchContainer("x".into()).to_string(),
+            "No such container: x"
+        );
+        let e = EngineError::io("read", "/p", std::io::Error::other("boom"));
+        assert_eq!(e.message(), "read /p: boom");
+    }
+}

@@ -1,0 +1,277 @@
+//! `inspect` and `list` in docker's shapes, and list's filters.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use berth_api::container::{
+    ContainerInspect, ContainerState, ContainerSummary, GraphDriverData, NetworkSettings,
+    SummaryHostConfig, SummaryNetworkSettings,
+};
+use berth_runtime::defaults;
+
+use crate::error::{EngineError, Result};
+use crate::etcfiles;
+use crate::model::{ContainerRecord, Status};
+use crate::table::{Engine, ListOptions};
+
+fn parse_time(s: &str) -> Option<SystemTime> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(SystemTime::from)
+}
+
+/// docker's `units.HumanDuration`.
+pub fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    let hours = (d.as_secs_f64() / 3600.0 + 0.5) as u64;
+    match secs {
+        0 => "Less than a second".into(),
+        1 => "1 second".into(),
+        s if s < 60 => format!("{s} seconds"),
+        s if s / 60 == 1 => "About a minute".into(),
+        s if s / 60 < 60 => format!("{} minutes", s / 60),
+        _ if hours == 1 => "About an hour".into(),
+        _ if hours < 48 => format!("{hours} hours"),
+        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
+        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
+        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
+        _ => format!("{} years", hours / 24 / 365),
+    }
+}
+
+fn since(t: &str) -> String {
+    let d = parse_time(t)
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .unwrap_or_default();
+    human_duration(d)
+}
+
+/// The `Status` column: `Up 2 minutes`, `Exited (0) 3 seconds ago`, `Created`.
+pub fn human_status(rec: &ContainerRecord) -> String {
+    let s = &rec.state;
+    match s.status {
+        Status::Running => format!("Up {}", since(&s.started_at)),
+        Status::Paused => format!("Up {} (Paused)", since(&s.started_at)),
+        Status::Restarting => format!("Restarting ({}) {} ago", s.exit_code, since(&s.finished_at)),
+        Status::Removing => "Removal In Progress".into(),
+        Status::Dead => "Dead".into(),
+        Status::Created => "Created".into(),
+        Status::Exited => format!("Exited ({}) {} ago", s.exit_code, since(&s.finished_at)),
+    }
+}
+
+impl Engine {
+    fn inspect_record(&self, rec: &ContainerRecord) -> ContainerInspect {
+        let dir = self.dir(&rec.id);
+        let s = &rec.state;
+        let mut hc = rec.host_config.clone();
+        hc.masked_paths = Some(defaults::MASKED_PATHS.iter().map(|p| (*p).into()).collect());
+        hc.readonly_paths = Some(
+            defaults::READONLY_PATHS
+                .iter()
+                .map(|p| (*p).into())
+                .collect(),
+        );
+        let mut gd = BTreeMap::new();
+        let lowers: Vec<String> = rec.lowers.iter().map(|p| p.display().to_string()).collect();
+        gd.insert("LowerDir".to_owned(), lowers.join(":"));
+        gd.insert("UpperDir".into(), dir.join("upper").display().to_string());
+        gd.insert("WorkDir".into(), dir.join("work").display().to_string());
+        gd.insert("MergedDir".into(), dir.join("rootfs").display().to_string());
+        ContainerInspect {
+            id: rec.id.clone(),
+            created: rec.created.clone(),
+            path: rec.path.clone(),
+            args: rec.args.clone(),
+            state: Some(ContainerState {
+                status: s.status.as_str().into(),
+                running: matches!(s.status, Status::Running | Status::Paused),
+                paused: s.status == Status::Paused,
+                restarting: s.status == Status::Restarting,
+                oom_killed: s.oom_killed,
+                dead: s.status == Status::Dead,
+                pid: s.pid,
+                exit_code: s.exit_code,
+                error: s.error.clone(),
+                started_at: s.started_at.clone(),
+                finished_at: s.finished_at.clone(),
+                health: None,
+            }),
+            image: rec.image_id.clone(),
+            resolv_conf_path: dir.join(etcfiles::RESOLV_CONF).display().to_string(),
+            hostname_path: dir.join(etcfiles::HOSTNAME).display().to_string(),
+            hosts_path: dir.join(etcfiles::HOSTS).display().to_string(),
+            log_path: self.log_path(&rec.id).display().to_string(),
+            name: rec.name.clone(),
+            restart_count: rec.restart_count,
+            driver: rec.driver.clone(),
+            platform: "linux".into(),
+            mount_label: String::new(),
+            process_label: String::new(),
+            app_armor_profile: String::new(),
+            exec_ids: None,
+            host_config: Some(hc),
+            graph_driver: Some(GraphDriverData {
+                name: rec.driver.clone(),
+                data: gd,
+            }),
+            size_rw: None,
+            size_root_fs: None,
+            mounts: Vec::new(),
+            config: Some(rec.config.clone()),
+            // No network is attached yet (the bridge network is later work): no endpoints,
+            // no address, no published ports.
+            network_settings: Some(NetworkSettings {
+                ports: Some(BTreeMap::new()),
+                networks: Some(BTreeMap::new()),
+                ..NetworkSettings::default()
+            }),
+        }
+    }
+
+    /// `GET /containers/{id}/json`.
+    pub async fn inspect(&self, name: &str) -> Result<ContainerInspect> {
+        let c = self.lookup(name)?;
+        Ok(self.inspect_record(&c.record()))
+    }
+
+    fn summary(&self, rec: &ContainerRecord) -> ContainerSummary {
+        let mut command = rec.path.clone();
+        for a in &rec.args {
+            command.push(' ');
+            command.push_str(a);
+        }
+        ContainerSummary {
+            id: rec.id.clone(),
+            names: vec![rec.name.clone()],
+            image: rec.image_name.clone(),
+            image_id: rec.image_id.clone(),
+            command,
+            created: parse_time(&rec.created)
+                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_secs() as i64),
+            ports: Vec::new(),
+            size_rw: None,
+            size_root_fs: None,
+            labels: Some(rec.config.labels.clone().unwrap_or_default()),
+            state: rec.state.status.as_str().into(),
+            status: human_status(rec),
+            host_config: Some(SummaryHostConfig {
+                network_mode: rec.host_config.network_mode.clone(),
+            }),
+            network_settings: Some(SummaryNetworkSettings {
+                networks: Some(BTreeMap::new()),
+            }),
+            mounts: Vec::new(),
+        }
+    }
+
+    fn filter_ok(&self, rec: &ContainerRecord, key: &str, v: &str) -> Result<bool> {
+        Ok(match key {
+            "id" => rec.id.starts_with(v),
+            "name" => rec
+                .name
+                .trim_start_matches('/')
+                .contains(v.trim_start_matches('/')),
+            "label" => {
+                let labels = rec.config.labels.clone().unwrap_or_default();
+                match v.split_once('=') {
+                    Some((k, val)) => labels.get(k).is_some_and(|x| x == val),
+                    None => labels.contains_key(v),
+                }
+            }
+            "status" => {
+                const OK: [&str; 7] = [
+                    "created",
+                    "restarting",
+                    "running",
+                    "removing",
+                    "paused",
+                    "exited",
+                    "dead",
+                ];
+                if !OK.contains(&v) {
+                    return Err(EngineError::Invalid(format!("invalid filter 'status={v}'")));
+                }
+                rec.state.status.as_str() == v
+            }
+            "exited" => {
+                let code: i64 = v
+                    .parse()
+                    .map_err(|_| EngineError::Invalid(format!("invalid filter 'exited={v}'")))?;
+                rec.state.status == Status::Exited && rec.state.exit_code == code
+            }
+            "ancestor" => {
+                rec.image_name == v
+                    || rec.image_id == v
+                    || rec
+                        .image_id
+                        .strip_prefix("sha256:")
+                        .is_some_and(|h| h.starts_with(v.trim_start_matches("sha256:")))
+                    || self
+                        .inner
+                        .images
+                        .resolve(v)
+                        .is_ok_and(|id| id.to_string() == rec.image_id)
+            }
+            other => return Err(EngineError::Invalid(format!("invalid filter '{other}'"))),
+        })
+    }
+
+    /// `GET /containers/json`: newest first.
+    pub async fn list(&self, o: ListOptions) -> Result<Vec<ContainerSummary>> {
+        let mut recs: Vec<ContainerRecord> =
+            self.table().by_id.values().map(|c| c.record()).collect();
+        recs.sort_by(|a, b| b.created.cmp(&a.created));
+        let all = o.all
+            || o.limit.is_some()
+            || o.filters.contains_key("status")
+            || o.filters.contains_key("exited");
+        let mut out = Vec::new();
+        'next: for rec in recs {
+            if !all && !rec.state.status.has_process() {
+                continue;
+            }
+            for (k, values) in &o.filters {
+                if values.is_empty() {
+                    continue;
+                }
+                let mut any = false;
+                for v in values {
+                    // Labels must all match; other keys need one match.
+                    let ok = self.filter_ok(&rec, k, v)?;
+                    if k == "label" && !ok {
+                        continue 'next;
+                    }
+                    any |= ok;
+                }
+                if !any {
+                    continue 'next;
+                }
+            }
+            out.push(self.summary(&rec));
+            if o.limit.is_some_and(|l| out.len() >= l) {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_durations_match_docker() {
+        let s = |n| human_duration(Duration::from_secs(n));
+        assert_eq!(s(0), "Less than a second");
+        assert_eq!(s(1), "1 second");
+        assert_eq!(s(59), "59 seconds");
+        assert_eq!(s(60), "About a minute");
+        assert_eq!(s(60 * 5), "5 minutes");
+        assert_eq!(s(3600), "About an hour");
+        assert_eq!(s(3600 * 5), "5 hours");
+        assert_eq!(s(3600 * 24 * 3), "3 days");
+    }
+}

@@ -1,0 +1,58 @@
+//! berth-engine: the model and its rules.
+//!
+//! The engine owns containers and their docker state machine ([`model`]), their metadata in
+//! an embedded database ([`store`], redb at `DATA_ROOT/berth.db`), the turning of a create
+//! request plus an image config into an OCI spec with docker's defaults ([`spec`]), the
+//! hostname files ([`etcfiles`]), logs ([`logs`]), events ([`events`]) and images through
+//! `berth-image`'s store ([`images`]). It never touches HTTP: `berthd` adapts it to its
+//! `Backend` trait; its inputs are `berth-api`'s create and host config types (as moby's
+//! daemon takes its API types), its outputs the API's inspect and list types.
+//!
+//! # Processes
+//! A container's process is held by its `berth-shim`, a separate binary the engine spawns
+//! (the only process the engine ever starts; it never forks). The shim detaches into its
+//! own session, so containers outlive the daemon. For every run the engine keeps a monitor
+//! task blocked on the shim's `wait`; on exit it records the status, unmounts the rootfs,
+//! applies `AutoRemove` and emits `die`. After a daemon restart [`Engine::open`] reloads
+//! every record, reconnects to the shims that still run and marks the others exited with
+//! the status their shim recorded (`exit.json`).
+//!
+//! # Dependencies
+//! The engine depends on `berth-runtime` only for pure functions over data: docker's
+//! defaults (`defaults`) and the default seccomp profile (`seccomp::profile`), so the spec
+//! the engine writes and the template the runtime prints cannot drift apart. It links none
+//! of the runtime's process code.
+//!
+//! # Concurrency
+//! One `std` mutex guards the table of containers (IDs and names); each container has its
+//! record under its own mutex, an async lock that serialises start/stop/restart/remove, and
+//! a `watch` channel of its run state that waits and followers subscribe to. A name is
+//! reserved under the table lock before anything is made, so two creates cannot take it.
+//!
+//! # Networking
+//! For now every container gets a fresh network namespace with only `lo` (down); the bridge
+//! network is later work, and inspect says so: no networks, no IP address.
+
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod etcfiles;
+pub mod events;
+pub mod images;
+mod inspect;
+mod lifecycle;
+pub mod logs;
+pub mod model;
+pub mod names;
+pub mod signals;
+pub mod spec;
+pub mod store;
+mod table;
+pub mod user;
+
+pub use error::{EngineError, Kind, Result};
+pub use lifecycle::attach::{AttachOptions, AttachSession, Chunk, Output};
+pub use lifecycle::wait::WaitCondition;
+pub use logs::LogsOptions;
+pub use table::{Config, Counts, Engine, ListOptions};

@@ -1,0 +1,326 @@
+//! `create`: validate the request, merge it with the image's config as docker does, reserve
+//! the name, prepare the rootfs snapshot and store the record. A failure undoes every step.
+
+use berth_api::container::{ContainerConfig, ContainerCreateBody, HostConfig};
+use berth_image::snapshot::Snapshotter;
+use berth_image::store::Image;
+
+use crate::error::{EngineError, Result};
+use crate::model::{ContainerRecord, StateRecord};
+use crate::names;
+use crate::spec::merge_env;
+use crate::table::{Container, Engine};
+
+/// Merges the image's defaults into the request's config (moby `merge` in daemon/create).
+pub(crate) fn merge_image_config(cfg: &mut ContainerConfig, image: &Image) {
+    let Some(ic) = image.config.config.as_ref() else {
+        return;
+    };
+    if cfg.user.is_empty() {
+        cfg.user = ic.user.clone();
+    }
+    let image_env = ic.env.clone().unwrap_or_default();
+    if !image_env.is_empty() {
+        cfg.env = Some(merge_env(
+            &image_env,
+            cfg.env.as_deref().unwrap_or_default(),
+        ));
+    }
+    let no_entrypoint = cfg.entrypoint.as_ref().is_none_or(|e| e.is_empty());
+    if no_entrypoint {
+        if cfg.cmd.as_ref().is_none_or(|c| c.is_empty()) {
+            cfg.cmd = ic.cmd.clone();
+        }
+        if cfg.entrypoint.is_none() {
+            cfg.entrypoint = ic.entrypoint.clone();
+        }
+    }
+    if cfg.working_dir.is_empty() {
+        cfg.working_dir = ic.working_dir.clone();
+    }
+    if let Some(il) = &ic.labels {
+        let mut labels = il.clone();
+        labels.extend(cfg.labels.take().unwrap_or_default());
+        cfg.labels = Some(labels);
+    }
+    if let Some(ports) = &ic.exposed_ports {
+        let mut p = cfg.exposed_ports.take().unwrap_or_default();
+        for k in ports.keys() {
+            p.entry(k.clone()).or_default();
+        }
+        cfg.exposed_ports = Some(p);
+    }
+    if let Some(vols) = &ic.volumes {
+        let mut v = cfg.volumes.take().unwrap_or_default();
+        for k in vols.keys() {
+            v.entry(k.clone()).or_default();
+        }
+        cfg.volumes = Some(v);
+    }
+    if cfg.stop_signal.as_deref().is_none_or(str::is_empty) && !ic.stop_signal.is_empty() {
+        cfg.stop_signal = Some(ic.stop_signal.clone());
+    }
+    if cfg.shell.is_none() {
+        cfg.shell = ic.shell.clone();
+    }
+}
+
+/// Refuses what berth cannot honour rather than ignoring it silently.
+fn validate_host_config(hc: &mut HostConfig) -> Result<()> {
+    if hc.memory > 0 && hc.memory < 6 * 1024 * 1024 {
+        return Err(EngineError::Invalid(
+            "Minimum memory limit allowed is 6MB".into(),
+        ));
+    }
+    if hc.nano_cpus < 0 || hc.cpu_quota < 0 || hc.cpu_shares < 0 {
+        return Err(EngineError::Invalid(
+            "Range of CPUs is from 0.01 to the number of CPUs available".into(),
+        ));
+    }
+    if hc.nano_cpus > 0 && hc.cpu_quota > 0 {
+        return Err(EngineError::Invalid(
+            "Conflicting options: Nano CPUs and CPU Quota cannot both be set".into(),
+        ));
+    }
+    let policy = hc.restart_policy.name.as_str();
+    if hc.auto_remove && !matches!(policy, "" | "no") {
+        return Err(EngineError::Invalid(
+            "can't create 'AutoRemove' container with restart policy".into(),
+        ));
+    }
+    if !matches!(policy, "" | "no") {
+        return Err(EngineError::Invalid(format!(
+            "restart policy {policy:?} is not supported by berth yet"
+        )));
+    }
+    if hc.privileged {
+        return Err(EngineError::Invalid(
+            "privileged containers are not supported by berth yet".into(),
+        ));
+    }
+    if hc.binds.as_ref().is_some_and(|b| !b.is_empty())
+        || hc.mounts.as_ref().is_some_and(|m| !m.is_empty())
+    {
+        return Err(EngineError::Invalid(
+            "bind mounts and volumes are not supported by berth yet".into(),
+        ));
+    }
+    match hc.network_mode.as_str() {
+        "" | "default" | "bridge" => hc.network_mode = "bridge".into(),
+        "none" => {}
+        other => {
+            return Err(EngineError::Invalid(format!(
+                "network mode {other:?} is not supported by berth yet (containers get their own network namespace with only lo)"
+            )));
+        }
+    }
+    if hc.log_config.r#type.is_empty() {
+        hc.log_config.r#type = "json-file".into();
+    } else if hc.log_config.r#type != "json-file" {
+        return Err(EngineError::Invalid(format!(
+            "logging driver {:?} is not supported by berth (json-file only)",
+            hc.log_config.r#type
+        )));
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// `POST /containers/create`: returns the new container's ID.
+    pub async fn create(&self, name: Option<String>, body: ContainerCreateBody) -> Result<String> {
+        let name = name
+            .filter(|n| !n.is_empty())
+            .map(|n| names::validate(&n))
+            .transpose()?;
+        let mut cfg = body.config;
+        if cfg.image.is_empty() {
+            return Err(EngineError::Invalid("config.Image is required".into()));
+        }
+        let mut hc = body.host_config.unwrap_or_default();
+        validate_host_config(&mut hc)?;
+        let image = self.inner.images.get(&cfg.image)?;
+        let lowers = self.inner.images.lowerdirs(&image.id)?;
+        merge_image_config(&mut cfg, &image);
+        let mut argv: Vec<String> = cfg.entrypoint.clone().unwrap_or_default();
+        argv.extend(cfg.cmd.clone().unwrap_or_default());
+        if argv.is_empty() {
+            return Err(EngineError::Invalid("No command specified".into()));
+        }
+        let id = names::new_id()?;
+        if cfg.hostname.is_empty() {
+            cfg.hostname = names::short(&id).to_owned();
+        }
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+        let rec = ContainerRecord {
+            id: id.clone(),
+            name: String::new(),
+            created: now,
+            image_name: cfg.image.clone(),
+            image_id: image.id.to_string(),
+            lowers,
+            path: argv[0].clone(),
+            args: argv[1..].to_vec(),
+            config: cfg,
+            host_config: hc,
+            state: StateRecord::default(),
+            restart_count: 0,
+            driver: self.inner.snap.name().to_owned(),
+            generation: 0,
+        };
+        let name = self.reserve(&id, name, rec)?;
+        let c = self.lookup(&id)?;
+        match self.materialise(&c) {
+            Ok(rec) => {
+                self.emit(&rec, "create", &[]);
+                tracing::debug!(id = %id, name = %name, "created");
+                Ok(id)
+            }
+            Err(e) => {
+                let cleanup = self.unmake(&c);
+                Err(e.with_cleanup(cleanup))
+            }
+        }
+    }
+
+    /// Takes the name (given, or generated until free) and enters the container in the
+    /// table, under one lock.
+    fn reserve(&self, id: &str, name: Option<String>, mut rec: ContainerRecord) -> Result<String> {
+        let mut t = self.table();
+        let name = match name {
+            Some(n) => {
+                if let Some(holder) = t.names.get(&n) {
+                    return Err(EngineError::NameInUse {
+                        name: n,
+                        id: holder.clone(),
+                    });
+                }
+                n
+            }
+            None => {
+                let mut retry = 0;
+                loop {
+                    let n = format!("/{}", names::generate(retry));
+                    if !t.names.contains_key(&n) {
+                        break n;
+                    }
+                    retry += 1;
+                }
+            }
+        };
+        rec.name = name.clone();
+        t.names.insert(name.clone(), id.to_owned());
+        t.by_id.insert(id.to_owned(), Container::new(rec));
+        Ok(name)
+    }
+
+    /// Makes the directory and the snapshot (left unmounted until start), then stores the
+    /// record.
+    fn materialise(&self, c: &Container) -> Result<ContainerRecord> {
+        let dir = self.dir(&c.id);
+        std::fs::create_dir_all(&dir).map_err(|e| EngineError::io("create", &dir, e))?;
+        let rec = c.record();
+        self.inner.snap.prepare(&dir, &rec.lowers)?;
+        self.inner.snap.unmount(&dir)?;
+        self.inner.store.put(&rec)?;
+        Ok(rec)
+    }
+
+    /// Undoes [`Engine::materialise`] and the reservation; returns every failure.
+    fn unmake(&self, c: &Container) -> Vec<String> {
+        let mut errors = Vec::new();
+        let dir = self.dir(&c.id);
+        if let Err(e) = self.inner.snap.remove(&dir) {
+            errors.push(crate::error::full_message(&e));
+        }
+        if let Err(e) = std::fs::remove_dir_all(&dir)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            errors.push(format!("remove {}: {e}", dir.display()));
+        }
+        if let Err(e) = self.inner.store.delete(&c.id) {
+            errors.push(e.message());
+        }
+        let name = c.record().name;
+        let mut t = self.table();
+        t.by_id.remove(&c.id);
+        if t.names.get(&name) == Some(&c.id) {
+            t.names.remove(&name);
+        }
+        errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use berth_image::config::{ContainerConfig as ImgCfg, ImageConfig};
+
+    fn image(ic: ImgCfg) -> Image {
+        Image {
+            id: berth_image::Digest::of(b"x"),
+            config: ImageConfig {
+                config: Some(ic),
+                ..ImageConfig::default()
+            },
+            references: vec![],
+            layers: vec![],
+            size: 0,
+        }
+    }
+
+    #[test]
+    fn image_defaults_fill_the_request() {
+        let img = image(ImgCfg {
+            env: Some(vec!["PATH=/bin".into(), "A=1".into()]),
+            cmd: Some(vec!["sh".into()]),
+            working_dir: "/srv".into(),
+            stop_signal: "SIGQUIT".into(),
+            ..ImgCfg::default()
+        });
+        let mut cfg = ContainerConfig {
+            env: Some(vec!["A=2".into()]),
+            ..ContainerConfig::default()
+        };
+        merge_image_config(&mut cfg, &img);
+        assert_eq!(cfg.env.unwrap(), vec!["PATH=/bin", "A=2"]);
+        assert_eq!(cfg.cmd.unwrap(), vec!["sh"]);
+        assert_eq!(cfg.working_dir, "/srv");
+        assert_eq!(cfg.stop_signal.as_deref(), Some("SIGQUIT"));
+    }
+
+    #[test]
+    fn a_user_entrypoint_drops_the_image_cmd() {
+        let img = image(ImgCfg {
+            entrypoint: Some(vec!["/init".into()]),
+            cmd: Some(vec!["serve".into()]),
+            ..ImgCfg::default()
+        });
+        let mut cfg = ContainerConfig {
+            entrypoint: Some(vec!["echo".into()]),
+            ..ContainerConfig::default()
+        };
+        merge_image_config(&mut cfg, &img);
+        assert_eq!(cfg.entrypoint.unwrap(), vec!["echo"]);
+        assert_eq!(cfg.cmd, None);
+        let mut cfg = ContainerConfig {
+            cmd: Some(vec!["x".into()]),
+            ..ContainerConfig::default()
+        };
+        merge_image_config(&mut cfg, &img);
+        assert_eq!(cfg.entrypoint.unwrap(), vec!["/init"]);
+        assert_eq!(cfg.cmd.unwrap(), vec!["x"]);
+    }
+
+    #[test]
+    fn unsupported_host_config_is_refused() {
+        let mut hc = HostConfig {
+            memory: 1024,
+            ..HostConfig::default()
+        };
+        assert!(validate_host_config(&mut hc).is_err());
+        let mut hc = HostConfig::default();
+        validate_host_config(&mut hc).unwrap();
+        assert_eq!(hc.network_mode, "bridge");
+        assert_eq!(hc.log_config.r#type, "json-file");
+    }
+}

@@ -1,0 +1,10 @@
+//! The container lifecycle, one file per verb.
+
+pub mod attach;
+mod create;
+mod monitor;
+mod remove;
+mod restore;
+mod start;
+mod stop;
+pub mod wait;

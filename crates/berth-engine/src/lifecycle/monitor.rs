@@ -1,0 +1,103 @@
+//! The monitor of a run: blocked on the shim's `wait` in the background; on exit it records
+//! the status, lets the shim go, unmounts the rootfs, wakes waiters, emits `die` and applies
+//! `AutoRemove`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use berth_image::snapshot::Snapshotter;
+use berth_shim::status::{self, ExitStatus};
+
+use crate::model::Status;
+use crate::table::{Container, Engine};
+
+/// docker's exit code when the process's fate is unknown (its shim vanished).
+const EXIT_LOST: i32 = 255;
+
+impl Engine {
+    /// Watches run `generation` of `c` until it exits.
+    pub(crate) fn spawn_monitor(&self, c: Arc<Container>, generation: u64) {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let status = engine.wait_exit_status(&c.id).await;
+            engine.on_exit(&c, generation, status).await;
+        });
+    }
+
+    /// The exit status from the shim, or from its `exit.json` when the shim is gone.
+    async fn wait_exit_status(&self, id: &str) -> ExitStatus {
+        let shim_dir = self.shim_dir(id);
+        loop {
+            let client = self.shim(id);
+            match tokio::task::spawn_blocking(move || client.wait(None)).await {
+                Ok(Ok(st)) => return st,
+                Ok(Err(e)) => tracing::debug!("wait on shim of {id}: {e}"),
+                Err(e) => tracing::warn!("wait task of {id}: {e}"),
+            }
+            if let Ok(Some(st)) = status::read(&shim_dir) {
+                return st;
+            }
+            let alive = std::os::unix::net::UnixStream::connect(
+                shim_dir.join(berth_shim::protocol::SOCKET_NAME),
+            )
+            .is_ok();
+            if !alive {
+                // Read again: the shim writes exit.json before it goes.
+                if let Ok(Some(st)) = status::read(&shim_dir) {
+                    return st;
+                }
+                return ExitStatus::exited(EXIT_LOST, berth_shim::time::now());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Records the end of run `generation`.
+    pub(crate) async fn on_exit(&self, c: &Arc<Container>, generation: u64, st: ExitStatus) {
+        if c.record().generation != generation {
+            return;
+        }
+        let client = self.shim(&c.id);
+        let _ = tokio::task::spawn_blocking(move || client.shutdown()).await;
+        let shim_dir = self.shim_dir(&c.id);
+        if let Err(e) = std::fs::remove_dir_all(&shim_dir)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!("remove {}: {e}", shim_dir.display());
+        }
+        if let Err(e) = self.inner.snap.unmount(&self.dir(&c.id)) {
+            tracing::warn!("unmount rootfs of {}: {e}", c.id);
+        }
+        let code = i64::from(st.exit_code);
+        let saved = self.save(c, |r| {
+            if r.state.status.has_process() {
+                r.state.status = Status::Exited;
+            }
+            r.state.pid = 0;
+            r.state.exit_code = code;
+            r.state.oom_killed = st.oom_killed;
+            r.state.finished_at = st.finished_at.clone();
+        });
+        let rec = match saved {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!("record exit of {}: {e}", c.id);
+                c.record()
+            }
+        };
+        c.run.send_modify(|r| {
+            r.running = false;
+            r.exits += 1;
+            r.exit_code = code;
+        });
+        if st.oom_killed {
+            self.emit(&rec, "oom", &[]);
+        }
+        self.emit(&rec, "die", &[("exitCode", code.to_string())]);
+        if rec.host_config.auto_remove
+            && let Err(e) = self.remove_container(c, true).await
+        {
+            tracing::warn!("auto-remove {}: {e}", c.id);
+        }
+    }
+}

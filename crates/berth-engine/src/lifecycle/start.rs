@@ -1,0 +1,184 @@
+//! `start`: mount the rootfs, write the hostname files and the OCI spec, spawn the shim
+//! (`--defer-start`), connect waiting attach sessions, let the process run, record it and
+//! watch it. A failure unmounts, stops the shim and leaves the container as it was (with
+//! the error recorded), or removes it when it is `AutoRemove`.
+
+use std::process::Stdio;
+use std::sync::Arc;
+
+use berth_image::snapshot::Snapshotter;
+
+use crate::error::{EngineError, Result};
+use crate::etcfiles;
+use crate::model::Status;
+use crate::spec;
+use crate::table::{Container, Engine};
+
+/// docker's exit code for a start that failed before the process ran.
+const EXIT_UNKNOWN: i64 = 128;
+
+impl Engine {
+    /// `POST /containers/{id}/start`; `NotModified` when already running.
+    pub async fn start(&self, name: &str) -> Result<()> {
+        let c = self.lookup(name)?;
+        let _op = c.op.lock().await;
+        self.start_locked(&c).await
+    }
+
+    /// Starts `c`; the caller holds its op lock.
+    pub(crate) async fn start_locked(&self, c: &Arc<Container>) -> Result<()> {
+        let rec = c.record();
+        match rec.state.status {
+            s if s.has_process() => {
+                return Err(EngineError::NotModified(c.id.clone(), "started"));
+            }
+            Status::Removing | Status::Dead => {
+                return Err(EngineError::Invalid(format!(
+                    "container {} is marked for removal and cannot be started",
+                    c.id
+                )));
+            }
+            _ => {}
+        }
+        let dir = self.dir(&c.id);
+        let result = async {
+            let rootfs = self.inner.snap.mount(&dir, &rec.lowers)?;
+            etcfiles::write_all(&dir, &rec.config.hostname, &rec.host_config)?;
+            let spec = spec::build(&rec, &rootfs, &dir)?;
+            spec::write(&spec, &dir)?;
+            let pid = self.spawn_shim(&c.id, rec.config.open_stdin).await?;
+            for p in c.take_pending() {
+                self.connect_attach(&c.id, p);
+            }
+            self.shim_start(&c.id).await?;
+            Ok::<i64, EngineError>(pid)
+        }
+        .await;
+        let pid = match result {
+            Ok(pid) => pid,
+            Err(e) => return Err(self.start_failed(c, e).await),
+        };
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+        let saved = self.save(c, |r| {
+            r.state.status = Status::Running;
+            r.state.pid = pid;
+            r.state.exit_code = 0;
+            r.state.oom_killed = false;
+            r.state.error.clear();
+            r.state.started_at = now;
+            r.generation += 1;
+        });
+        let rec = match saved {
+            Ok(r) => r,
+            Err(e) => return Err(self.start_failed(c, e).await),
+        };
+        c.run.send_modify(|r| r.running = true);
+        self.emit(&rec, "start", &[]);
+        self.spawn_monitor(c.clone(), rec.generation);
+        Ok(())
+    }
+
+    /// Undoes a failed start: the shim goes, the rootfs is unmounted, the error recorded.
+    async fn start_failed(&self, c: &Arc<Container>, e: EngineError) -> EngineError {
+        let mut cleanup = Vec::new();
+        let shim_dir = self.shim_dir(&c.id);
+        if shim_dir.join(berth_shim::protocol::SOCKET_NAME).exists() {
+            let client = self.shim(&c.id);
+            let r = tokio::task::spawn_blocking(move || {
+                let _ = client.signal(None, crate::signals::SIGKILL, true);
+                let _ = client.wait(None);
+                client.shutdown()
+            })
+            .await;
+            if let Ok(Err(err)) = r {
+                cleanup.push(format!("stop shim: {err}"));
+            }
+        }
+        if let Err(err) = std::fs::remove_dir_all(&shim_dir)
+            && err.kind() != std::io::ErrorKind::NotFound
+        {
+            cleanup.push(format!("remove {}: {err}", shim_dir.display()));
+        }
+        if let Err(err) = self.inner.snap.unmount(&self.dir(&c.id)) {
+            cleanup.push(crate::error::full_message(&err));
+        }
+        // Sessions waiting for this start get the error and end.
+        for p in c.take_pending() {
+            let _ = p.out.try_send(Err(EngineError::ShimStart(e.message())));
+        }
+        let message = e.message();
+        let rec = self.save(c, |r| {
+            r.state.error = message;
+            if r.state.exit_code == 0 {
+                r.state.exit_code = EXIT_UNKNOWN;
+            }
+        });
+        if let Err(err) = &rec {
+            cleanup.push(err.message());
+        }
+        if c.record().host_config.auto_remove {
+            let c = c.clone();
+            let engine = self.clone();
+            // The caller holds the op lock; remove after it is released.
+            tokio::spawn(async move {
+                if let Err(e) = engine.remove_container(&c, true).await {
+                    tracing::warn!("auto-remove {} after a failed start: {e}", c.id);
+                }
+            });
+        }
+        e.with_cleanup(cleanup)
+    }
+
+    /// Runs `berth-shim` for the bundle; returns the container's init pid.
+    async fn spawn_shim(&self, id: &str, stdin: bool) -> Result<i64> {
+        let shim_dir = self.shim_dir(id);
+        if let Err(e) = std::fs::remove_dir_all(&shim_dir)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            return Err(EngineError::io("remove stale", &shim_dir, e));
+        }
+        let mut cmd = tokio::process::Command::new(&self.inner.cfg.shim_binary);
+        cmd.arg("--id")
+            .arg(id)
+            .arg("--bundle")
+            .arg(self.dir(id))
+            .arg("--state-dir")
+            .arg(&shim_dir)
+            .arg("--runtime-root")
+            .arg(self.runtime_root())
+            .arg("--log")
+            .arg(self.log_path(id))
+            .arg("--defer-start");
+        if stdin {
+            cmd.arg("--stdin");
+        }
+        if let Ok(dbg) = std::env::var("BERTH_SHIM_DEBUG_LOG") {
+            cmd.arg("--debug-log").arg(dbg);
+        }
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let out = cmd.output().await.map_err(|e| {
+            EngineError::ShimStart(format!("run {}: {e}", self.inner.cfg.shim_binary.display()))
+        })?;
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let err = err.trim();
+            let err = err.strip_prefix("berth-shim: ").unwrap_or(err);
+            return Err(EngineError::ShimStart(err.to_owned()));
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.trim().parse::<i64>().map_err(|_| {
+            EngineError::ShimStart(format!("the shim printed {:?}, not a pid", text.trim()))
+        })
+    }
+
+    async fn shim_start(&self, id: &str) -> Result<()> {
+        let client = self.shim(id);
+        let owned = id.to_owned();
+        tokio::task::spawn_blocking(move || client.start())
+            .await
+            .map_err(|e| EngineError::Task(e.to_string()))?
+            .map_err(|e| EngineError::ShimStart(format!("start {owned}: {e}")))
+    }
+}

@@ -1,0 +1,352 @@
+//! A container record (its merged config and host config) turned into an OCI runtime spec
+//! with docker's defaults, at start time as docker does it (the user is resolved in the
+//! mounted rootfs, the hostname files are bind-mounted from the container's directory).
+//!
+//! The defaults (capabilities, masked and read-only paths, mounts, device rules, the seccomp
+//! profile) come from `berth-runtime`'s `defaults` and `seccomp::profile`: pure functions over
+//! data, the one reason the engine depends on the runtime crate (see the crate docs).
+
+use std::path::{Path, PathBuf};
+
+use berth_runtime::defaults;
+use berth_runtime::seccomp::profile;
+use oci_spec::runtime::{
+    Capability, Linux, LinuxCapabilities, LinuxCpu, LinuxMemory, LinuxNamespace,
+    LinuxNamespaceType, LinuxPids, LinuxResources, Mount, Process, Root, Spec, User,
+};
+
+use crate::error::{EngineError, Result};
+use crate::etcfiles;
+use crate::model::ContainerRecord;
+use crate::user;
+
+/// docker's default `PATH`.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// `KEY=v` lists merged as docker's `ReplaceOrAppendEnvValues`: a later key replaces an
+/// earlier one in place; a bare `KEY` (no `=`) in `over` removes it.
+pub fn merge_env(base: &[String], over: &[String]) -> Vec<String> {
+    let key = |s: &str| s.split_once('=').map_or(s, |(k, _)| k).to_owned();
+    let mut out: Vec<String> = base.to_vec();
+    for e in over {
+        let k = key(e);
+        let pos = out.iter().position(|x| key(x) == k);
+        match (pos, e.contains('=')) {
+            (Some(i), true) => out[i] = e.clone(),
+            (Some(i), false) => {
+                out.remove(i);
+            }
+            (None, true) => out.push(e.clone()),
+            (None, false) => {}
+        }
+    }
+    out
+}
+
+fn capabilities(rec: &ContainerRecord) -> Result<Vec<String>> {
+    let hc = &rec.host_config;
+    let norm = |c: &str| {
+        let up = c.to_ascii_uppercase();
+        if up.starts_with("CAP_") || up == "ALL" {
+            up
+        } else {
+            format!("CAP_{up}")
+        }
+    };
+    let mut caps: Vec<String> = defaults::DEFAULT_CAPABILITIES
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect();
+    let drops: Vec<String> = hc.cap_drop.iter().flatten().map(|c| norm(c)).collect();
+    if drops.iter().any(|d| d == "ALL") {
+        caps.clear();
+    }
+    caps.retain(|c| !drops.contains(c));
+    for add in hc.cap_add.iter().flatten().map(|c| norm(c)) {
+        if add == "ALL" {
+            return Err(EngineError::Invalid(
+                "--cap-add ALL (privileged containers) is not supported by berth yet".into(),
+            ));
+        }
+        if !caps.contains(&add) {
+            caps.push(add);
+        }
+    }
+    Ok(caps)
+}
+
+fn parse_caps(names: &[String]) -> Result<Vec<Capability>> {
+    names
+        .iter()
+        .map(|n| {
+            berth_runtime::capabilities::parse_capability(n)
+                .map_err(|_| EngineError::Invalid(format!("unknown capability: {n:?}")))
+        })
+        .collect()
+}
+
+fn resources(rec: &ContainerRecord) -> LinuxResources {
+    let hc = &rec.host_config;
+    let mut r = LinuxResources::default();
+    r.set_devices(Some(defaults::default_device_rules()));
+    if hc.memory > 0 || hc.memory_reservation > 0 || hc.memory_swap != 0 {
+        let mut m = LinuxMemory::default();
+        if hc.memory > 0 {
+            m.set_limit(Some(hc.memory));
+        }
+        if hc.memory_reservation > 0 {
+            m.set_reservation(Some(hc.memory_reservation));
+        }
+        if hc.memory_swap != 0 {
+            m.set_swap(Some(hc.memory_swap));
+        } else if hc.memory > 0 {
+            // docker's default: swap as large as the memory limit (total = 2 × memory).
+            m.set_swap(Some(hc.memory * 2));
+        }
+        r.set_memory(Some(m));
+    }
+    let mut cpu = LinuxCpu::default();
+    let mut any_cpu = false;
+    if hc.nano_cpus > 0 {
+        cpu.set_period(Some(100_000));
+        cpu.set_quota(Some(hc.nano_cpus * 100_000 / 1_000_000_000));
+        any_cpu = true;
+    } else if hc.cpu_quota > 0 {
+        cpu.set_quota(Some(hc.cpu_quota));
+        if hc.cpu_period > 0 {
+            cpu.set_period(Some(hc.cpu_period as u64));
+        }
+        any_cpu = true;
+    }
+    if hc.cpu_shares > 0 {
+        cpu.set_shares(Some(hc.cpu_shares as u64));
+        any_cpu = true;
+    }
+    if !hc.cpuset_cpus.is_empty() {
+        cpu.set_cpus(Some(hc.cpuset_cpus.clone()));
+        any_cpu = true;
+    }
+    if !hc.cpuset_mems.is_empty() {
+        cpu.set_mems(Some(hc.cpuset_mems.clone()));
+        any_cpu = true;
+    }
+    if any_cpu {
+        r.set_cpu(Some(cpu));
+    }
+    if let Some(limit) = hc.pids_limit.filter(|l| *l > 0) {
+        let mut p = LinuxPids::default();
+        p.set_limit(limit);
+        r.set_pids(Some(p));
+    }
+    r
+}
+
+fn bind(src: PathBuf, dst: &str, ro: bool) -> Mount {
+    let mut m = Mount::default();
+    m.set_destination(PathBuf::from(dst));
+    m.set_typ(Some("bind".to_owned()));
+    m.set_source(Some(src));
+    let mut opts = vec!["rbind".to_owned(), "rprivate".to_owned()];
+    if ro {
+        opts.push("ro".to_owned());
+    }
+    m.set_options(Some(opts));
+    m
+}
+
+/// Makes the working directory in the rootfs when missing (as docker does), without
+/// following symlinks out of it: an existing component that is a symlink stops the walk.
+fn ensure_workdir(rootfs: &Path, cwd: &str, uid: u32, gid: u32) -> Result<()> {
+    let mut p = rootfs.to_path_buf();
+    for comp in Path::new(cwd).components() {
+        if let std::path::Component::Normal(c) = comp {
+            p.push(c);
+            match std::fs::symlink_metadata(&p) {
+                Ok(m) if m.file_type().is_symlink() => return Ok(()),
+                Ok(_) => {}
+                Err(_) => {
+                    std::fs::create_dir(&p).map_err(|e| EngineError::io("create", &p, e))?;
+                    std::os::unix::fs::chown(&p, Some(uid), Some(gid))
+                        .map_err(|e| EngineError::io("chown", &p, e))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// True on a pure cgroup v2 host.
+fn cgroup_v2() -> bool {
+    Path::new("/sys/fs/cgroup/cgroup.controllers").exists()
+}
+
+/// Builds the spec for `rec`, whose rootfs is mounted at `rootfs` and whose hostname files
+/// are in `dir`.
+pub fn build(rec: &ContainerRecord, rootfs: &Path, dir: &Path) -> Result<Spec> {
+    let cfg = &rec.config;
+    let hc = &rec.host_config;
+    let exec_user = user::resolve(
+        rootfs,
+        &cfg.user,
+        hc.group_add.as_deref().unwrap_or_default(),
+    )?;
+
+    let mut env = vec![
+        format!("PATH={DEFAULT_PATH}"),
+        format!("HOSTNAME={}", cfg.hostname),
+    ];
+    if cfg.tty {
+        env.push("TERM=xterm".to_owned());
+    }
+    let mut env = merge_env(&env, cfg.env.as_deref().unwrap_or_default());
+    if !env.iter().any(|e| e.starts_with("HOME=")) {
+        env.push(format!("HOME={}", exec_user.home));
+    }
+
+    let cwd = if cfg.working_dir.is_empty() {
+        "/".to_owned()
+    } else {
+        cfg.working_dir.clone()
+    };
+    ensure_workdir(rootfs, &cwd, exec_user.uid, exec_user.gid)?;
+
+    let caps = capabilities(rec)?;
+    let oci_caps: std::collections::HashSet<Capability> = parse_caps(&caps)?.into_iter().collect();
+    let mut lc = LinuxCapabilities::default();
+    lc.set_bounding(Some(oci_caps.clone()));
+    lc.set_effective(Some(oci_caps.clone()));
+    lc.set_permitted(Some(oci_caps));
+    lc.set_inheritable(None);
+    lc.set_ambient(None);
+
+    let mut u = User::default();
+    u.set_uid(exec_user.uid);
+    u.set_gid(exec_user.gid);
+    if !exec_user.additional_gids.is_empty() {
+        u.set_additional_gids(Some(exec_user.additional_gids.clone()));
+    }
+
+    let mut args = vec![rec.path.clone()];
+    args.extend(rec.args.iter().cloned());
+    let mut process = Process::default();
+    process.set_terminal(Some(cfg.tty));
+    process.set_user(u);
+    process.set_args(Some(args));
+    process.set_env(Some(env));
+    process.set_cwd(PathBuf::from(cwd));
+    process.set_capabilities(Some(lc));
+    process.set_rlimits(None);
+    let no_new_privs = hc
+        .security_opt
+        .iter()
+        .flatten()
+        .any(|o| o == "no-new-privileges" || o == "no-new-privileges:true");
+    process.set_no_new_privileges(Some(no_new_privs));
+    if hc.oom_score_adj != 0 {
+        process.set_oom_score_adj(Some(hc.oom_score_adj as i32));
+    }
+
+    let mut root = Root::default();
+    root.set_path(rootfs.to_path_buf());
+    root.set_readonly(Some(hc.readonly_rootfs));
+
+    let mut mounts = defaults::default_mounts();
+    if hc.shm_size > 0 {
+        for m in mounts.iter_mut() {
+            if m.destination() == Path::new("/dev/shm") {
+                let kib = hc.shm_size / 1024;
+                m.set_options(Some(vec![
+                    "rw".into(),
+                    "nosuid".into(),
+                    "noexec".into(),
+                    "nodev".into(),
+                    "mode=1777".into(),
+                    format!("size={kib}k"),
+                ]));
+            }
+        }
+    }
+    mounts.push(bind(
+        dir.join(etcfiles::RESOLV_CONF),
+        "/etc/resolv.conf",
+        false,
+    ));
+    mounts.push(bind(dir.join(etcfiles::HOSTNAME), "/etc/hostname", false));
+    mounts.push(bind(dir.join(etcfiles::HOSTS), "/etc/hosts", false));
+
+    let mut namespaces = defaults::default_namespaces();
+    let cgroupns_private = match hc.cgroupns_mode.as_str() {
+        "private" => true,
+        "host" => false,
+        _ => cgroup_v2(),
+    };
+    if cgroupns_private {
+        let mut ns = LinuxNamespace::default();
+        ns.set_typ(LinuxNamespaceType::Cgroup);
+        namespaces.push(ns);
+    }
+
+    let seccomp_off = hc
+        .security_opt
+        .iter()
+        .flatten()
+        .any(|o| o == "seccomp=unconfined" || o == "seccomp:unconfined");
+    let mut linux = Linux::default();
+    linux.set_namespaces(Some(namespaces));
+    linux.set_masked_paths(Some(
+        defaults::MASKED_PATHS
+            .iter()
+            .map(|p| (*p).to_owned())
+            .collect(),
+    ));
+    linux.set_readonly_paths(Some(
+        defaults::READONLY_PATHS
+            .iter()
+            .map(|p| (*p).to_owned())
+            .collect(),
+    ));
+    linux.set_resources(Some(resources(rec)));
+    linux.set_cgroups_path(Some(PathBuf::from(format!("/berth/{}", rec.id))));
+    if !seccomp_off {
+        linux.set_seccomp(Some(
+            profile::docker_default(&caps).map_err(EngineError::Seccomp)?,
+        ));
+    }
+    if let Some(s) = &hc.sysctls {
+        linux.set_sysctl(Some(s.clone().into_iter().collect()));
+    }
+
+    let mut spec = Spec::default();
+    spec.set_version("1.2.0".to_owned());
+    spec.set_root(Some(root));
+    spec.set_process(Some(process));
+    spec.set_hostname(Some(cfg.hostname.clone()));
+    if !cfg.domainname.is_empty() {
+        spec.set_domainname(Some(cfg.domainname.clone()));
+    }
+    spec.set_mounts(Some(mounts));
+    spec.set_annotations(None);
+    spec.set_linux(Some(linux));
+    Ok(spec)
+}
+
+/// Writes `config.json` into the bundle directory (temp-then-rename).
+pub fn write(spec: &Spec, bundle: &Path) -> Result<()> {
+    let path = bundle.join("config.json");
+    let tmp = bundle.join(".config.json.tmp");
+    let json = serde_json::to_vec(spec).map_err(|e| EngineError::Spec(path.clone(), e.into()))?;
+    std::fs::write(&tmp, json).map_err(|e| EngineError::Spec(tmp.clone(), e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| EngineError::Spec(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_merge_replaces_in_place() {
+        let base = vec!["PATH=/bin".to_string(), "A=1".into(), "B=2".into()];
+        let over = vec!["A=x".to_string(), "C=3".into(), "B".into()];
+        assert_eq!(merge_env(&base, &over), vec!["PATH=/bin", "A=x", "C=3"]);
+    }
+}
