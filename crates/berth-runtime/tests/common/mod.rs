@@ -109,18 +109,28 @@ impl Bundle {
             .expect("run berth-runtime run")
     }
 
-    /// `berth-runtime create` (the process waits for `start`).
+    /// `berth-runtime create` (the process waits for `start`). The container inherits the
+    /// caller's stdio, as with runc, so its output goes to files, not to pipes that would stay
+    /// open for as long as the container lives.
     pub fn create(&self) -> Output {
         self.write_config();
-        self.runtime()
+        let log = self.path().join("create.stderr");
+        let err = std::fs::File::create(&log).expect("create stderr file");
+        let status = self
+            .runtime()
             .args(["create", "--bundle"])
             .arg(self.path())
             .arg(&self.id)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .output()
-            .expect("run berth-runtime create")
+            .stderr(err)
+            .status()
+            .expect("run berth-runtime create");
+        Output {
+            status,
+            stdout: Vec::new(),
+            stderr: std::fs::read(&log).unwrap_or_default(),
+        }
     }
 
     /// A runtime verb on this container, e.g. `["start"]`, `["kill", "KILL"]`.
