@@ -15,8 +15,24 @@
 
 pub mod capabilities;
 pub mod cgroups;
+pub mod container;
 pub mod defaults;
 pub mod error;
+pub mod exec;
+pub mod init;
+pub mod namespaces;
+pub mod process;
+pub mod rootfs;
 pub mod seccomp;
+pub mod spec;
+mod start;
+pub mod state;
+pub mod sync;
+#[allow(unsafe_code)]
+mod sys;
+pub mod terminal;
 
+pub use container::{ConsoleMode, Container, CreateOptions, Created, Runtime};
 pub use error::Error;
+pub use exec::{Exec, ExecOptions};
+pub use state::{State, Status};

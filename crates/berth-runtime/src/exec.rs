@@ -1,0 +1,221 @@
+//! `exec`: start another process in a running container. The caller's `pid_for_children` is
+//! switched to the container's pid namespace around a plain `clone`, so the new process is a
+//! direct child of the caller and a member of the container's pid namespace; the child joins
+//! the container's other namespaces (user first, mount last) through `/proc/<pid>/ns/*`, the
+//! parent puts it in the container's cgroup, and it applies the same security settings as the
+//! init (seccomp from the container's spec, the process's capabilities, user, no_new_privs).
+//! Success is the sync channel's end-of-file at `execve`; a failure comes back as text.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::Pid;
+use oci_spec::runtime::{LinuxNamespaceType, Process};
+
+use crate::container::{ConsoleMode, Container};
+use crate::error::Error;
+use crate::init::{InitError, render};
+use crate::namespaces::Plan;
+use crate::process::ProcessError;
+use crate::seccomp::SeccompProgram;
+use crate::state::Status;
+use crate::sync::{Channel, Message, Remote};
+use crate::sys::Forked;
+
+/// How `exec` wires up the new process's stdio and terminal.
+#[derive(Debug)]
+pub struct ExecOptions {
+    /// stdin, stdout, stderr; None = inherit the caller's 0, 1, 2.
+    pub stdio: Option<[OwnedFd; 3]>,
+    /// Where the PTY master goes when process.terminal is true.
+    pub console: ConsoleMode,
+}
+
+/// A started exec'd process.
+#[derive(Debug)]
+pub struct Exec {
+    /// Its pid (host view); a child of the caller.
+    pub pid: Pid,
+    /// The PTY master with process.terminal and ConsoleMode::Return.
+    pub pty_master: Option<OwnedFd>,
+}
+
+impl Container {
+    /// Start `process` inside the running container.
+    pub fn exec(&self, process: &Process, opts: ExecOptions) -> Result<Exec, Error> {
+        let status = self.state()?.status;
+        if status != Status::Running && status != Status::Created {
+            return Err(Error::Status {
+                id: self.id().into(),
+                status,
+                want: "running",
+            });
+        }
+        let bundle = crate::spec::load(self.bundle())?;
+        let init_pid = self
+            .pid()
+            .ok_or_else(|| Error::NotFound(self.id().into()))?;
+        let list = crate::spec::namespaces(&bundle.spec);
+        let plan = crate::namespaces::plan_exec(init_pid, &list)?;
+        let seccomp = match bundle
+            .spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.seccomp().as_ref())
+        {
+            Some(s) => Some(crate::seccomp::compile(s)?),
+            None => None,
+        };
+        let cgroup = self.cgroup()?;
+        let (parent_chan, child_chan) = crate::sync::pair()?;
+        let forked = match &plan.pid {
+            Some(target) => {
+                let back = crate::namespaces::open_ns(
+                    LinuxNamespaceType::Pid,
+                    Path::new("/proc/self/ns/pid"),
+                )?;
+                crate::namespaces::join(target)?;
+                let forked = crate::sys::clone_process(0);
+                if let Ok(Forked::Parent(_)) | Err(_) = forked {
+                    crate::namespaces::join(&back)?;
+                }
+                forked
+            }
+            None => crate::sys::clone_process(0),
+        }
+        .map_err(Error::Clone)?;
+        let pid = match forked {
+            Forked::Child => {
+                drop(parent_chan);
+                child(ChildArgs {
+                    process,
+                    plan: &plan,
+                    chan: &child_chan,
+                    seccomp: seccomp.as_ref(),
+                    stdio: opts.stdio.as_ref(),
+                })
+            }
+            Forked::Parent(pid) => pid,
+        };
+        drop(child_chan);
+        drop(opts.stdio);
+        match parent(self.id(), pid, &cgroup, &parent_chan, &opts.console) {
+            Ok(pty_master) => Ok(Exec { pid, pty_master }),
+            Err(e) => {
+                let _ = kill(pid, Signal::SIGKILL);
+                let code = match waitpid(pid, None) {
+                    Ok(WaitStatus::Exited(_, code)) => code,
+                    _ => 1,
+                };
+                Err(match e {
+                    Error::Init { id, message, .. } => Error::Init {
+                        id,
+                        message,
+                        exit_code: code,
+                    },
+                    other => other,
+                })
+            }
+        }
+    }
+}
+
+fn parent(
+    id: &str,
+    pid: Pid,
+    cgroup: &crate::cgroups::AnyCgroupManager,
+    chan: &Channel,
+    console: &ConsoleMode,
+) -> Result<Option<OwnedFd>, Error> {
+    cgroup.add_task(pid)?;
+    chan.send(&Message::Go)?;
+    let mut pty_master = None;
+    loop {
+        match chan.recv()? {
+            None => return Ok(pty_master),
+            Some((Message::Pty, Some(master))) => match console {
+                ConsoleMode::Socket(path) => {
+                    crate::terminal::send_to_socket(path, master.as_fd())?;
+                }
+                ConsoleMode::Return => pty_master = Some(master),
+            },
+            Some((Message::Error(message), _)) => {
+                return Err(Error::Init {
+                    id: id.into(),
+                    message,
+                    exit_code: 1,
+                });
+            }
+            Some((got, _)) => {
+                return Err(crate::sync::SyncError::Unexpected {
+                    got,
+                    want: "end of file",
+                }
+                .into());
+            }
+        }
+    }
+}
+
+struct ChildArgs<'a> {
+    process: &'a Process,
+    plan: &'a Plan,
+    chan: &'a Channel,
+    seccomp: Option<&'a SeccompProgram>,
+    stdio: Option<&'a [OwnedFd; 3]>,
+}
+
+fn child(a: ChildArgs<'_>) -> ! {
+    let err = match setup(&a) {
+        Ok(program) => crate::process::exec(&program).into(),
+        Err(e) => e,
+    };
+    let code = match &err {
+        InitError::Process(p) => p.exit_code(),
+        _ => 1,
+    };
+    let _ = a.chan.send(&Message::Error(render(&err)));
+    crate::sys::exit_now(code)
+}
+
+fn setup(a: &ChildArgs<'_>) -> Result<crate::process::Program, InitError> {
+    match a.chan.expect(Message::Go) {
+        Ok(_) => {}
+        Err(Remote::Sync(e)) => return Err(InitError::Sync(e)),
+        Err(Remote::Failed(text)) => return Err(InitError::Parent(text)),
+    }
+    if let Some(stdio) = a.stdio {
+        crate::terminal::set_stdio([stdio[0].as_fd(), stdio[1].as_fd(), stdio[2].as_fd()])?;
+    }
+    crate::namespaces::join_all(a.plan)?;
+    let process = a.process;
+    if process.terminal() == Some(true) {
+        let size = process
+            .console_size()
+            .map(|b| (b.height() as u16, b.width() as u16));
+        let master = crate::terminal::setup_in_container(size, false)?;
+        a.chan
+            .send_with(&Message::Pty, Some(master.as_fd()))
+            .map_err(InitError::SendPty)?;
+    } else {
+        nix::unistd::setsid().map_err(InitError::Setsid)?;
+    }
+    crate::process::set_oom_score_adj(process)?;
+    crate::process::set_rlimits(process)?;
+    let nnp = process.no_new_privileges() == Some(true);
+    if !nnp && let Some(p) = a.seccomp {
+        crate::seccomp::load(p).map_err(ProcessError::Seccomp)?;
+    }
+    crate::process::set_user_and_caps(process)?;
+    crate::process::set_umask(process);
+    crate::process::set_cwd(process)?;
+    crate::process::set_no_new_privs(process)?;
+    let program = crate::process::program(process)?;
+    if nnp && let Some(p) = a.seccomp {
+        crate::seccomp::load(p).map_err(ProcessError::Seccomp)?;
+    }
+    crate::sys::reset_signals().map_err(ProcessError::Signals)?;
+    Ok(program)
+}

@@ -1,0 +1,224 @@
+//! The spec's `mounts`, each under the rootfs: bind mounts (then remounted with their flags),
+//! kernel filesystems, and `cgroup`, which becomes a tmpfs holding each hierarchy.
+
+use std::path::{Path, PathBuf};
+
+use nix::mount::{MsFlags, mount};
+use oci_spec::runtime::Mount;
+
+use super::options::{self, Options};
+use super::path::secure_join;
+use super::{Context, RootfsError, bind};
+
+/// Mount each of the spec's mounts, in order.
+pub fn mount_all(mounts: &[Mount], ctx: &Context<'_>) -> Result<(), RootfsError> {
+    for m in mounts {
+        mount_one(m, ctx)?;
+    }
+    Ok(())
+}
+
+fn mount_one(m: &Mount, ctx: &Context<'_>) -> Result<(), RootfsError> {
+    let opts = options::parse(m.options().as_deref().unwrap_or_default());
+    let dest = secure_join(ctx.rootfs, m.destination())
+        .map_err(|e| RootfsError::Resolve(m.destination().clone(), e))?;
+    let fstype = m.typ().as_deref().unwrap_or("none");
+    if opts.bind || fstype == "bind" {
+        let src = m.source().clone().unwrap_or_default();
+        let src = if src.is_relative() {
+            ctx.bundle.join(src)
+        } else {
+            src
+        };
+        bind_mount(&src, &dest, &opts)?;
+    } else if fstype == "cgroup" || fstype == "cgroup2" {
+        mount_cgroups(&dest, &opts, ctx)?;
+    } else {
+        mkdir(&dest)?;
+        let source = m
+            .source()
+            .as_ref()
+            .map_or_else(|| fstype.to_string(), |s| s.display().to_string());
+        let data = (!opts.data.is_empty()).then_some(opts.data.as_str());
+        match mount(Some(source.as_str()), &dest, Some(fstype), opts.flags, data) {
+            Ok(()) => {}
+            // Without its own network namespace (or in a user namespace) sysfs cannot be
+            // mounted: bind the host's, as runc does.
+            Err(nix::Error::EPERM) if fstype == "sysfs" => {
+                bind(Path::new("/sys"), &dest, MsFlags::MS_REC)?;
+                if opts.flags.contains(MsFlags::MS_RDONLY) {
+                    super::remount_readonly(&dest, MsFlags::MS_REC)?;
+                }
+            }
+            Err(nix::Error::EPERM) if fstype == "mqueue" => {
+                bind(Path::new("/dev/mqueue"), &dest, MsFlags::empty())?;
+            }
+            Err(source) => {
+                return Err(RootfsError::Mount {
+                    src: source_name(m),
+                    dst: m.destination().clone(),
+                    fstype: Some(fstype.into()),
+                    source,
+                });
+            }
+        }
+    }
+    for p in &opts.propagation {
+        mount(None::<&str>, &dest, None::<&str>, *p, None::<&str>)
+            .map_err(|e| RootfsError::Propagation(m.destination().clone(), e))?;
+    }
+    Ok(())
+}
+
+fn source_name(m: &Mount) -> String {
+    m.source()
+        .as_ref()
+        .map_or_else(|| "none".into(), |s| s.display().to_string())
+}
+
+fn mkdir(path: &Path) -> Result<(), RootfsError> {
+    std::fs::create_dir_all(path).map_err(|e| RootfsError::Create(path.into(), e))
+}
+
+/// Bind `src` on `dest` (created as a directory or an empty file, like the source), then
+/// remount with the entry's other flags.
+fn bind_mount(src: &Path, dest: &Path, opts: &Options) -> Result<(), RootfsError> {
+    let meta = std::fs::metadata(src).map_err(|e| RootfsError::Resolve(src.into(), e))?;
+    if meta.is_dir() {
+        mkdir(dest)?;
+    } else {
+        if let Some(parent) = dest.parent() {
+            mkdir(parent)?;
+        }
+        if std::fs::symlink_metadata(dest).is_err() {
+            std::fs::File::create(dest).map_err(|e| RootfsError::Create(dest.into(), e))?;
+        }
+    }
+    let rec = opts.flags & MsFlags::MS_REC;
+    bind(src, dest, rec)?;
+    let rest = opts.flags & !(MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
+    if rest.contains(MsFlags::MS_RDONLY) {
+        super::remount_readonly(dest, rest & !MsFlags::MS_RDONLY)?;
+    } else if !rest.is_empty() {
+        mount(
+            None::<&str>,
+            dest,
+            None::<&str>,
+            MsFlags::MS_BIND | MsFlags::MS_REMOUNT | rest,
+            None::<&str>,
+        )
+        .map_err(|source| RootfsError::Mount {
+            src: src.display().to_string(),
+            dst: dest.into(),
+            fstype: Some("bind".into()),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// A `cgroup` mount: a tmpfs with one directory per hierarchy (or cgroup2 directly on a
+/// pure v2 host). Outside a cgroup namespace each hierarchy is narrowed to the container's
+/// own cgroup with a bind mount, so the container never sees the host's tree.
+fn mount_cgroups(dest: &Path, opts: &Options, ctx: &Context<'_>) -> Result<(), RootfsError> {
+    let ro = opts.flags.contains(MsFlags::MS_RDONLY);
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    let own = own_cgroups()?;
+    mkdir(dest)?;
+    if let [single] = ctx.cgroup_mounts
+        && single.subdir.is_empty()
+    {
+        return mount_hierarchy(single.fstype, &single.data, dest, flags | opts.flags, &own);
+    }
+    let tmpfs_flags = flags | (opts.flags & !MsFlags::MS_RDONLY);
+    mount(
+        Some("tmpfs"),
+        dest,
+        Some("tmpfs"),
+        tmpfs_flags,
+        Some("mode=755"),
+    )
+    .map_err(|source| RootfsError::Mount {
+        src: "tmpfs".into(),
+        dst: dest.into(),
+        fstype: Some("tmpfs".into()),
+        source,
+    })?;
+    for cg in ctx.cgroup_mounts {
+        let dir = dest.join(&cg.subdir);
+        mkdir(&dir)?;
+        mount_hierarchy(cg.fstype, &cg.data, &dir, flags | opts.flags, &own)?;
+        // cpu,cpuacct is also reachable as cpu and cpuacct.
+        if cg.fstype == "cgroup" && cg.subdir.contains(',') {
+            for name in cg.subdir.split(',') {
+                let link = dest.join(name);
+                std::os::unix::fs::symlink(&cg.subdir, &link)
+                    .map_err(|e| RootfsError::Symlink(link.clone(), e))?;
+            }
+        }
+    }
+    if ro {
+        super::remount_readonly(dest, MsFlags::empty())?;
+    }
+    Ok(())
+}
+
+fn mount_hierarchy(
+    fstype: &str,
+    data: &str,
+    dir: &Path,
+    flags: MsFlags,
+    own: &[(String, String)],
+) -> Result<(), RootfsError> {
+    let data_opt = (!data.is_empty()).then_some(data);
+    mount(Some(fstype), dir, Some(fstype), flags, data_opt).map_err(|source| {
+        RootfsError::Mount {
+            src: fstype.into(),
+            dst: dir.into(),
+            fstype: Some(fstype.into()),
+            source,
+        }
+    })?;
+    let key = if fstype == "cgroup2" { "" } else { data };
+    if let Some((_, path)) = own.iter().find(|(c, _)| c == key)
+        && path != "/"
+    {
+        let sub: PathBuf = dir.join(path.trim_start_matches('/'));
+        bind(&sub, dir, MsFlags::empty())?;
+        if flags.contains(MsFlags::MS_RDONLY) {
+            super::remount_readonly(dir, MsFlags::empty())?;
+        }
+    }
+    Ok(())
+}
+
+/// This process's cgroups: (controllers, path) from /proc/self/cgroup.
+fn own_cgroups() -> Result<Vec<(String, String)>, RootfsError> {
+    let text = std::fs::read_to_string("/proc/self/cgroup").map_err(RootfsError::OwnCgroup)?;
+    Ok(parse_proc_cgroup(&text))
+}
+
+fn parse_proc_cgroup(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|line| {
+            let mut parts = line.splitn(3, ':');
+            let _id = parts.next()?;
+            let controllers = parts.next()?;
+            let path = parts.next()?;
+            Some((controllers.to_string(), path.to_string()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_self_cgroup_is_parsed() {
+        let text = "12:pids:/berth/a\n4:cpu,cpuacct:/berth/a\n1:name=systemd:/x\n0::/\n";
+        let own = parse_proc_cgroup(text);
+        assert_eq!(own[1], ("cpu,cpuacct".into(), "/berth/a".into()));
+        assert_eq!(own[3], ("".into(), "/".into()));
+    }
+}

@@ -1,0 +1,104 @@
+//! The few raw syscalls nix does not wrap safely: a fork-like `clone` with namespace flags,
+//! `setdomainname`, `TIOCSCTTY`, `_exit` and resetting signal dispositions.
+//!
+//! This is the only module of the crate's core that may use `unsafe`; each block states why it
+//! is sound.
+
+use nix::errno::Errno;
+use nix::unistd::Pid;
+
+/// What `clone_process` returned: which side of the fork we are on.
+pub enum Forked {
+    /// In the parent: the child's pid (as seen from the parent's pid namespace).
+    Parent(Pid),
+    /// In the child.
+    Child,
+}
+
+/// `clone(2)` without a new stack, like `fork(2)` but with namespace flags (`CLONE_NEW*`), so
+/// that the child is pid 1 of a new pid namespace directly.
+///
+/// The caller must be single-threaded: the child gets a copy of the address space with only
+/// the calling thread, as after `fork`.
+pub fn clone_process(flags: libc::c_int) -> Result<Forked, Errno> {
+    // SAFETY: without CLONE_VM and with a null stack the kernel duplicates the address space
+    // exactly as fork does; the child continues on its own copy of this stack. The caller is
+    // single-threaded, so no lock can be held by a thread that does not exist in the child.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            (flags | libc::SIGCHLD) as libc::c_ulong,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        )
+    };
+    match ret {
+        -1 => Err(Errno::last()),
+        0 => Ok(Forked::Child),
+        pid => Ok(Forked::Parent(Pid::from_raw(pid as libc::pid_t))),
+    }
+}
+
+/// `setdomainname(2)`.
+pub fn set_domainname(name: &str) -> Result<(), Errno> {
+    // SAFETY: the pointer and length describe `name`'s bytes, alive for the call.
+    let ret = unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) };
+    Errno::result(ret).map(drop)
+}
+
+/// Make the terminal on `fd` the controlling terminal of this (session leader) process.
+pub fn set_controlling_terminal(fd: std::os::fd::BorrowedFd<'_>) -> Result<(), Errno> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: TIOCSCTTY takes an int argument, no pointer; `fd` is open for the call.
+    let ret = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSCTTY, 0) };
+    Errno::result(ret).map(drop)
+}
+
+/// End a forked child at once, without running atexit handlers or flushing the parent's
+/// buffers a second time.
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit has no preconditions; it never returns.
+    unsafe { libc::_exit(code) }
+}
+
+/// Reset the signals a process image inherits: every disposition to default (ignored signals
+/// survive execve, e.g. Rust's SIGPIPE) and an empty signal mask.
+pub fn reset_signals() -> Result<(), Errno> {
+    for sig in 1..libc::SIGRTMAX() {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: installing SIG_DFL involves no handler code; invalid numbers (32, 33 held
+        // by glibc) return EINVAL, which is ignored.
+        unsafe { libc::signal(sig, libc::SIG_DFL) };
+    }
+    nix::sys::signal::sigprocmask(
+        nix::sys::signal::SigmaskHow::SIG_SETMASK,
+        Some(&nix::sys::signal::SigSet::empty()),
+        None,
+    )
+}
+
+/// Set a terminal's window size.
+pub fn set_winsize(fd: std::os::fd::BorrowedFd<'_>, rows: u16, cols: u16) -> Result<(), Errno> {
+    use std::os::fd::AsRawFd;
+    let ws = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads one winsize through the pointer, which points at `ws`.
+    let ret = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+    Errno::result(ret).map(drop)
+}
+
+/// Take ownership of a descriptor just received with `SCM_RIGHTS`.
+pub fn received_fd(raw: std::os::fd::RawFd) -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: the kernel just installed `raw` in our table for this message; nothing else
+    // owns it.
+    unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) }
+}
