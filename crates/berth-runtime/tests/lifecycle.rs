@@ -324,6 +324,15 @@ fn exec_runs_a_process_inside_the_container() {
     assert_eq!(stdout(&out), "1000\n");
 }
 
+/// Own a descriptor just received with SCM_RIGHTS. (Reopening it through /proc/self/fd would
+/// open /dev/pts/ptmx again: a new pty.)
+#[allow(unsafe_code)]
+fn take_fd(raw: std::os::fd::RawFd) -> OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: recvmsg just installed `raw` in this process's table; nothing else owns it.
+    unsafe { OwnedFd::from_raw_fd(raw) }
+}
+
 /// Receive one descriptor on an accepted console-socket connection.
 fn recv_fd(listener: &UnixListener) -> OwnedFd {
     use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
@@ -340,13 +349,7 @@ fn recv_fd(listener: &UnixListener) -> OwnedFd {
     .expect("recvmsg");
     for c in msg.cmsgs().expect("cmsgs") {
         if let ControlMessageOwned::ScmRights(fds) = c {
-            let file = std::fs::File::options()
-                .read(true)
-                .write(true)
-                .open(format!("/proc/self/fd/{}", fds[0]))
-                .expect("reopen pty master");
-            let _ = nix::unistd::close(fds[0]);
-            return file.into();
+            return take_fd(fds[0]);
         }
     }
     panic!("no descriptor received");
