@@ -30,6 +30,8 @@ path = sys.argv[1]
 c = json.load(open(path))
 c["root"] = {"path": "rootfs", "readonly": False}
 c["process"]["args"] = ["/bin/true"]
+# crun 1.8 and runc 1.1 (Debian 12) accept only 1.0.x versions; the fields used are 1.0 ones.
+c["ociVersion"] = "1.0.2"
 c["process"]["terminal"] = False
 json.dump(c, open(path, "w"), indent=2)
 PY
