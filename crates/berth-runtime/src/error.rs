@@ -40,7 +40,8 @@ pub enum Error {
         /// 127 when the program was not found, 126 when not executable, else 1.
         exit_code: i32,
     },
-    /// An id that is empty, too long or holds a character other than [A-Za-z0-9_.+-].
+    /// An id that is empty, too long, starts with a dot or holds a character other than
+    /// [A-Za-z0-9_.+-].
     #[error("invalid container id {0:?}")]
     InvalidId(String),
     /// A container with this id exists.

@@ -65,7 +65,7 @@ impl Container {
             .as_ref()
             .and_then(|l| l.seccomp().as_ref())
         {
-            Some(s) => Some(crate::seccomp::compile(s)?),
+            Some(s) => Some(crate::container::compile_seccomp(s, &self.dir)?),
             None => None,
         };
         let cgroup = self.cgroup()?;

@@ -373,8 +373,10 @@ fn console_mode(socket: Option<&Path>, terminal: bool) -> Result<ConsoleMode> {
 }
 
 fn create(rt: &Runtime, a: &CreateArgs) -> Result<berth_runtime::Container> {
-    let terminal = terminal_of(&a.bundle);
-    let console = console_mode(a.console_socket.as_deref(), terminal)?;
+    let console = match &a.console_socket {
+        Some(path) => ConsoleMode::Socket(path.clone()),
+        None => ConsoleMode::Return,
+    };
     let created = rt.create(
         &a.id,
         &a.bundle,
@@ -384,19 +386,12 @@ fn create(rt: &Runtime, a: &CreateArgs) -> Result<berth_runtime::Container> {
             pid_file: a.pid_file.clone(),
         },
     )?;
+    if created.pty_master.is_some() {
+        // Nobody to hand the terminal to: undo, as runc refuses this up front.
+        let _ = created.container.delete(true);
+        bail!("process.terminal is true: pass --console-socket");
+    }
     Ok(created.container)
-}
-
-/// Whether the bundle's process wants a terminal (a cheap look before create, which
-/// validates the bundle properly).
-fn terminal_of(bundle: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(bundle.join("config.json")) else {
-        return false;
-    };
-    serde_json::from_slice::<serde_json::Value>(&bytes)
-        .ok()
-        .and_then(|v| v["process"]["terminal"].as_bool())
-        .unwrap_or(false)
 }
 
 fn run_container(rt: &Runtime, a: &CreateArgs, detach: bool, keep: bool) -> Result<i32> {
