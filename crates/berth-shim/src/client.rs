@@ -149,7 +149,7 @@ impl ShimClient {
     /// Start a process in the container. Returns its pid and, unless `req.detach`, the stream.
     pub fn exec(&self, req: ExecRequest) -> Result<(i32, Option<AttachStream>), ClientError> {
         let detach = req.detach;
-        let (resp, stream) = self.call(&Request::Exec(req))?;
+        let (resp, stream) = self.call(&Request::Exec(Box::new(req)))?;
         let pid = resp.pid.ok_or(ClientError::Missing("pid"))?;
         let attach = (!detach).then(|| AttachStream {
             stream,

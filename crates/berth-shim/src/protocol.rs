@@ -31,7 +31,7 @@ pub enum Request {
     /// Stream a process's stdio over this connection.
     Attach(AttachRequest),
     /// Start another process in the container.
-    Exec(ExecRequest),
+    Exec(Box<ExecRequest>),
     /// Start the container's process (only when the shim was started with `--defer-start`).
     Start,
     /// Set the terminal size of the container's (or an exec's) PTY.

@@ -32,6 +32,18 @@ fn loop_signals() -> SigSet {
     s
 }
 
+/// Who the shim serves.
+pub struct Config {
+    /// The container id.
+    pub id: String,
+    /// The shim's state directory (exit.json goes there).
+    pub state_dir: PathBuf,
+    /// The container's process already runs (no `--defer-start`).
+    pub started: bool,
+    /// The container has a stdin pipe.
+    pub stdin: bool,
+}
+
 /// The shim's state while it serves.
 pub struct Shim<B: Backend> {
     id: String,
@@ -68,12 +80,9 @@ impl<B: Backend> Shim<B> {
     /// Take over a created container. `init` is the container's init (index 0). Blocks
     /// SIGCHLD and SIGPIPE in the calling thread and opens the signalfd.
     pub fn new(
-        id: String,
-        state_dir: PathBuf,
+        cfg: Config,
         backend: B,
         init: Proc,
-        started: bool,
-        stdin: bool,
         listener: UnixListener,
         log: Option<LogWriter>,
     ) -> anyhow::Result<Self> {
@@ -84,11 +93,11 @@ impl<B: Backend> Shim<B> {
             SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC,
         )?;
         Ok(Shim {
-            id,
-            state_dir,
+            id: cfg.id,
+            state_dir: cfg.state_dir,
             backend,
-            started,
-            stdin,
+            started: cfg.started,
+            stdin: cfg.stdin,
             procs: vec![init],
             conns: Vec::new(),
             listener,

@@ -14,7 +14,7 @@ use nix::sys::signal::Signal;
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid};
 
-use super::Shim;
+use super::{Config, Shim};
 use crate::backend::{Backend, Spawned};
 use crate::proc::{Proc, plumbing};
 
@@ -105,16 +105,13 @@ fn serve(dir: &Path, args: &[&str], stdin: bool, listener: UnixListener) -> anyh
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let pid = spawn(&args, pl.child)?;
     let init = Proc::with_pipes(None, pid, pl.stdin, pl.out);
-    let mut shim = Shim::new(
-        "c1".into(),
-        dir.to_path_buf(),
-        ChildBackend { init: pid },
-        init,
-        true,
+    let cfg = Config {
+        id: "c1".into(),
+        state_dir: dir.to_path_buf(),
+        started: true,
         stdin,
-        listener,
-        Some(log),
-    )?;
+    };
+    let mut shim = Shim::new(cfg, ChildBackend { init: pid }, init, listener, Some(log))?;
     shim.run()
 }
 

@@ -58,10 +58,18 @@ fn starter(args: Args) -> anyhow::Result<ExitCode> {
             drop(w);
             // the intermediate child exits as soon as it has forked the shim
             let _ = waitpid(child, None);
-            let mut msg = String::new();
-            fs::File::from(r)
-                .read_to_string(&mut msg)
-                .context("read shim status")?;
+            // one line: the container's init may still hold a copy of the pipe (until it
+            // execs), so the end of the pipe does not mark the end of the message
+            let mut msg = Vec::new();
+            let mut f = fs::File::from(r);
+            let mut b = [0u8; 1];
+            while let Ok(1) = f.read(&mut b) {
+                if b[0] == b'\n' {
+                    break;
+                }
+                msg.push(b[0]);
+            }
+            let msg = String::from_utf8_lossy(&msg);
             match msg.strip_prefix("ok ") {
                 Some(pid) => {
                     println!("{}", pid.trim());
@@ -101,7 +109,7 @@ fn report(w: OwnedFd, msg: &str) {
 /// The daemonized shim. Returns the exit code.
 fn shim(args: Args, status: OwnedFd) -> i32 {
     if let Err(e) = detach_stdio(args.debug_log.as_deref()) {
-        report(status, &format!("error {e:#}"));
+        report(status, &format!("error {e:#}\n"));
         return 1;
     }
     let mut created_dir = false;
@@ -120,7 +128,8 @@ fn shim(args: Args, status: OwnedFd) -> i32 {
         }
         Err(e) => {
             cleanup(&args.state_dir, created_dir);
-            report(status, &format!("error {e:#}"));
+            let msg = format!("{e:#}").replace('\n', " ");
+            report(status, &format!("error {msg}\n"));
             1
         }
     }
@@ -217,12 +226,14 @@ fn setup(args: &Args, created_dir: &mut bool) -> anyhow::Result<Running> {
         }
         Ok((
             server::Shim::new(
-                args.id.clone(),
-                args.state_dir.clone(),
+                server::Config {
+                    id: args.id.clone(),
+                    state_dir: args.state_dir.clone(),
+                    started: !args.defer_start,
+                    stdin: args.stdin,
+                },
                 backend,
                 init,
-                !args.defer_start,
-                args.stdin,
                 listener,
                 Some(log),
             )?,
@@ -230,11 +241,9 @@ fn setup(args: &Args, created_dir: &mut bool) -> anyhow::Result<Running> {
         ))
     };
     // on any failure after create, the container goes too
-    started().or_else(|e| {
-        if let Err(d) = runtime::delete(&args.runtime_root, &args.id) {
-            return Err(e.context(format!("and delete failed: {d:#}")));
-        }
-        Err(e)
+    started().map_err(|e| match runtime::delete(&args.runtime_root, &args.id) {
+        Ok(()) => e,
+        Err(d) => e.context(format!("and delete failed: {d:#}")),
     })
 }
 
