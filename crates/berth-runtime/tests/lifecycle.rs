@@ -216,6 +216,43 @@ fn run_killed_container_exits_128_plus_signal() {
 }
 
 #[test]
+fn run_forwards_signals_to_the_container() {
+    let b = Bundle::new(
+        "fwd",
+        &[
+            "sh",
+            "-c",
+            "trap 'exit 7' TERM; echo ready > /dev/shm/ready; while :; do sleep 0.05; done",
+        ],
+    );
+    b.write_config();
+    let mut child = b
+        .runtime()
+        .args(["run", "--bundle"])
+        .arg(b.path())
+        .arg(&b.id)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn run");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = b.verb(&["exec", "cat", "/dev/shm/ready"]);
+        if out.status.success() && stdout(&out) == "ready\n" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "container never got ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let run_pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(run_pid, nix::sys::signal::Signal::SIGTERM).expect("signal run");
+    let status = child.wait().expect("wait run");
+    assert_eq!(status.code(), Some(7));
+    assert_nothing_left(&b);
+}
+
+#[test]
 fn missing_binary_fails_with_127_and_leaves_nothing() {
     let b = Bundle::new("nobin", &["/no/such/program"]);
     let out = b.run();

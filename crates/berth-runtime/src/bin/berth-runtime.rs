@@ -406,11 +406,53 @@ fn run_container(rt: &Runtime, a: &CreateArgs, detach: bool, keep: bool) -> Resu
     let pid = container
         .pid()
         .ok_or_else(|| anyhow!("container {} has no pid", a.id))?;
-    let code = wait_exit(pid)?;
+    let code = wait_forwarding(pid)?;
     if !keep {
         container.delete(true)?;
     }
     Ok(code)
+}
+
+/// Wait for the container's init, forwarding the signals a terminal or supervisor sends us
+/// (as runc run does), and turn its end into an exit code.
+fn wait_forwarding(pid: Pid) -> Result<i32> {
+    use nix::sys::signal::SigSet;
+    use nix::sys::signalfd::{SfdFlags, SignalFd};
+    use nix::sys::wait::WaitPidFlag;
+    let mut mask = SigSet::empty();
+    for sig in [
+        Signal::SIGCHLD,
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGWINCH,
+    ] {
+        mask.add(sig);
+    }
+    mask.thread_block().context("block signals")?;
+    let sfd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC).context("signalfd")?;
+    loop {
+        match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(_, code)) => return Ok(code),
+            Ok(WaitStatus::Signaled(_, sig, _)) => return Ok(128 + sig as i32),
+            Ok(_) | Err(nix::Error::EINTR) => {}
+            Err(e) => return Err(anyhow!(e).context(format!("wait for pid {pid}"))),
+        }
+        match sfd.read_signal() {
+            Ok(Some(info)) => {
+                if let Ok(sig) = Signal::try_from(info.ssi_signo as i32)
+                    && sig != Signal::SIGCHLD
+                {
+                    let _ = nix::sys::signal::kill(pid, sig);
+                }
+            }
+            Ok(None) | Err(nix::Error::EINTR) => {}
+            Err(e) => return Err(anyhow!(e).context("read signalfd")),
+        }
+    }
 }
 
 /// Wait for a child and turn its end into an exit code (128+signal when killed).
