@@ -253,6 +253,30 @@ fn run_forwards_signals_to_the_container() {
 }
 
 #[test]
+fn namespaces_given_by_path_are_joined() {
+    let mut a = Bundle::new("nsA", &["sleep", "30"]);
+    a.config["hostname"] = json!("shared-uts");
+    assert!(create_quiet(&a).status.success());
+    let pid = a.state()["pid"].as_i64().expect("pid");
+    let mut b = Bundle::new("nsB", &["sh", "-c", "hostname; readlink /proc/self/ns/net"]);
+    b.config.as_object_mut().expect("config").remove("hostname");
+    for ns in b.config["linux"]["namespaces"]
+        .as_array_mut()
+        .expect("namespaces")
+    {
+        match ns["type"].as_str() {
+            Some("uts") => ns["path"] = json!(format!("/proc/{pid}/ns/uts")),
+            Some("network") => ns["path"] = json!(format!("/proc/{pid}/ns/net")),
+            _ => {}
+        }
+    }
+    let out = b.run();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let net = std::fs::read_link(format!("/proc/{pid}/ns/net")).expect("ns of A");
+    assert_eq!(stdout(&out), format!("shared-uts\n{}\n", net.display()));
+}
+
+#[test]
 fn missing_binary_fails_with_127_and_leaves_nothing() {
     let b = Bundle::new("nobin", &["/no/such/program"]);
     let out = b.run();
