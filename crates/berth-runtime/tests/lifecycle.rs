@@ -277,6 +277,20 @@ fn namespaces_given_by_path_are_joined() {
 }
 
 #[test]
+fn rootfs_propagation_and_a_read_only_root_apply_to_the_new_root() {
+    let script = "awk '$5 == \"/\" {print $6, $7}' /proc/self/mountinfo; touch /x 2>/dev/null || echo read-only";
+    let mut b = Bundle::new("prop", &["sh", "-c", script]);
+    b.config["linux"]["rootfsPropagation"] = json!("rshared");
+    b.config["root"]["readonly"] = json!(true);
+    let out = b.run();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("ro,"), "{text}");
+    assert!(text.contains(" shared:"), "{text}");
+    assert!(text.ends_with("read-only\n"), "{text}");
+}
+
+#[test]
 fn missing_binary_fails_with_127_and_leaves_nothing() {
     let b = Bundle::new("nobin", &["/no/such/program"]);
     let out = b.run();

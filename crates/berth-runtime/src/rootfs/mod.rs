@@ -72,6 +72,9 @@ pub enum RootfsError {
     /// Unmounting the old root failed.
     #[error("unmount the old root")]
     UnmountOld(#[source] nix::Error),
+    /// Reading /proc/self/mountinfo failed.
+    #[error("read /proc/self/mountinfo")]
+    MountInfo(#[source] std::io::Error),
     /// Reading /proc/self/cgroup failed.
     #[error("read /proc/self/cgroup")]
     OwnCgroup(#[source] std::io::Error),
@@ -101,13 +104,21 @@ pub struct Context<'a> {
 /// Before pivot_root: propagation, the rootfs bind, the spec's mounts and /dev.
 pub fn prepare(spec: &Spec, ctx: &Context<'_>) -> Result<(), RootfsError> {
     let linux = spec.linux().as_ref();
-    let prop = match linux.and_then(|l| l.rootfs_propagation().as_deref()) {
-        None | Some("") => MsFlags::MS_SLAVE | MsFlags::MS_REC,
-        Some(name) => options::propagation(name)
-            .ok_or_else(|| RootfsError::UnknownPropagation(name.into()))?,
-    };
+    let prop = root_propagation(spec)?.unwrap_or(MsFlags::MS_SLAVE | MsFlags::MS_REC);
     mount(None::<&str>, "/", None::<&str>, prop, None::<&str>)
         .map_err(|e| RootfsError::Propagation("/".into(), e))?;
+    if prop.contains(MsFlags::MS_SHARED) {
+        // pivot_root refuses a new root whose parent mount is shared.
+        let parent = parent_mount(ctx.rootfs)?;
+        mount(
+            None::<&str>,
+            &parent,
+            None::<&str>,
+            MsFlags::MS_PRIVATE,
+            None::<&str>,
+        )
+        .map_err(|e| RootfsError::Propagation(parent.clone(), e))?;
+    }
     bind(ctx.rootfs, ctx.rootfs, MsFlags::MS_REC)?;
     let mounts = spec.mounts().as_deref().unwrap_or_default();
     mount_all(mounts, ctx)?;
@@ -119,6 +130,35 @@ pub fn prepare(spec: &Spec, ctx: &Context<'_>) -> Result<(), RootfsError> {
         .unwrap_or_default();
     create_devices(ctx, devices, dev_is_tmpfs)?;
     Ok(())
+}
+
+/// The spec's rootfsPropagation, if it names one.
+pub fn root_propagation(spec: &Spec) -> Result<Option<MsFlags>, RootfsError> {
+    match spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.rootfs_propagation().as_deref())
+    {
+        None | Some("") => Ok(None),
+        Some(name) => options::propagation(name)
+            .map(Some)
+            .ok_or_else(|| RootfsError::UnknownPropagation(name.into())),
+    }
+}
+
+/// The mount point of the mount holding `path` (the longest mount point that is a prefix).
+fn parent_mount(path: &Path) -> Result<PathBuf, RootfsError> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").map_err(RootfsError::MountInfo)?;
+    let mut best = PathBuf::from("/");
+    for line in text.lines() {
+        if let Some(mp) = line.split(' ').nth(4) {
+            let mp = Path::new(mp);
+            if path.starts_with(mp) && mp.components().count() > best.components().count() {
+                best = mp.to_path_buf();
+            }
+        }
+    }
+    Ok(best)
 }
 
 pub(crate) fn bind(src: &Path, dst: &Path, extra: MsFlags) -> Result<(), RootfsError> {
@@ -163,6 +203,11 @@ pub fn pivot(rootfs: &Path) -> Result<(), RootfsError> {
 
 /// After pivot_root (and after sysctls): read-only paths, masked paths and the read-only root.
 pub fn finish(spec: &Spec) -> Result<(), RootfsError> {
+    // As runc: the requested propagation applies to the new root too.
+    if let Some(prop) = root_propagation(spec)? {
+        mount(None::<&str>, "/", None::<&str>, prop, None::<&str>)
+            .map_err(|e| RootfsError::Propagation("/".into(), e))?;
+    }
     if let Some(linux) = spec.linux() {
         for p in linux.readonly_paths().iter().flatten() {
             readonly_path(Path::new(p))?;
