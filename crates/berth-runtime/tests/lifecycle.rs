@@ -480,6 +480,42 @@ fn terminal_master_goes_to_the_console_socket() {
 }
 
 #[test]
+fn exec_with_a_terminal_sends_its_master_to_the_console_socket() {
+    let b = Bundle::new("exectty", &["sleep", "30"]);
+    assert!(create_quiet(&b).status.success());
+    assert!(b.verb(&["start"]).status.success());
+    let sock = b.path().join("exec-console.sock");
+    let listener = UnixListener::bind(&sock).expect("bind console socket");
+    let receiver = std::thread::spawn(move || recv_fd(&listener));
+    let mut child = b
+        .runtime()
+        .args(["exec", "--tty", "--console-socket"])
+        .arg(&sock)
+        .arg(&b.id)
+        .args(["sh", "-c", "[ -t 1 ] && echo exec-has-a-tty"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn exec");
+    let master = receiver.join().expect("receiver thread");
+    let mut file = std::fs::File::from(master);
+    let mut text = String::new();
+    let mut buf = [0u8; 256];
+    while let Ok(n) = file.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        text.push_str(&String::from_utf8_lossy(&buf[..n]));
+        if text.contains("exec-has-a-tty") {
+            break;
+        }
+    }
+    assert!(text.contains("exec-has-a-tty"), "{text:?}");
+    assert_eq!(child.wait().expect("wait exec").code(), Some(0));
+}
+
+#[test]
 fn a_second_create_with_the_same_id_fails() {
     let b = Bundle::new("dup", &["sleep", "30"]);
     assert!(create_quiet(&b).status.success());
