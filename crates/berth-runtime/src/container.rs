@@ -195,6 +195,15 @@ impl Undo {
     }
 }
 
+/// Refuse to fork from a multi-threaded process (the child runs Rust code, which may allocate,
+/// until execve).
+pub(crate) fn single_threaded() -> Result<(), Error> {
+    match crate::sys::thread_count() {
+        Some(n) if n > 1 => Err(Error::MultiThreaded(n)),
+        _ => Ok(()),
+    }
+}
+
 /// Compile a seccomp section through the on-disk cache in the state root (next to the
 /// container directory `dir`): libseccomp takes ~20 ms for Docker's profile, a cache hit ~0.1.
 pub(crate) fn compile_seccomp(
@@ -304,6 +313,7 @@ fn create_in(
 
     let (parent_chan, child_chan) = crate::sync::pair()?;
     let flags = plan.clone_flags.bits();
+    crate::container::single_threaded()?;
     let forked = match &plan.pid {
         Some(target) => {
             let back = crate::namespaces::open_ns(

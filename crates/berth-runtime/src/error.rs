@@ -69,6 +69,9 @@ pub enum Error {
     /// The container's init exited before `start` released it.
     #[error("container {0} exited before start")]
     ExitedBeforeStart(String),
+    /// The caller has threads: a forked child could inherit a lock held by one of them.
+    #[error("refusing to fork the container process from a process with {0} threads")]
+    MultiThreaded(u64),
     /// clone(2) of the container process failed.
     #[error("clone the container process")]
     Clone(#[source] nix::Error),

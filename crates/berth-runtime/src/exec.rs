@@ -70,6 +70,7 @@ impl Container {
         };
         let cgroup = self.cgroup()?;
         let (parent_chan, child_chan) = crate::sync::pair()?;
+        crate::container::single_threaded()?;
         let forked = match &plan.pid {
             Some(target) => {
                 let back = crate::namespaces::open_ns(

@@ -214,16 +214,6 @@ pub fn unshare_cgroup() -> Result<(), NamespaceError> {
     unshare(CloneFlags::CLONE_NEWCGROUP).map_err(NamespaceError::UnshareCgroup)
 }
 
-/// Runs `f` with this process's `pid_for_children` switched to `target`, then switches back.
-pub fn in_pid_namespace<T>(target: &Join, f: impl FnOnce() -> T) -> Result<T, NamespaceError> {
-    let own = Path::new("/proc/self/ns/pid");
-    let back = open_ns(LinuxNamespaceType::Pid, own)?;
-    join(target)?;
-    let out = f();
-    join(&back)?;
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

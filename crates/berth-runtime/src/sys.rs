@@ -41,6 +41,14 @@ pub fn clone_process(flags: libc::c_int) -> Result<Forked, Errno> {
     }
 }
 
+/// How many threads this process has (field 20 of /proc/self/stat).
+pub fn thread_count() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &text[text.rfind(')')? + 2..];
+    // After ") " come fields 3..; num_threads is field 20.
+    rest.split(' ').nth(17)?.parse().ok()
+}
+
 /// `setdomainname(2)`.
 pub fn set_domainname(name: &str) -> Result<(), Errno> {
     // SAFETY: the pointer and length describe `name`'s bytes, alive for the call.
@@ -101,4 +109,16 @@ pub fn received_fd(raw: std::os::fd::RawFd) -> std::os::fd::OwnedFd {
     // SAFETY: the kernel just installed `raw` in our table for this message; nothing else
     // owns it.
     unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn threads_are_counted() {
+        let n = super::thread_count().unwrap();
+        let handle =
+            std::thread::spawn(|| std::thread::sleep(std::time::Duration::from_millis(200)));
+        assert!(super::thread_count().unwrap() > n.min(1));
+        handle.join().unwrap();
+    }
 }

@@ -291,6 +291,24 @@ fn rootfs_propagation_and_a_read_only_root_apply_to_the_new_root() {
 }
 
 #[test]
+fn process_settings_apply() {
+    let script = "cat /proc/self/oom_score_adj; ulimit -n; pwd; echo $GREETING; \
+                  cat /proc/sys/net/ipv4/ip_forward; grep NoNewPrivs /proc/self/status";
+    let mut b = Bundle::new("procset", &["sh", "-c", script]);
+    b.config["process"]["oomScoreAdj"] = json!(123);
+    b.config["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 512}]);
+    b.config["process"]["cwd"] = json!("/tmp");
+    b.config["process"]["env"]
+        .as_array_mut()
+        .expect("env")
+        .push(json!("GREETING=hello"));
+    b.config["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1"});
+    let out = b.run();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "123\n512\n/tmp\nhello\n1\nNoNewPrivs:\t1\n");
+}
+
+#[test]
 fn missing_binary_fails_with_127_and_leaves_nothing() {
     let b = Bundle::new("nobin", &["/no/such/program"]);
     let out = b.run();
