@@ -80,10 +80,15 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("start tokio runtime")?;
-    rt.block_on(berthd::server::run(
-        config,
-        Arc::new(berthd::unimplemented::SystemOnly),
-        berthd::server::shutdown_signal(),
-    ))
-    .context("berthd")
+    rt.block_on(async {
+        let backend = berthd::engine_backend::EngineBackend::open(
+            config.data_root.clone(),
+            config.exec_root.clone(),
+        )
+        .await
+        .context("open the engine")?;
+        berthd::server::run(config, Arc::new(backend), berthd::server::shutdown_signal())
+            .await
+            .context("berthd")
+    })
 }

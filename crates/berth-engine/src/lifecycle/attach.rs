@@ -98,7 +98,7 @@ impl Engine {
         }
         if opts.stream {
             if c.status().has_process() {
-                self.connect_attach(&c.id, pending);
+                self.connect_attach(&c.id, pending).await;
             } else {
                 c.add_pending(pending);
             }
@@ -110,30 +110,31 @@ impl Engine {
         })
     }
 
-    /// Connects a session to the shim's attach stream (in the background).
-    pub(crate) fn connect_attach(&self, id: &str, p: PendingAttach) {
+    /// Connects a session to the shim's attach stream; returns once the shim has accepted
+    /// it (so output produced after this is not missed), then copies in the background.
+    pub(crate) async fn connect_attach(&self, id: &str, p: PendingAttach) {
         let client = self.shim(id);
+        let req = AttachRequest {
+            exec_id: None,
+            stdin: p.stdin.is_some(),
+            stdout: p.stdout,
+            stderr: p.stderr,
+            close_stdin: p.stdin_once,
+        };
+        let stream = tokio::task::spawn_blocking(move || client.attach(req)).await;
+        let stream = match stream {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                let _ = p.out.send(Err(EngineError::Shim(id.to_owned(), e))).await;
+                return;
+            }
+            Err(e) => {
+                let _ = p.out.send(Err(EngineError::Task(e.to_string()))).await;
+                return;
+            }
+        };
         let id = id.to_owned();
         tokio::spawn(async move {
-            let req = AttachRequest {
-                exec_id: None,
-                stdin: p.stdin.is_some(),
-                stdout: p.stdout,
-                stderr: p.stderr,
-                close_stdin: p.stdin_once,
-            };
-            let stream = tokio::task::spawn_blocking(move || client.attach(req)).await;
-            let stream = match stream {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    let _ = p.out.send(Err(EngineError::Shim(id, e))).await;
-                    return;
-                }
-                Err(e) => {
-                    let _ = p.out.send(Err(EngineError::Task(e.to_string()))).await;
-                    return;
-                }
-            };
             if let Err(e) = pump(stream, p).await {
                 tracing::debug!("attach to {id} ended: {e}");
             }

@@ -48,7 +48,7 @@ impl Engine {
             spec::write(&spec, &dir)?;
             let pid = self.spawn_shim(&c.id, rec.config.open_stdin).await?;
             for p in c.take_pending() {
-                self.connect_attach(&c.id, p);
+                self.connect_attach(&c.id, p).await;
             }
             self.shim_start(&c.id).await?;
             Ok::<i64, EngineError>(pid)
@@ -158,19 +158,47 @@ impl Engine {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let out = cmd.output().await.map_err(|e| {
+        let child = cmd.spawn().map_err(|e| {
             EngineError::ShimStart(format!("run {}: {e}", self.inner.cfg.shim_binary.display()))
         })?;
-        if !out.status.success() {
-            let err = String::from_utf8_lossy(&out.stderr);
-            let err = err.trim();
-            let err = err.strip_prefix("berth-shim: ").unwrap_or(err);
-            return Err(EngineError::ShimStart(err.to_owned()));
+        // The starting process reports the pid once the container is created, but with
+        // `--defer-start` the created (not yet exec'd) init still holds the status pipe,
+        // so the report only arrives after `start`. Whichever comes first wins: the
+        // starter's exit (success or the error it prints) or the shim's socket answering
+        // `state`. The starter is reaped in the background either way.
+        let mut starter = tokio::spawn(child.wait_with_output());
+        let client = self.shim(id);
+        loop {
+            tokio::select! {
+                out = &mut starter => {
+                    let out = out
+                        .map_err(|e| EngineError::Task(e.to_string()))?
+                        .map_err(|e| EngineError::ShimStart(format!("wait for the shim: {e}")))?;
+                    if !out.status.success() {
+                        let err = String::from_utf8_lossy(&out.stderr);
+                        let err = err.trim();
+                        let err = err.strip_prefix("berth-shim: ").unwrap_or(err);
+                        return Err(EngineError::ShimStart(err.to_owned()));
+                    }
+                    let text = String::from_utf8_lossy(&out.stdout);
+                    return text.trim().parse::<i64>().map_err(|_| {
+                        EngineError::ShimStart(format!(
+                            "the shim printed {:?}, not a pid",
+                            text.trim()
+                        ))
+                    });
+                }
+                () = tokio::time::sleep(std::time::Duration::from_millis(2)) => {
+                    if !client.socket().exists() {
+                        continue;
+                    }
+                    let c = client.clone();
+                    if let Ok(Ok(st)) = tokio::task::spawn_blocking(move || c.state()).await {
+                        return Ok(i64::from(st.pid));
+                    }
+                }
+            }
         }
-        let text = String::from_utf8_lossy(&out.stdout);
-        text.trim().parse::<i64>().map_err(|_| {
-            EngineError::ShimStart(format!("the shim printed {:?}, not a pid", text.trim()))
-        })
     }
 
     async fn shim_start(&self, id: &str) -> Result<()> {

@@ -1,0 +1,297 @@
+//! The real [`Backend`]: `berth-engine` behind the routes. Each method converts the
+//! route's options into the engine's, calls it, and maps the engine's error kind to the
+//! API's (the status code is chosen in [`crate::error`]).
+
+use std::path::PathBuf;
+
+use berth_api::ErrorKind;
+use berth_api::container::{
+    ContainerCreateBody, ContainerCreateResponse, ContainerInspect, ContainerSummary, WaitResponse,
+};
+use berth_api::event::EventMessage;
+use berth_api::image::{ImageDeleteResponseItem, ImageInspect, ImageSummary};
+use berth_api::progress::ProgressMessage;
+use berth_engine::{Engine, EngineError, Kind};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::backend::{
+    AttachOptions, AttachSession, Backend, BackendError, ByteStream, EventsOptions,
+    ImageListOptions, ImageRemoveOptions, ImportOptions, ListOptions, LogsOptions, OutputChunk,
+    OutputStream, RemoveOptions, StopOptions, SystemCounts, WaitCondition,
+};
+
+/// The environment variable naming the `berth-shim` binary (default: next to `berthd`).
+pub const SHIM_ENV: &str = "BERTH_SHIM";
+
+/// Where the shim binary is: `$BERTH_SHIM`, else `berth-shim` beside this executable.
+pub fn shim_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os(SHIM_ENV).filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("berth-shim")))
+        .unwrap_or_else(|| PathBuf::from("berth-shim"))
+}
+
+fn err(e: EngineError) -> BackendError {
+    let kind = match e.kind() {
+        Kind::NotFound => ErrorKind::NotFound,
+        Kind::Conflict => ErrorKind::Conflict,
+        Kind::InvalidArgument => ErrorKind::InvalidArgument,
+        Kind::NotModified => ErrorKind::NotModified,
+        Kind::Unavailable => ErrorKind::Unavailable,
+        Kind::Internal => ErrorKind::Internal,
+    };
+    BackendError::new(kind, e.message())
+}
+
+/// The engine as a backend.
+#[derive(Debug, Clone)]
+pub struct EngineBackend {
+    engine: Engine,
+}
+
+impl EngineBackend {
+    /// Opens the engine on these roots (reloading containers, reconnecting to shims).
+    pub async fn open(data_root: PathBuf, exec_root: PathBuf) -> Result<Self, EngineError> {
+        let engine = Engine::open(berth_engine::Config {
+            data_root,
+            exec_root,
+            shim_binary: shim_binary(),
+        })
+        .await?;
+        Ok(Self { engine })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+fn output(o: berth_engine::Output) -> OutputStream {
+    let (tx, rx) = mpsc::channel(64);
+    let mut src = o.rx;
+    tokio::spawn(async move {
+        while let Some(item) = src.recv().await {
+            let item = item
+                .map(|c| OutputChunk {
+                    stream: c.stream,
+                    data: c.data,
+                })
+                .map_err(err);
+            if tx.send(item).await.is_err() {
+                return;
+            }
+        }
+    });
+    OutputStream {
+        tty: o.tty,
+        chunks: rx,
+    }
+}
+
+impl Backend for EngineBackend {
+    async fn counts(&self) -> Result<SystemCounts, BackendError> {
+        let c = self.engine.counts();
+        Ok(SystemCounts {
+            containers: c.containers,
+            running: c.running,
+            paused: c.paused,
+            stopped: c.stopped,
+            images: c.images,
+        })
+    }
+
+    async fn container_create(
+        &self,
+        name: Option<String>,
+        body: ContainerCreateBody,
+    ) -> Result<ContainerCreateResponse, BackendError> {
+        let id = self.engine.create(name, body).await.map_err(err)?;
+        Ok(ContainerCreateResponse {
+            id,
+            warnings: Vec::new(),
+        })
+    }
+
+    async fn container_start(&self, id: &str) -> Result<(), BackendError> {
+        self.engine.start(id).await.map_err(err)
+    }
+
+    async fn container_stop(&self, id: &str, opts: StopOptions) -> Result<(), BackendError> {
+        self.engine
+            .stop(id, opts.signal, opts.timeout)
+            .await
+            .map_err(err)
+    }
+
+    async fn container_kill(&self, id: &str, signal: Option<String>) -> Result<(), BackendError> {
+        self.engine.kill(id, signal).await.map_err(err)
+    }
+
+    async fn container_restart(&self, id: &str, opts: StopOptions) -> Result<(), BackendError> {
+        self.engine
+            .restart(id, opts.signal, opts.timeout)
+            .await
+            .map_err(err)
+    }
+
+    async fn container_wait(
+        &self,
+        id: &str,
+        condition: WaitCondition,
+    ) -> Result<oneshot::Receiver<WaitResponse>, BackendError> {
+        let condition = match condition {
+            WaitCondition::NotRunning => berth_engine::WaitCondition::NotRunning,
+            WaitCondition::NextExit => berth_engine::WaitCondition::NextExit,
+            WaitCondition::Removed => berth_engine::WaitCondition::Removed,
+        };
+        self.engine.wait(id, condition).await.map_err(err)
+    }
+
+    async fn container_attach(
+        &self,
+        id: &str,
+        opts: AttachOptions,
+    ) -> Result<AttachSession, BackendError> {
+        let s = self
+            .engine
+            .attach(
+                id,
+                berth_engine::AttachOptions {
+                    logs: opts.logs,
+                    stream: opts.stream,
+                    stdin: opts.stdin,
+                    stdout: opts.stdout,
+                    stderr: opts.stderr,
+                },
+            )
+            .await
+            .map_err(err)?;
+        Ok(AttachSession {
+            output: output(s.output),
+            stdin: s.stdin,
+        })
+    }
+
+    async fn container_logs(
+        &self,
+        id: &str,
+        opts: LogsOptions,
+    ) -> Result<OutputStream, BackendError> {
+        let o = self
+            .engine
+            .logs(
+                id,
+                berth_engine::LogsOptions {
+                    follow: opts.follow,
+                    stdout: opts.stdout,
+                    stderr: opts.stderr,
+                    since: opts.since,
+                    until: opts.until,
+                    timestamps: opts.timestamps,
+                    tail: opts.tail,
+                },
+            )
+            .await
+            .map_err(err)?;
+        Ok(output(o))
+    }
+
+    async fn container_inspect(
+        &self,
+        id: &str,
+        _size: bool,
+    ) -> Result<ContainerInspect, BackendError> {
+        self.engine.inspect(id).await.map_err(err)
+    }
+
+    async fn container_list(
+        &self,
+        opts: ListOptions,
+    ) -> Result<Vec<ContainerSummary>, BackendError> {
+        self.engine
+            .list(berth_engine::ListOptions {
+                all: opts.all,
+                limit: opts.limit,
+                filters: opts.filters,
+            })
+            .await
+            .map_err(err)
+    }
+
+    async fn container_remove(&self, id: &str, opts: RemoveOptions) -> Result<(), BackendError> {
+        if opts.link {
+            return Err(BackendError::not_implemented("legacy links"));
+        }
+        self.engine.remove(id, opts.force).await.map_err(err)
+    }
+
+    async fn image_import(
+        &self,
+        opts: ImportOptions,
+        mut body: ByteStream,
+    ) -> Result<mpsc::Receiver<ProgressMessage>, BackendError> {
+        if opts.from_src != "-" {
+            return Err(BackendError::not_implemented("import from a URL"));
+        }
+        let reference = opts.repo.map(|r| match opts.tag.as_deref() {
+            Some(t) if !t.is_empty() => format!("{r}:{t}"),
+            _ => r,
+        });
+        let (tx, rx) = mpsc::channel(8);
+        tokio::spawn(async move {
+            while let Some(item) = body.recv().await {
+                let item = item.map_err(|e| std::io::Error::other(e.message));
+                if tx.send(item).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let id = self
+            .engine
+            .image_import(rx, reference, opts.changes)
+            .await
+            .map_err(err)?;
+        let (ptx, prx) = mpsc::channel(1);
+        let _ = ptx.send(ProgressMessage::status(id)).await;
+        Ok(prx)
+    }
+
+    async fn image_list(&self, _opts: ImageListOptions) -> Result<Vec<ImageSummary>, BackendError> {
+        self.engine.image_list().await.map_err(err)
+    }
+
+    async fn image_tag(
+        &self,
+        name: &str,
+        repo: &str,
+        tag: Option<&str>,
+    ) -> Result<(), BackendError> {
+        self.engine.image_tag(name, repo, tag).await.map_err(err)
+    }
+
+    async fn image_remove(
+        &self,
+        name: &str,
+        opts: ImageRemoveOptions,
+    ) -> Result<Vec<ImageDeleteResponseItem>, BackendError> {
+        self.engine
+            .image_remove(name, opts.force)
+            .await
+            .map_err(err)
+    }
+
+    async fn image_inspect(&self, name: &str) -> Result<ImageInspect, BackendError> {
+        self.engine.image_inspect(name).await.map_err(err)
+    }
+
+    async fn events(
+        &self,
+        opts: EventsOptions,
+    ) -> Result<mpsc::Receiver<EventMessage>, BackendError> {
+        Ok(self.engine.events(opts.since, opts.until, opts.filters))
+    }
+}
