@@ -167,7 +167,10 @@ impl Undo {
         let mut failures = Vec::new();
         let mut cause = cause;
         if let Some(pid) = self.child {
-            let _ = kill(pid, Signal::SIGKILL);
+            // An init that reported an error exits by itself, with the code to keep.
+            if !matches!(cause, Error::Init { .. }) {
+                let _ = kill(pid, Signal::SIGKILL);
+            }
             if let Ok(WaitStatus::Exited(_, code)) = waitpid(pid, None)
                 && let Error::Init { exit_code, .. } = &mut cause
             {

@@ -105,7 +105,10 @@ impl Container {
         match parent(self.id(), pid, &cgroup, &parent_chan, &opts.console) {
             Ok(pty_master) => Ok(Exec { pid, pty_master }),
             Err(e) => {
-                let _ = kill(pid, Signal::SIGKILL);
+                // A process that reported an error exits by itself, with the code to keep.
+                if !matches!(e, Error::Init { .. }) {
+                    let _ = kill(pid, Signal::SIGKILL);
+                }
                 let code = match waitpid(pid, None) {
                     Ok(WaitStatus::Exited(_, code)) => code,
                     _ => 1,
@@ -218,5 +221,6 @@ fn setup(a: &ChildArgs<'_>) -> Result<crate::process::Program, InitError> {
         crate::seccomp::load(p).map_err(ProcessError::Seccomp)?;
     }
     crate::sys::reset_signals().map_err(ProcessError::Signals)?;
+    crate::sys::cloexec_from_3().map_err(ProcessError::CloseFds)?;
     Ok(program)
 }

@@ -219,6 +219,9 @@ fn finish(init: &Init<'_>, program: &crate::process::Program) -> InitError {
     if let Err(e) = crate::sys::reset_signals() {
         return ProcessError::Signals(e).into();
     }
+    if let Err(e) = crate::sys::cloexec_from_3() {
+        return ProcessError::CloseFds(e).into();
+    }
     crate::process::exec(program).into()
 }
 

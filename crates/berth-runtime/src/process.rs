@@ -70,6 +70,9 @@ pub enum ProcessError {
     /// Loading seccomp failed.
     #[error("linux.seccomp: load filter")]
     Seccomp(#[source] crate::seccomp::SeccompError),
+    /// Marking inherited descriptors close-on-exec failed.
+    #[error("mark inherited descriptors close-on-exec")]
+    CloseFds(#[source] nix::Error),
     /// Resetting signal dispositions failed.
     #[error("reset signal mask")]
     Signals(#[source] nix::Error),

@@ -49,6 +49,21 @@ pub fn thread_count() -> Option<u64> {
     rest.split(' ').nth(17)?.parse().ok()
 }
 
+/// Mark every descriptor from 3 up close-on-exec, so nothing the caller left open leaks into
+/// the container (runc's fix for CVE-2024-21626 does the same).
+pub fn cloexec_from_3() -> Result<(), Errno> {
+    // SAFETY: close_range only changes descriptor flags; no memory is passed.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3 as libc::c_uint,
+            libc::c_uint::MAX,
+            libc::CLOSE_RANGE_CLOEXEC as libc::c_uint,
+        )
+    };
+    Errno::result(ret).map(drop)
+}
+
 /// `setdomainname(2)`.
 pub fn set_domainname(name: &str) -> Result<(), Errno> {
     // SAFETY: the pointer and length describe `name`'s bytes, alive for the call.

@@ -8,7 +8,7 @@ use std::io::Read;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
-use std::process::{Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Bundle, stderr, stdout};
@@ -306,6 +306,29 @@ fn process_settings_apply() {
     let out = b.run();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "123\n512\n/tmp\nhello\n1\nNoNewPrivs:\t1\n");
+}
+
+#[test]
+fn no_descriptor_of_the_caller_leaks_into_the_container() {
+    let b = Bundle::new("fds", &["ls", "/proc/self/fd"]);
+    b.write_config();
+    // An inheritable descriptor 7 in the caller.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("exec 7</etc/hostname; exec \"$@\"")
+        .arg("sh")
+        .arg(common::runtime_bin())
+        .arg("--root")
+        .arg(&b.root)
+        .args(["run", "--bundle"])
+        .arg(b.path())
+        .arg(&b.id)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+    // 0, 1, 2 and ls's own directory descriptor.
+    assert_eq!(stdout(&out), "0\n1\n2\n3\n", "{}", stderr(&out));
 }
 
 #[test]
