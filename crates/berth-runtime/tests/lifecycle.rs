@@ -257,8 +257,10 @@ fn namespaces_given_by_path_are_joined() {
     let mut a = Bundle::new("nsA", &["sleep", "30"]);
     a.config["hostname"] = json!("shared-uts");
     assert!(create_quiet(&a).status.success());
+    assert!(a.verb(&["start"]).status.success());
     let pid = a.state()["pid"].as_i64().expect("pid");
-    let mut b = Bundle::new("nsB", &["sh", "-c", "hostname; readlink /proc/self/ns/net"]);
+    let script = "hostname; readlink /proc/self/ns/net; tr '\\0' ' ' < /proc/1/cmdline";
+    let mut b = Bundle::new("nsB", &["sh", "-c", script]);
     b.config.as_object_mut().expect("config").remove("hostname");
     for ns in b.config["linux"]["namespaces"]
         .as_array_mut()
@@ -267,13 +269,17 @@ fn namespaces_given_by_path_are_joined() {
         match ns["type"].as_str() {
             Some("uts") => ns["path"] = json!(format!("/proc/{pid}/ns/uts")),
             Some("network") => ns["path"] = json!(format!("/proc/{pid}/ns/net")),
+            Some("pid") => ns["path"] = json!(format!("/proc/{pid}/ns/pid")),
             _ => {}
         }
     }
     let out = b.run();
     assert!(out.status.success(), "{}", stderr(&out));
     let net = std::fs::read_link(format!("/proc/{pid}/ns/net")).expect("ns of A");
-    assert_eq!(stdout(&out), format!("shared-uts\n{}\n", net.display()));
+    assert_eq!(
+        stdout(&out),
+        format!("shared-uts\n{}\nsleep 30 ", net.display())
+    );
 }
 
 #[test]
