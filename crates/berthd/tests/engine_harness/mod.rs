@@ -1,0 +1,354 @@
+//! A real berthd on the engine, for end-to-end tests: its own data root, exec root and
+//! socket; a busybox image imported through the API; everything cleaned up on drop
+//! (containers force-removed, daemon killed, stray shims killed, mounts and cgroups gone).
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Builds `berth-shim` and `berth` once (the test harness only builds `berthd`).
+pub fn bin_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let daemon = PathBuf::from(env!("CARGO_BIN_EXE_berthd"));
+        let dir = daemon.parent().expect("bin dir").to_path_buf();
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "berth-shim", "-p", "berth"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build for berth-shim and berth");
+        assert!(
+            status.success(),
+            "cargo build -p berth-shim -p berth failed"
+        );
+        assert!(dir.join("berth-shim").exists(), "no berth-shim in {dir:?}");
+        dir
+    })
+    .clone()
+}
+
+/// `docker` from /usr/local/bin or PATH.
+pub fn docker_bin() -> PathBuf {
+    let p = Path::new("/usr/local/bin/docker");
+    if p.exists() {
+        return p.to_path_buf();
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join("docker"))
+                .find(|p| p.exists())
+        })
+        .expect("the docker CLI is missing: apt-get install docker.io (its client only)")
+}
+
+/// A busybox root filesystem tar made with scripts/make-busybox-rootfs.sh.
+pub fn busybox_tar(dir: &Path) -> PathBuf {
+    let root = dir.join("rootfs");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make-busybox-rootfs.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .arg(&root)
+        .output()
+        .expect("run make-busybox-rootfs.sh");
+    assert!(
+        out.status.success(),
+        "make-busybox-rootfs.sh failed (apt-get install busybox-static): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tar = dir.join("busybox.tar");
+    let st = Command::new("tar")
+        .arg("-C")
+        .arg(&root)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .expect("run tar");
+    assert!(st.success(), "tar the busybox rootfs");
+    tar
+}
+
+pub struct Daemon {
+    child: Option<Child>,
+    pub dir: tempfile::TempDir,
+    ids: std::cell::RefCell<Vec<String>>,
+}
+
+impl Daemon {
+    /// Starts a daemon and imports busybox as `busybox:latest` (CMD sh).
+    pub fn start() -> Self {
+        let bins = bin_dir();
+        let dir = tempfile::Builder::new()
+            .prefix("berth-e2e-")
+            .tempdir()
+            .expect("temp dir");
+        let mut d = Self {
+            child: None,
+            dir,
+            ids: Default::default(),
+        };
+        d.spawn(&bins);
+        let tar = busybox_tar(d.dir.path());
+        let out = d.docker(&[
+            "import",
+            "--change",
+            "CMD [\"sh\"]",
+            tar.to_str().expect("utf-8 path"),
+            "busybox",
+        ]);
+        assert!(out.status.success(), "import: {}", stderr(&out));
+        d
+    }
+
+    fn spawn(&mut self, bins: &Path) {
+        let log = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("berthd.log"))
+            .expect("daemon log");
+        let child = Command::new(bins.join("berthd"))
+            .arg("-H")
+            .arg(self.host())
+            .arg("--data-root")
+            .arg(self.data_root())
+            .arg("--exec-root")
+            .arg(self.exec_root())
+            .env("BERTH_SHIM", bins.join("berth-shim"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn berthd");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while UnixStream::connect(self.sock()).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "berthd did not listen within 15s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills the daemon (SIGKILL, as a crash) and starts it again on the same roots.
+    pub fn restart(&mut self) {
+        self.kill_daemon();
+        let _ = std::fs::remove_file(self.sock());
+        self.spawn(&bin_dir());
+    }
+
+    fn kill_daemon(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn sock(&self) -> PathBuf {
+        self.dir.path().join("berth.sock")
+    }
+    pub fn data_root(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+    pub fn exec_root(&self) -> PathBuf {
+        self.dir.path().join("exec")
+    }
+    pub fn host(&self) -> String {
+        format!("unix://{}", self.sock().display())
+    }
+
+    /// Runs the docker CLI against this daemon (20 s at most).
+    pub fn docker(&self, args: &[&str]) -> Output {
+        self.cli(docker_bin(), args, None)
+    }
+
+    /// Runs the docker CLI with `input` on stdin.
+    pub fn docker_in(&self, args: &[&str], input: &[u8]) -> Output {
+        self.cli(docker_bin(), args, Some(input))
+    }
+
+    /// Runs berth's CLI against this daemon.
+    pub fn berth(&self, args: &[&str]) -> Output {
+        self.cli(bin_dir().join("berth"), args, None)
+    }
+
+    /// Runs berth's CLI with `input` on stdin.
+    pub fn berth_in(&self, args: &[&str], input: &[u8]) -> Output {
+        self.cli(bin_dir().join("berth"), args, Some(input))
+    }
+
+    fn cli(&self, bin: PathBuf, args: &[&str], input: Option<&[u8]>) -> Output {
+        let mut cmd = Command::new("timeout");
+        cmd.arg("60")
+            .arg(bin)
+            .arg("-H")
+            .arg(self.host())
+            .args(args)
+            .env_remove("DOCKER_HOST")
+            .env("DOCKER_CONFIG", self.dir.path().join("docker-config"))
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn CLI");
+        if let Some(data) = input {
+            let mut stdin = child.stdin.take().expect("stdin");
+            stdin.write_all(data).expect("write stdin");
+        }
+        let out = child.wait_with_output().expect("wait CLI");
+        if let Some(id) = stdout(&out).lines().next().map(str::trim)
+            && id.len() == 64
+        {
+            self.ids.borrow_mut().push(id.to_owned());
+        }
+        out
+    }
+
+    /// One HTTP/1.1 exchange: (status, body).
+    pub fn http(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        let mut s = UnixStream::connect(self.sock()).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(30))).ok();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("write request");
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        let raw = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        (status, body.to_string())
+    }
+
+    /// `docker inspect -f FORMAT NAME`, trimmed.
+    pub fn inspect(&self, name: &str, format: &str) -> String {
+        let out = self.docker(&["inspect", "-f", format, name]);
+        assert!(out.status.success(), "inspect {name}: {}", stderr(&out));
+        stdout(&out).trim().to_owned()
+    }
+
+    /// Container IDs this daemon knows (all states).
+    pub fn all_ids(&self) -> Vec<String> {
+        let (status, body) = self.http("GET", "/containers/json?all=1", "");
+        if status != 200 {
+            return Vec::new();
+        }
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c["Id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Mount points under this daemon's directory.
+    pub fn mounts(&self) -> Vec<String> {
+        let prefix = self.dir.path().display().to_string();
+        std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(4).map(str::to_owned))
+            .filter(|m| m.starts_with(&prefix))
+            .collect()
+    }
+}
+
+/// Cgroup directories left for a container ID, in any hierarchy.
+pub fn cgroups_of(id: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir("/sys/fs/cgroup") {
+        for h in rd.flatten() {
+            for p in [h.path().join("berth").join(id), h.path().join(id)] {
+                if p.exists() {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether any process has `needle` in its command line.
+pub fn process_with(needle: &str) -> bool {
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .map(|rd| {
+            rd.flatten().any(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name != me
+                    && name.bytes().all(|b| b.is_ascii_digit())
+                    && std::fs::read(e.path().join("cmdline"))
+                        .map(|c| {
+                            String::from_utf8_lossy(&c)
+                                .replace('\0', " ")
+                                .contains(needle)
+                        })
+                        .unwrap_or(false)
+            })
+        })
+        .unwrap_or(false)
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let mut ids = self.all_ids();
+        ids.extend(self.ids.borrow().iter().cloned());
+        for id in &ids {
+            let _ = self.http("DELETE", &format!("/containers/{id}?force=1"), "");
+        }
+        self.kill_daemon();
+        // Shims (and their containers) that outlived the daemon.
+        if let Ok(rd) = std::fs::read_dir(self.exec_root().join("shims")) {
+            for e in rd.flatten() {
+                for f in ["init.pid", "shim.pid"] {
+                    if let Ok(pid) = std::fs::read_to_string(e.path().join(f)) {
+                        let _ = Command::new("kill").arg("-9").arg(pid.trim()).status();
+                    }
+                }
+            }
+        }
+        let mut mounts = self.mounts();
+        mounts.sort_by_key(|m| std::cmp::Reverse(m.len()));
+        for m in mounts {
+            let _ = Command::new("umount").arg("-l").arg(&m).status();
+        }
+        for id in &ids {
+            for p in cgroups_of(id) {
+                let _ = std::fs::remove_dir(p);
+            }
+        }
+    }
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Polls `f` until it is true (10 s at most).
+pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
