@@ -127,7 +127,7 @@ impl Engine {
                 containers: -1,
             })
             .collect();
-        out.sort_by(|a, b| b.created.cmp(&a.created));
+        out.sort_by_key(|s| std::cmp::Reverse(s.created));
         Ok(out)
     }
 

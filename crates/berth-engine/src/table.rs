@@ -183,9 +183,15 @@ impl Engine {
         self.dir(id).join(format!("{id}-json.log"))
     }
 
-    /// The shim's state directory.
+    /// The shim's state directory: `EXEC_ROOT/shims/<first 24 hex of the ID>`. Shortened
+    /// because the shim's socket lives in it and a unix socket path has at most 107 bytes;
+    /// 96 random bits cannot collide among one host's containers.
     pub(crate) fn shim_dir(&self, id: &str) -> PathBuf {
-        self.inner.cfg.exec_root.join("shims").join(id)
+        self.inner
+            .cfg
+            .exec_root
+            .join("shims")
+            .join(id.get(..24).unwrap_or(id))
     }
 
     pub(crate) fn runtime_root(&self) -> PathBuf {
