@@ -116,6 +116,8 @@ fn shim(args: Args, status: OwnedFd) -> i32 {
     match setup(&args, &mut created_dir) {
         Ok((mut shim, pid)) => {
             report(status, &format!("ok {pid}\n"));
+            sys::trim_heap();
+            sys::drop_code_pages();
             let r = shim.run();
             cleanup(&args.state_dir, false);
             match r {
