@@ -48,6 +48,15 @@
 //! daemon decides when the shim goes, so no race between "container exited" and "daemon
 //! asks" can lose the status.
 
+//! # Clients and memory
+//!
+//! Output goes to the log and to every attached client; a client whose unsent backlog passes
+//! 1 MiB is disconnected, so a slow or stalled client never blocks the container and never
+//! makes the shim grow. Buffers exist only while data is in flight. After setup the shim
+//! trims its heap and drops the code pages only setup used; `bench/shim-rss.sh` measures an
+//! idle shim (10 shims, release: VmRSS about 1.8 MiB, Pss about 0.57 MiB, of which about
+//! 0.5 MiB is private anonymous memory; the rest is shared program text).
+
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

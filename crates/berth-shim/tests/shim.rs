@@ -278,3 +278,47 @@ fn a_failed_start_reports_the_error_and_leaves_nothing() {
     assert!(!out.status.success());
     assert!(!f.state_dir().exists());
 }
+
+#[test]
+fn an_oom_kill_is_recorded() {
+    // tail buffers a "line" of /dev/zero that never ends
+    let mut f = Fixture::new("oom", &["tail", "/dev/zero"]);
+    f.config["linux"]["resources"]["memory"] = json!({"limit": 33554432});
+    f.start(&[]);
+    let st = f.client().wait(None).expect("wait");
+    assert_eq!(
+        (st.exit_code, st.signal, st.oom_killed),
+        (137, Some(9), true)
+    );
+    assert_eq!(
+        status::read(&f.state_dir())
+            .expect("exit.json")
+            .map(|s| s.oom_killed),
+        Some(true)
+    );
+}
+
+#[test]
+fn a_client_that_does_not_read_never_blocks_the_container() {
+    const SIZE: usize = 8_000_000;
+    let f = Fixture::new(
+        "slow",
+        &["sh", "-c", "head -c 8000000 /dev/zero | tr '\\0' a; echo"],
+    );
+    f.start(&["--defer-start"]);
+    let c = f.client();
+    let mut slow = c.attach(all_streams(false)).expect("attach");
+    c.start().expect("start");
+    // the container finishes although this client reads nothing
+    assert_eq!(c.wait(None).expect("wait").exit_code, 0);
+    let mut got = Vec::new();
+    // the shim has disconnected it: the stream ends short of the output
+    let _ = std::io::Read::read_to_end(&mut slow, &mut got);
+    assert!(
+        got.len() < SIZE,
+        "a stalled client got all {} bytes",
+        got.len()
+    );
+    let logged: usize = f.log_lines().iter().map(|(_, t)| t.len()).sum();
+    assert_eq!(logged, SIZE + 1, "the log has everything");
+}
