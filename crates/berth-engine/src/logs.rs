@@ -78,13 +78,28 @@ fn wanted(l: &Line, o: &LogsOptions) -> bool {
 
 fn chunk(l: Line, o: &LogsOptions) -> Chunk {
     let data = if o.timestamps {
-        format!("{} {}", l.time, l.text)
+        format!("{} {}", rfc3339_nano(&l.time), l.text)
     } else {
         l.text
     };
     Chunk {
         stream: l.stream,
         data: Bytes::from(data),
+    }
+}
+
+/// Go's `RFC3339Nano`, as docker prints timestamps: trailing zeros of the fraction dropped.
+fn rfc3339_nano(t: &str) -> String {
+    match (t.find('.'), t.strip_suffix('Z')) {
+        (Some(dot), Some(body)) => {
+            let frac = body[dot + 1..].trim_end_matches('0');
+            if frac.is_empty() {
+                format!("{}Z", &body[..dot])
+            } else {
+                format!("{}.{frac}Z", &body[..dot])
+            }
+        }
+        _ => t.to_owned(),
     }
 }
 
@@ -225,7 +240,11 @@ mod tests {
         };
         assert!(send_lines(text, &o, Some(1), &tx).await);
         let c = rx.recv().await.unwrap().unwrap();
-        assert_eq!(&c.data[..], b"2026-11-30T15:00:02.000000000Z c\n");
+        assert_eq!(&c.data[..], b"2026-11-30T15:00:02Z c\n");
+        assert_eq!(
+            rfc3339_nano("2026-11-30T15:00:02.120000000Z"),
+            "2026-11-30T15:00:02.12Z"
+        );
         let since = SystemTime::from(
             chrono::DateTime::parse_from_rfc3339("2026-11-30T15:00:00.5Z").unwrap(),
         );

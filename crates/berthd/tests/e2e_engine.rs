@@ -42,6 +42,14 @@ fn run_prints_output_and_returns_the_exit_code() {
         assert!(stderr(&out).contains("err"), "{cli}: {}", stderr(&out));
     }
     assert!(d.all_ids().is_empty(), "--rm left containers");
+    assert!(d.mounts().is_empty(), "--rm left mounts: {:?}", d.mounts());
+    let left = |p: std::path::PathBuf| std::fs::read_dir(p).map(|r| r.count()).unwrap_or(0);
+    assert_eq!(
+        left(d.data_root().join("containers")),
+        0,
+        "container dirs left"
+    );
+    assert_eq!(left(d.exec_root().join("shims")), 0, "shim dirs left");
 }
 
 #[test]
@@ -498,4 +506,84 @@ fn errors_have_dockers_codes_and_messages() {
     assert!(d.mounts().is_empty(), "{:?}", d.mounts());
     let out = d.docker(&["import", "/etc/hostname", "notatar"]);
     assert!(!out.status.success(), "importing a non-tar must fail");
+}
+
+#[test]
+fn events_logs_follow_and_image_conflicts() {
+    let d = Daemon::start();
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|t| t.as_secs())
+        .unwrap_or(0)
+        .to_string();
+    let out = d.docker(&[
+        "run",
+        "--name",
+        "ev",
+        "busybox",
+        "sh",
+        "-c",
+        "for i in 1 2 3; do echo line $i; sleep 0.1; done",
+    ]);
+    assert_eq!(ok(&out, "run ev"), "line 1\nline 2\nline 3\n");
+    ok(&d.docker(&["rm", "ev"]), "rm ev");
+    // --until bounds the stream (one second from now).
+    let out = d.docker(&[
+        "events",
+        "--since",
+        &since,
+        "--until",
+        &(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|t| t.as_secs() + 1)
+            .unwrap_or(0))
+        .to_string(),
+        "--filter",
+        "container=ev",
+        "--format",
+        "{{.Action}}",
+    ]);
+    let actions: Vec<String> = ok(&out, "events").lines().map(str::to_owned).collect();
+    for a in ["create", "attach", "start", "die", "destroy"] {
+        assert!(
+            actions.iter().any(|x| x == a),
+            "{a} missing from {actions:?}"
+        );
+    }
+    // logs -f follows until the container exits.
+    ok(
+        &d.docker(&[
+            "run",
+            "-d",
+            "--name",
+            "follow",
+            "busybox",
+            "sh",
+            "-c",
+            "for i in 1 2 3 4 5; do echo f $i; sleep 0.1; done",
+        ]),
+        "run -d follow",
+    );
+    let out = d.docker(&["logs", "-f", "follow"]);
+    assert_eq!(ok(&out, "logs -f"), "f 1\nf 2\nf 3\nf 4\nf 5\n");
+    // An image used by a container cannot be removed.
+    let out = d.docker(&["rmi", "busybox"]);
+    assert!(!out.status.success(), "rmi of a used image must fail");
+    assert!(
+        stderr(&out).contains("image is being used by stopped container"),
+        "{}",
+        stderr(&out)
+    );
+    ok(&d.docker(&["tag", "busybox", "mybox:1"]), "tag");
+    let out = ok(
+        &d.docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"]),
+        "images",
+    );
+    assert!(
+        out.contains("mybox:1") && out.contains("busybox:latest"),
+        "{out}"
+    );
+    ok(&d.docker(&["rmi", "mybox:1"]), "rmi a second tag");
+    let v = ok(&d.docker(&["image", "inspect", "busybox"]), "image inspect");
+    assert!(v.contains("\"Cmd\": [") && v.contains("\"sh\""), "{v}");
 }

@@ -94,10 +94,16 @@ impl Engine {
             self.emit(&rec, "oom", &[]);
         }
         self.emit(&rec, "die", &[("exitCode", code.to_string())]);
-        if rec.host_config.auto_remove
-            && let Err(e) = self.remove_container(c, true).await
-        {
-            tracing::warn!("auto-remove {}: {e}", c.id);
+        if rec.host_config.auto_remove {
+            // Only this run's end removes: a restart that got the op lock first wins.
+            let _op = c.op.lock().await;
+            let current = c.record();
+            if current.generation == generation && !current.state.status.has_process() {
+                drop(_op);
+                if let Err(e) = self.remove_container(c, true).await {
+                    tracing::warn!("auto-remove {}: {e}", c.id);
+                }
+            }
         }
     }
 }
