@@ -353,22 +353,17 @@ fn create_in(
     drop(fifo);
     drop(opts.stdio);
 
-    if plan.new_user
-        && let Some(l) = linux
-    {
-        write_id_map(
-            pid,
-            "uid_map",
-            l.uid_mappings().as_deref().unwrap_or_default(),
-        )?;
-        write_id_map(
-            pid,
-            "gid_map",
-            l.gid_mappings().as_deref().unwrap_or_default(),
-        )?;
-    }
-    cgroup.add_task(pid)?;
-    parent_chan.send(&Message::Go)?;
+    // A child that failed early (e.g. a bad mount before it needs the cgroup) has exited:
+    // report what it said rather than the broken pipe.
+    let child_said = |e: Error| match parent_chan.pending_error() {
+        Some(message) => Error::Init {
+            id: id.into(),
+            message,
+            exit_code: 1,
+        },
+        None => e,
+    };
+    join_parent_steps(pid, linux, &plan, &cgroup, &parent_chan).map_err(child_said)?;
     let pty_master = wait_ready(id, &parent_chan, &opts.console)?;
 
     let start_time = proc_stat(pid).map(|(_, t)| t).unwrap_or_default();
@@ -395,6 +390,34 @@ fn create_in(
         },
         pty_master,
     })
+}
+
+/// The parent's part between clone and the child's set-up: id maps, cgroup, go.
+fn join_parent_steps(
+    pid: Pid,
+    linux: Option<&oci_spec::runtime::Linux>,
+    plan: &crate::namespaces::Plan,
+    cgroup: &AnyCgroupManager,
+    parent_chan: &Channel,
+) -> Result<(), Error> {
+    if plan.new_user
+        && let Some(l) = linux
+    {
+        write_id_map(
+            pid,
+            "uid_map",
+            l.uid_mappings().as_deref().unwrap_or_default(),
+        )?;
+        write_id_map(
+            pid,
+            "gid_map",
+            l.gid_mappings().as_deref().unwrap_or_default(),
+        )?;
+        parent_chan.send(&Message::Mapped)?;
+    }
+    cgroup.add_task(pid)?;
+    parent_chan.send(&Message::Go)?;
+    Ok(())
 }
 
 /// Wait for the child's `Ready`, handing over a PTY master on the way.

@@ -118,8 +118,8 @@ pub fn render(err: &dyn std::error::Error) -> String {
     text
 }
 
-fn wait_go(chan: &Channel) -> Result<(), InitError> {
-    match chan.expect(Message::Go) {
+fn wait_for(chan: &Channel, msg: Message) -> Result<(), InitError> {
+    match chan.expect(msg) {
         Ok(_) => Ok(()),
         Err(Remote::Sync(e)) => Err(InitError::Sync(e)),
         Err(Remote::Failed(text)) => Err(InitError::Parent(text)),
@@ -129,7 +129,9 @@ fn wait_go(chan: &Channel) -> Result<(), InitError> {
 fn setup(init: &Init<'_>) -> Result<crate::process::Program, InitError> {
     let spec: &Spec = &init.bundle.spec;
     let process: &Process = spec.process().as_ref().ok_or(InitError::NoMountNamespace)?;
-    wait_go(init.chan)?;
+    if init.plan.new_user {
+        wait_for(init.chan, Message::Mapped)?;
+    }
     if let Some(stdio) = init.stdio {
         crate::terminal::set_stdio([stdio[0].as_fd(), stdio[1].as_fd(), stdio[2].as_fd()])?;
     }
@@ -140,21 +142,34 @@ fn setup(init: &Init<'_>) -> Result<crate::process::Program, InitError> {
         setresuid(root_uid, root_uid, root_uid).map_err(InitError::UserNsRoot)?;
     }
     crate::namespaces::join_all(init.plan)?;
-    if init.plan.new_cgroup {
-        crate::namespaces::unshare_cgroup()?;
-    }
     if !init.plan.new_mount {
         return Err(InitError::NoMountNamespace);
     }
     nix::sys::stat::umask(Mode::empty());
-    let ctx = rootfs::Context {
+    // The parent puts us in the cgroup meanwhile; we wait for it only where it matters.
+    let in_cgroup = std::cell::Cell::new(false);
+    let gate = || -> Result<(), RootfsError> {
+        if !in_cgroup.get() {
+            wait_for(init.chan, Message::Go).map_err(|e| RootfsError::Gate(Box::new(e)))?;
+            if init.plan.new_cgroup {
+                crate::namespaces::unshare_cgroup().map_err(|e| RootfsError::Gate(Box::new(e)))?;
+            }
+            in_cgroup.set(true);
+        }
+        Ok(())
+    };
+    let mut ctx = rootfs::Context {
         rootfs: &init.bundle.rootfs,
         bundle: &init.bundle.path,
         cgroup_mounts: init.cgroup_mounts,
         user_ns: init.plan.new_user || init.plan.user.is_some(),
+        gate: &gate,
     };
-    rootfs::prepare(spec, &ctx)?;
+    let deferred = rootfs::prepare(spec, &ctx)?;
     rootfs::pivot(&init.bundle.rootfs)?;
+    gate()?;
+    ctx.rootfs = std::path::Path::new("/");
+    rootfs::mount_deferred(&deferred, &ctx)?;
     if process.terminal() == Some(true) {
         let size = process
             .console_size()

@@ -19,7 +19,9 @@ const MAX_TEXT: usize = 4000;
 /// A message between parent and child.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Message {
-    /// Parent → child: user mappings written and cgroup joined; go on.
+    /// Parent → child: the user namespace's id maps are written.
+    Mapped,
+    /// Parent → child: in the cgroup; go on.
     Go,
     /// Child → parent: set up and waiting for `start`.
     Ready,
@@ -35,6 +37,7 @@ impl Message {
             Message::Go => vec![1],
             Message::Ready => vec![2],
             Message::Pty => vec![3],
+            Message::Mapped => vec![5],
             Message::Error(text) => {
                 let mut end = text.len().min(MAX_TEXT);
                 while !text.is_char_boundary(end) {
@@ -53,6 +56,7 @@ impl Message {
             Some((1, [])) => Ok(Message::Go),
             Some((2, [])) => Ok(Message::Ready),
             Some((3, [])) => Ok(Message::Pty),
+            Some((5, [])) => Ok(Message::Mapped),
             Some((4, text)) => Ok(Message::Error(String::from_utf8_lossy(text).into_owned())),
             _ => Err(SyncError::Malformed(bytes.first().copied())),
         }
@@ -132,6 +136,26 @@ impl Channel {
         Ok(())
     }
 
+    /// The error the peer reported, if one is waiting (never blocks).
+    pub fn pending_error(&self) -> Option<String> {
+        let mut buf = [0u8; MAX_TEXT + 16];
+        let mut iov = [IoSliceMut::new(&mut buf)];
+        let flags = MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_CMSG_CLOEXEC;
+        let mut cmsg = nix::cmsg_space!([RawFd; 1]);
+        loop {
+            let len = match recvmsg::<()>(self.fd.as_raw_fd(), &mut iov, Some(&mut cmsg), flags) {
+                Ok(msg) => msg.bytes,
+                Err(_) => return None,
+            };
+            if len == 0 {
+                return None;
+            }
+            if let Ok(Message::Error(text)) = Message::decode(&iov[0][..len]) {
+                return Some(text);
+            }
+        }
+    }
+
     /// Receive the next message and any descriptor riding along; `None` at end-of-file.
     pub fn recv(&self) -> Result<Option<(Message, Option<OwnedFd>)>, SyncError> {
         let mut buf = [0u8; MAX_TEXT + 16];
@@ -208,6 +232,7 @@ impl Message {
     fn name(&self) -> &'static str {
         match self {
             Message::Go => "go",
+            Message::Mapped => "mapped",
             Message::Ready => "ready",
             Message::Pty => "pty",
             Message::Error(_) => "error",

@@ -16,12 +16,12 @@ use nix::fcntl::{OFlag, open};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sys::stat::Mode;
 use nix::unistd::{fchdir, pivot_root};
-use oci_spec::runtime::Spec;
+use oci_spec::runtime::{Mount, Spec};
 
 use crate::cgroups::CgroupMount;
 
 pub use devices::create_devices;
-pub use mounts::mount_all;
+pub use mounts::{mount_all, mount_deferred};
 
 /// Setting up the root filesystem failed.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +72,9 @@ pub enum RootfsError {
     /// Unmounting the old root failed.
     #[error("unmount the old root")]
     UnmountOld(#[source] nix::Error),
+    /// Waiting for the parent (cgroup joined) failed.
+    #[error("wait for the cgroup")]
+    Gate(#[source] Box<dyn std::error::Error>),
     /// Reading /proc/self/mountinfo failed.
     #[error("read /proc/self/mountinfo")]
     MountInfo(#[source] std::io::Error),
@@ -99,10 +102,14 @@ pub struct Context<'a> {
     pub cgroup_mounts: &'a [CgroupMount],
     /// The container has its own user namespace (devices are bind-mounted, not made).
     pub user_ns: bool,
+    /// Called (once is enough; it must be idempotent) before anything that needs the init in
+    /// its cgroup: waits for the parent and unshares the cgroup namespace.
+    pub gate: &'a dyn Fn() -> Result<(), RootfsError>,
 }
 
-/// Before pivot_root: propagation, the rootfs bind, the spec's mounts and /dev.
-pub fn prepare(spec: &Spec, ctx: &Context<'_>) -> Result<(), RootfsError> {
+/// Before pivot_root: propagation, the rootfs bind, the spec's mounts and /dev. Returns the
+/// cgroup mounts deferred until after pivot_root (see [`mount_all`]).
+pub fn prepare<'s>(spec: &'s Spec, ctx: &Context<'_>) -> Result<Vec<&'s Mount>, RootfsError> {
     let linux = spec.linux().as_ref();
     let prop = root_propagation(spec)?.unwrap_or(MsFlags::MS_SLAVE | MsFlags::MS_REC);
     mount(None::<&str>, "/", None::<&str>, prop, None::<&str>)
@@ -121,7 +128,7 @@ pub fn prepare(spec: &Spec, ctx: &Context<'_>) -> Result<(), RootfsError> {
     }
     bind(ctx.rootfs, ctx.rootfs, MsFlags::MS_REC)?;
     let mounts = spec.mounts().as_deref().unwrap_or_default();
-    mount_all(mounts, ctx)?;
+    let deferred = mount_all(mounts, ctx)?;
     let dev_is_tmpfs = mounts
         .iter()
         .any(|m| m.destination() == Path::new("/dev") && m.typ().as_deref() != Some("bind"));
@@ -129,7 +136,7 @@ pub fn prepare(spec: &Spec, ctx: &Context<'_>) -> Result<(), RootfsError> {
         .and_then(|l| l.devices().as_deref())
         .unwrap_or_default();
     create_devices(ctx, devices, dev_is_tmpfs)?;
-    Ok(())
+    Ok(deferred)
 }
 
 /// The spec's rootfsPropagation, if it names one.

@@ -10,12 +10,44 @@ use super::options::{self, Options};
 use super::path::secure_join;
 use super::{Context, RootfsError, bind};
 
-/// Mount each of the spec's mounts, in order.
-pub fn mount_all(mounts: &[Mount], ctx: &Context<'_>) -> Result<(), RootfsError> {
-    for m in mounts {
+/// Mount each of the spec's mounts, in order, except `cgroup` mounts that no later mount
+/// nests in: those are returned, to be mounted by [`mount_deferred`] after pivot_root, once
+/// the parent has put the init in its cgroup. The init thus sets up most of its rootfs while
+/// the parent's cgroup attach waits for the kernel (an RCU grace period on cgroup v1).
+/// A cgroup mount that must stay in place passes `ctx.gate` first.
+pub fn mount_all<'m>(
+    mounts: &'m [Mount],
+    ctx: &Context<'_>,
+) -> Result<Vec<&'m Mount>, RootfsError> {
+    let mut deferred = Vec::new();
+    for (i, m) in mounts.iter().enumerate() {
+        if is_cgroup(m) {
+            let nested = mounts[i + 1..]
+                .iter()
+                .any(|later| later.destination().starts_with(m.destination()));
+            if !nested {
+                deferred.push(m);
+                continue;
+            }
+            (ctx.gate)()?;
+        }
+        mount_one(m, ctx)?;
+    }
+    Ok(deferred)
+}
+
+/// Mount the deferred cgroup mounts; `ctx.rootfs` is "/" by now.
+pub fn mount_deferred(deferred: &[&Mount], ctx: &Context<'_>) -> Result<(), RootfsError> {
+    for m in deferred {
         mount_one(m, ctx)?;
     }
     Ok(())
+}
+
+fn is_cgroup(m: &Mount) -> bool {
+    let opts = m.options().as_deref().unwrap_or_default();
+    matches!(m.typ().as_deref(), Some("cgroup" | "cgroup2"))
+        && !opts.iter().any(|o| o == "bind" || o == "rbind")
 }
 
 fn mount_one(m: &Mount, ctx: &Context<'_>) -> Result<(), RootfsError> {
