@@ -1,0 +1,636 @@
+//! The bridge driver: networks and attachments, tying IPAM, netlink, nftables and DNS together.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, UdpSocket};
+use std::os::fd::BorrowedFd;
+use std::sync::{Mutex, PoisonError};
+
+use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
+
+use crate::dns::{DnsError, DnsServer};
+use crate::firewall::{self, FirewallError};
+use crate::ipam::{self, Addresses, IpamError, Pool};
+use crate::netlink::{self, NetlinkError, VethSpec};
+
+/// Errors of the driver.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Address management refused.
+    #[error(transparent)]
+    Ipam(#[from] IpamError),
+    /// A netlink job failed.
+    #[error("netlink")]
+    Netlink(#[from] NetlinkError),
+    /// A firewall change failed.
+    #[error("firewall")]
+    Firewall(#[from] FirewallError),
+    /// The DNS server could not start.
+    #[error("dns server")]
+    Dns(#[from] DnsError),
+    /// A bridge name the kernel would refuse.
+    #[error("invalid bridge name {0:?} (1 to 15 characters, no '/' or whitespace)")]
+    BridgeName(String),
+    /// The host port is taken (docker's message).
+    #[error("Bind for {addr} failed: port is already allocated")]
+    PortAllocated {
+        /// The host address and port.
+        addr: SocketAddrV4,
+        /// The bind error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The network still has attachments.
+    #[error("error while removing network: network {0} has active endpoints")]
+    InUse(String),
+    /// An operation failed and so did part of undoing it.
+    #[error("{cause} (and cleanup failed: {})", list(cleanup))]
+    CleanupFailed {
+        /// The first failure.
+        #[source]
+        cause: Box<Error>,
+        /// Every failure while undoing.
+        cleanup: Vec<TeardownError>,
+    },
+    /// Teardown failed; every failure is listed.
+    #[error("teardown failed: {}", list(.0))]
+    Teardown(Vec<TeardownError>),
+}
+
+fn list(errs: &[TeardownError]) -> String {
+    errs.iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// One failure during teardown.
+#[derive(Debug, thiserror::Error)]
+pub enum TeardownError {
+    /// Deleting a link failed.
+    #[error("delete link {name}: {source}")]
+    Link {
+        /// The link.
+        name: String,
+        /// The error.
+        #[source]
+        source: NetlinkError,
+    },
+    /// Removing firewall rules failed.
+    #[error("remove firewall rules of {what}: {source}")]
+    Firewall {
+        /// What the rules were for.
+        what: String,
+        /// The error.
+        #[source]
+        source: FirewallError,
+    },
+}
+
+/// Driver-wide settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DriverConfig {
+    /// Where subnets of networks created without `--subnet` come from.
+    pub pool: Pool,
+    /// MTU of bridges and veths.
+    pub mtu: u32,
+    /// The host's resolvers the DNS server forwards to (default: from `/etc/resolv.conf`).
+    pub upstream_dns: Vec<SocketAddr>,
+}
+
+impl Default for DriverConfig {
+    fn default() -> Self {
+        DriverConfig {
+            pool: Pool::default(),
+            mtu: 1500,
+            upstream_dns: std::fs::read_to_string("/etc/resolv.conf")
+                .map(|t| crate::dns::parse_resolv_conf(&t))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// What `network create` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkRequest {
+    /// The network's name.
+    pub name: String,
+    /// The network's ID.
+    pub id: String,
+    /// `--subnet`, or one from the pool.
+    pub subnet: Option<Ipv4Net>,
+    /// `--gateway`, or the subnet's first address.
+    pub gateway: Option<Ipv4Addr>,
+    /// The bridge's name (≤ 15 characters), e.g. `berth0` or `br-<id12>`.
+    pub bridge: String,
+    /// `--internal`: no way out.
+    pub internal: bool,
+    /// Run the embedded DNS server (user-defined networks; not the default `bridge`).
+    pub dns: bool,
+    /// `--label`s.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A created network, serializable; the engine stores it and passes it back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Network {
+    /// The network's name.
+    pub name: String,
+    /// The network's ID.
+    pub id: String,
+    /// The bridge's name.
+    pub bridge: String,
+    /// Subnet, gateway and allocated addresses.
+    pub addresses: Addresses,
+    /// No way out.
+    pub internal: bool,
+    /// The embedded DNS server runs on the gateway address.
+    pub dns: bool,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// MTU of the bridge and its veths.
+    pub mtu: u32,
+}
+
+impl Network {
+    /// The subnet.
+    pub fn subnet(&self) -> Ipv4Net {
+        self.addresses.subnet
+    }
+    /// The gateway.
+    pub fn gateway(&self) -> Ipv4Addr {
+        self.addresses.gateway
+    }
+}
+
+/// Transport of a published port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+impl Protocol {
+    /// `tcp` or `udp`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
+}
+
+/// One published port. Ranges (`-p 8000-8010:80-90`) are expanded by the caller into one
+/// binding per port; `host_port == 0` picks a free port (`-P`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortBinding {
+    /// The host address, `None` for all of the host's addresses (including 127.0.0.1).
+    pub host_ip: Option<Ipv4Addr>,
+    /// The host port; 0 picks a free one.
+    pub host_port: u16,
+    /// The container's port.
+    pub container_port: u16,
+    /// tcp or udp.
+    pub protocol: Protocol,
+}
+
+/// What to attach.
+#[derive(Debug, Clone, Default)]
+pub struct AttachRequest {
+    /// The container's ID (owns the address, tags the rules).
+    pub container_id: String,
+    /// DNS names: the container's name, `--network-alias`es, the hostname.
+    pub names: Vec<String>,
+    /// `--ip`, or the lowest free address.
+    pub ip: Option<Ipv4Addr>,
+    /// Published ports (ignored on internal networks, like docker).
+    pub ports: Vec<PortBinding>,
+}
+
+/// A container's endpoint on a network, serializable for restore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// The network's ID.
+    pub network_id: String,
+    /// The container's ID.
+    pub container_id: String,
+    /// The container's address.
+    pub ip: Ipv4Addr,
+    /// The subnet's prefix length.
+    pub prefix_len: u8,
+    /// The gateway.
+    pub gateway: Ipv4Addr,
+    /// The container end's MAC, `02:42:` + the address (docker's scheme).
+    pub mac: String,
+    /// The interface name inside the container (`eth0`, `eth1`, …).
+    pub ifname: String,
+    /// The host end of the veth.
+    pub host_veth: String,
+    /// The MTU.
+    pub mtu: u32,
+    /// DNS names.
+    pub names: Vec<String>,
+    /// Published ports, with the host ports actually chosen.
+    pub ports: Vec<PortBinding>,
+    /// The DNS server to put in the container's resolv.conf (the gateway), if the network has one.
+    pub dns_server: Option<Ipv4Addr>,
+}
+
+/// The bridge driver. Holds the DNS servers of the networks; everything else lives in the kernel
+/// and in the [`Network`]/[`Attachment`] values the engine keeps.
+#[derive(Debug, Default)]
+pub struct Driver {
+    config: DriverConfig,
+    dns: Mutex<HashMap<String, DnsServer>>,
+}
+
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf29ce484222325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
+}
+
+fn check_bridge_name(name: &str) -> Result<(), Error> {
+    if name.is_empty() || name.len() > 15 || name.contains(['/', ' ', '\t', '\n', ':']) {
+        return Err(Error::BridgeName(name.to_string()));
+    }
+    Ok(())
+}
+
+fn mac_for(ip: Ipv4Addr) -> [u8; 6] {
+    let o = ip.octets();
+    [0x02, 0x42, o[0], o[1], o[2], o[3]]
+}
+
+fn mac_string(m: [u8; 6]) -> String {
+    m.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn with_cleanup(cause: Error, cleanup: Vec<TeardownError>) -> Error {
+    if cleanup.is_empty() {
+        cause
+    } else {
+        Error::CleanupFailed {
+            cause: Box::new(cause),
+            cleanup,
+        }
+    }
+}
+
+impl Driver {
+    /// A driver with `config`.
+    pub fn new(config: DriverConfig) -> Self {
+        Driver {
+            config,
+            dns: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The subnet a new network would get: the first pool subnet overlapping neither `existing`
+    /// networks nor the host's routes.
+    pub fn pick_subnet(&self, existing: &[Network]) -> Result<Ipv4Net, Error> {
+        let routes = netlink::host_routes()?;
+        let taken: Vec<Ipv4Net> = existing.iter().map(Network::subnet).collect();
+        Ok(self.config.pool.pick(&taken, &routes)?)
+    }
+
+    /// Creates the network: checks the subnet against `existing` networks and the host's routes,
+    /// creates and addresses the bridge, installs its nftables table, opens foreign forward
+    /// chains and starts DNS. A failure undoes what was done.
+    pub fn create_network(
+        &self,
+        req: NetworkRequest,
+        existing: &[Network],
+    ) -> Result<Network, Error> {
+        check_bridge_name(&req.bridge)?;
+        let subnet = match req.subnet {
+            Some(s) => {
+                ipam::check_overlap(s, existing.iter().map(|n| (n.name.as_str(), n.subnet())))?;
+                let routes = netlink::host_routes()?;
+                ipam::check_overlap(s, routes.iter().map(|r| ("host route", *r)))?;
+                s
+            }
+            None => self.pick_subnet(existing)?,
+        };
+        let net = Network {
+            name: req.name,
+            id: req.id,
+            bridge: req.bridge,
+            addresses: Addresses::new(subnet, req.gateway)?,
+            internal: req.internal,
+            dns: req.dns,
+            labels: req.labels,
+            mtu: self.config.mtu,
+        };
+        if let Err(cause) = self.setup_network(&net, false) {
+            let cleanup = self.teardown_network(&net);
+            return Err(with_cleanup(cause, cleanup));
+        }
+        Ok(net)
+    }
+
+    fn setup_network(&self, net: &Network, reuse: bool) -> Result<(), Error> {
+        let (bridge, gw, mtu) = (net.bridge.clone(), net.gateway(), net.mtu);
+        let gw_net =
+            Ipv4Net::new(gw, net.subnet().prefix_len()).map_err(|_| IpamError::BadGateway {
+                gateway: gw,
+                subnet: net.subnet(),
+            })?;
+        netlink::run(None, move |h| async move {
+            netlink::ensure_bridge(&h, &bridge, gw_net, mtu, reuse).await
+        })?;
+        firewall::sysctl("net.ipv4.ip_forward", "1")?;
+        firewall::sysctl(&format!("net.ipv4.conf.{}.route_localnet", net.bridge), "1")?;
+        firewall::apply_network(&net.bridge, net.subnet(), net.internal)?;
+        firewall::open_foreign_forward(&net.bridge)?;
+        if net.dns {
+            let server =
+                DnsServer::start(SocketAddrV4::new(gw, 53), self.config.upstream_dns.clone())?;
+            self.dns
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(net.id.clone(), server);
+        }
+        Ok(())
+    }
+
+    fn teardown_network(&self, net: &Network) -> Vec<TeardownError> {
+        let mut errors = Vec::new();
+        self.dns
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&net.id);
+        let what = format!("network {}", net.name);
+        for source in firewall::close_foreign_forward(&net.bridge) {
+            errors.push(TeardownError::Firewall {
+                what: what.clone(),
+                source,
+            });
+        }
+        if let Err(source) = firewall::remove_network(&net.bridge) {
+            errors.push(TeardownError::Firewall { what, source });
+        }
+        let bridge = net.bridge.clone();
+        if let Err(source) = netlink::run(None, move |h| async move {
+            netlink::delete_link(&h, &bridge).await
+        }) {
+            errors.push(TeardownError::Link {
+                name: net.bridge.clone(),
+                source,
+            });
+        }
+        errors
+    }
+
+    /// Removes the network: DNS, foreign forward rules, its nftables table, the bridge. Refused
+    /// while addresses are allocated. Every failure is reported.
+    pub fn remove_network(&self, net: &Network) -> Result<(), Error> {
+        if !net.addresses.allocated.is_empty() {
+            return Err(Error::InUse(net.name.clone()));
+        }
+        let errors = self.teardown_network(net);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Teardown(errors))
+        }
+    }
+
+    /// Attaches the network namespace `netns` (an fd of `/proc/<pid>/ns/net` or a bind-mounted
+    /// netns file): allocates an address in `net`, creates the veth pair, configures the
+    /// container end (`ethN`, address, MTU, default route unless one exists, `lo` up),
+    /// publishes ports and registers DNS names. A failure undoes what was done.
+    pub fn attach(
+        &self,
+        net: &mut Network,
+        netns: BorrowedFd<'_>,
+        req: AttachRequest,
+    ) -> Result<Attachment, Error> {
+        let ip = net.addresses.allocate(&req.container_id, req.ip)?;
+        match self.attach_inner(net, netns, &req, ip) {
+            Ok(a) => Ok(a),
+            Err(e) => {
+                net.addresses.release(ip);
+                Err(e)
+            }
+        }
+    }
+
+    fn attach_inner(
+        &self,
+        net: &Network,
+        netns: BorrowedFd<'_>,
+        req: &AttachRequest,
+        ip: Ipv4Addr,
+    ) -> Result<Attachment, Error> {
+        let ports = if net.internal {
+            Vec::new()
+        } else {
+            reserve_ports(&req.ports)?
+        };
+        let h = fnv(&format!("{}/{}", net.id, req.container_id));
+        let spec = VethSpec {
+            host: format!("vb{:012x}", h & 0xffff_ffff_ffff),
+            peer_tmp: format!("vc{:012x}", h & 0xffff_ffff_ffff),
+            bridge: net.bridge.clone(),
+            mtu: net.mtu,
+            mac: mac_for(ip),
+        };
+        let ns = netns.try_clone_to_owned().map_err(NetlinkError::DupNetns)?;
+        let ns2 = netlink::dup(&ns)?;
+        let att = Attachment {
+            network_id: net.id.clone(),
+            container_id: req.container_id.clone(),
+            ip,
+            prefix_len: net.subnet().prefix_len(),
+            gateway: net.gateway(),
+            mac: mac_string(spec.mac),
+            ifname: String::new(),
+            host_veth: spec.host.clone(),
+            mtu: net.mtu,
+            names: req.names.clone(),
+            ports,
+            dns_server: net.dns.then(|| net.gateway()),
+        };
+        let host_spec = spec.clone();
+        match netlink::run(None, move |h| async move {
+            netlink::create_veth(&h, &host_spec, &ns).await
+        }) {
+            Ok(()) => {}
+            // Someone else's link: not ours to delete.
+            Err(e @ NetlinkError::LinkExists(_)) => return Err(e.into()),
+            Err(cause) => {
+                let cleanup = self.teardown_attachment(net, &att);
+                return Err(with_cleanup(cause.into(), cleanup));
+            }
+        }
+        let res = (|| -> Result<Attachment, Error> {
+            let (tmp, addr, gw) = (
+                spec.peer_tmp.clone(),
+                Ipv4Net::new(ip, att.prefix_len).map_err(|_| IpamError::BadAddress {
+                    ip,
+                    subnet: net.subnet(),
+                })?,
+                att.gateway,
+            );
+            let ifname = netlink::run(Some(ns2), move |h| async move {
+                let ifname = netlink::free_ifname(&h).await?;
+                netlink::configure_peer(&h, &tmp, &ifname, addr, gw).await?;
+                Ok(ifname)
+            })?;
+            firewall::add_ports(&net.bridge, &rule_tag(&att.container_id), ip, &att.ports)?;
+            Ok(Attachment {
+                ifname,
+                ..att.clone()
+            })
+        })();
+        match res {
+            Ok(att) => {
+                if let Some(dns) = self
+                    .dns
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get(&net.id)
+                {
+                    dns.set(&att.container_id, att.names.clone(), att.ip);
+                }
+                Ok(att)
+            }
+            Err(cause) => {
+                let cleanup = self.teardown_attachment(net, &att);
+                Err(with_cleanup(cause, cleanup))
+            }
+        }
+    }
+
+    fn teardown_attachment(&self, net: &Network, att: &Attachment) -> Vec<TeardownError> {
+        let mut errors = Vec::new();
+        if let Some(dns) = self
+            .dns
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&net.id)
+        {
+            dns.remove(&att.container_id);
+        }
+        if let Err(source) = firewall::remove_ports(&net.bridge, &rule_tag(&att.container_id)) {
+            errors.push(TeardownError::Firewall {
+                what: format!("container {}", att.container_id),
+                source,
+            });
+        }
+        let veth = att.host_veth.clone();
+        if let Err(source) = netlink::run(None, move |h| async move {
+            netlink::delete_link(&h, &veth).await
+        }) {
+            errors.push(TeardownError::Link {
+                name: att.host_veth.clone(),
+                source,
+            });
+        }
+        errors
+    }
+
+    /// Detaches: removes DNS names and port rules, deletes the veth (both ends; a namespace
+    /// already gone took its end with it) and releases the address. Every failure is reported;
+    /// the address is released even then.
+    pub fn detach(&self, net: &mut Network, att: &Attachment) -> Result<(), Error> {
+        let errors = self.teardown_attachment(net, att);
+        net.addresses.release(att.ip);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Teardown(errors))
+        }
+    }
+
+    /// After a daemon restart: makes sure the bridge, its address and its table exist (recreating
+    /// the table with the attachments' port rules if it is gone), reopens foreign forward chains
+    /// and restarts DNS with the attachments' names.
+    pub fn restore(&self, net: &Network, attachments: &[Attachment]) -> Result<(), Error> {
+        let had_table = firewall::table_exists(&net.bridge)?;
+        self.dns
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&net.id);
+        if had_table {
+            let (bridge, gw, mtu) = (net.bridge.clone(), net.gateway(), net.mtu);
+            let gw_net =
+                Ipv4Net::new(gw, net.subnet().prefix_len()).map_err(|_| IpamError::BadGateway {
+                    gateway: gw,
+                    subnet: net.subnet(),
+                })?;
+            netlink::run(None, move |h| async move {
+                netlink::ensure_bridge(&h, &bridge, gw_net, mtu, true).await
+            })?;
+            firewall::sysctl("net.ipv4.ip_forward", "1")?;
+            firewall::sysctl(&format!("net.ipv4.conf.{}.route_localnet", net.bridge), "1")?;
+            firewall::open_foreign_forward(&net.bridge)?;
+            if net.dns {
+                let server =
+                    DnsServer::start(SocketAddrV4::new(gw, 53), self.config.upstream_dns.clone())?;
+                self.dns
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(net.id.clone(), server);
+            }
+        } else {
+            self.setup_network(net, true)?;
+            for a in attachments.iter().filter(|_| !net.internal) {
+                firewall::add_ports(&net.bridge, &rule_tag(&a.container_id), a.ip, &a.ports)?;
+            }
+        }
+        if let Some(dns) = self
+            .dns
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&net.id)
+        {
+            for a in attachments {
+                dns.set(&a.container_id, a.names.clone(), a.ip);
+            }
+        }
+        Ok(())
+    }
+
+    /// The DNS server of a network, if it runs one (for tests and inspection).
+    pub fn dns_addr(&self, network_id: &str) -> Option<SocketAddrV4> {
+        self.dns
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(network_id)
+            .map(DnsServer::addr)
+    }
+}
+
+/// The comment that tags a container's port rules.
+pub(crate) fn rule_tag(container_id: &str) -> String {
+    format!("berth:{container_id}")
+}
+
+/// Checks each host port is free by binding it (and picks one for port 0).
+fn reserve_ports(ports: &[PortBinding]) -> Result<Vec<PortBinding>, Error> {
+    ports
+        .iter()
+        .map(|p| {
+            let addr = SocketAddrV4::new(p.host_ip.unwrap_or(Ipv4Addr::UNSPECIFIED), p.host_port);
+            let err = |source| Error::PortAllocated { addr, source };
+            let port = match p.protocol {
+                Protocol::Tcp => TcpListener::bind(addr).and_then(|l| l.local_addr()),
+                Protocol::Udp => UdpSocket::bind(addr).and_then(|s| s.local_addr()),
+            }
+            .map_err(err)?
+            .port();
+            Ok(PortBinding {
+                host_port: port,
+                ..*p
+            })
+        })
+        .collect()
+}

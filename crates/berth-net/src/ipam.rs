@@ -1,0 +1,248 @@
+//! IP address management: picking a subnet from a pool, overlap checks and per-network address
+//! allocation. Pure logic over [`ipnet`]; the host's routes are passed in by the caller (read
+//! them with [`crate::netlink::host_routes`]).
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
+
+/// Errors of address management.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum IpamError {
+    /// The requested subnet overlaps another network or a host route (docker's message).
+    #[error("invalid pool request: Pool overlaps with other one on this address space")]
+    PoolOverlap {
+        /// The subnet that was asked for.
+        subnet: Ipv4Net,
+        /// What it overlaps (a network's name or `host route`).
+        with: String,
+    },
+    /// Every subnet of the pool is taken.
+    #[error(
+        "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network"
+    )]
+    PoolExhausted,
+    /// A pool whose split size is smaller than its base.
+    #[error("invalid address pool {base} split into /{size}")]
+    InvalidPool {
+        /// The pool's base.
+        base: Ipv4Net,
+        /// The prefix length of each subnet.
+        size: u8,
+    },
+    /// A subnet too small to hold a gateway and one container.
+    #[error("subnet {0} is too small")]
+    SubnetTooSmall(Ipv4Net),
+    /// A gateway outside its subnet, or its network/broadcast address.
+    #[error("gateway {gateway} is not a usable address of subnet {subnet}")]
+    BadGateway {
+        /// The gateway asked for.
+        gateway: Ipv4Addr,
+        /// The network's subnet.
+        subnet: Ipv4Net,
+    },
+    /// A requested address outside the subnet or reserved.
+    #[error("address {ip} is not a usable address of subnet {subnet}")]
+    BadAddress {
+        /// The address asked for.
+        ip: Ipv4Addr,
+        /// The network's subnet.
+        subnet: Ipv4Net,
+    },
+    /// A requested address already held by someone else.
+    #[error("Address already in use")]
+    AddressInUse(Ipv4Addr),
+    /// No free address is left in the subnet.
+    #[error("no available IPv4 addresses on network {0}")]
+    Exhausted(Ipv4Net),
+}
+
+/// A pool of subnets: `base` split into subnets of prefix length `size`
+/// (docker's `default-address-pools`: `{"base":"172.30.0.0/16","size":24}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pool {
+    /// The range subnets are taken from.
+    pub base: Ipv4Net,
+    /// The prefix length of each subnet.
+    pub size: u8,
+}
+
+impl Default for Pool {
+    fn default() -> Self {
+        Pool {
+            base: Ipv4Net::new(Ipv4Addr::new(172, 30, 0, 0), 16).unwrap_or_default(),
+            size: 24,
+        }
+    }
+}
+
+impl Pool {
+    /// The first subnet of the pool that overlaps neither a taken subnet nor a host route.
+    pub fn pick(&self, taken: &[Ipv4Net], host_routes: &[Ipv4Net]) -> Result<Ipv4Net, IpamError> {
+        let subnets = self
+            .base
+            .subnets(self.size)
+            .map_err(|_| IpamError::InvalidPool {
+                base: self.base,
+                size: self.size,
+            })?;
+        subnets
+            .into_iter()
+            .find(|s| !taken.iter().chain(host_routes).any(|t| overlaps(s, t)))
+            .ok_or(IpamError::PoolExhausted)
+    }
+}
+
+/// Whether two subnets share an address.
+pub fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
+/// Fails with docker's message when `subnet` overlaps one of `others` (name, subnet).
+pub fn check_overlap<'a>(
+    subnet: Ipv4Net,
+    others: impl IntoIterator<Item = (&'a str, Ipv4Net)>,
+) -> Result<(), IpamError> {
+    match others.into_iter().find(|(_, o)| overlaps(&subnet, o)) {
+        Some((name, _)) => Err(IpamError::PoolOverlap {
+            subnet,
+            with: name.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The addresses of one network: its subnet, its gateway and who holds which address.
+/// Serializable so the engine can store it with the network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Addresses {
+    /// The network's subnet (truncated to its network address).
+    pub subnet: Ipv4Net,
+    /// The gateway, held by the bridge.
+    pub gateway: Ipv4Addr,
+    /// Allocated addresses and their holders (container ids).
+    pub allocated: BTreeMap<Ipv4Addr, String>,
+}
+
+impl Addresses {
+    /// Addresses of `subnet` with `gateway` (default: the first host address).
+    pub fn new(subnet: Ipv4Net, gateway: Option<Ipv4Addr>) -> Result<Self, IpamError> {
+        let subnet = subnet.trunc();
+        if subnet.prefix_len() > 30 {
+            return Err(IpamError::SubnetTooSmall(subnet));
+        }
+        let gateway = match gateway {
+            Some(g) => g,
+            None => next(subnet.network()),
+        };
+        if !usable(&subnet, gateway) {
+            return Err(IpamError::BadGateway { gateway, subnet });
+        }
+        Ok(Addresses {
+            subnet,
+            gateway,
+            allocated: BTreeMap::new(),
+        })
+    }
+
+    /// Gives `owner` the requested address, or the lowest free one.
+    pub fn allocate(
+        &mut self,
+        owner: &str,
+        requested: Option<Ipv4Addr>,
+    ) -> Result<Ipv4Addr, IpamError> {
+        let ip = match requested {
+            Some(ip) => {
+                if !usable(&self.subnet, ip) || ip == self.gateway {
+                    return Err(IpamError::BadAddress {
+                        ip,
+                        subnet: self.subnet,
+                    });
+                }
+                if self.allocated.contains_key(&ip) {
+                    return Err(IpamError::AddressInUse(ip));
+                }
+                ip
+            }
+            None => self
+                .subnet
+                .hosts()
+                .find(|ip| *ip != self.gateway && !self.allocated.contains_key(ip))
+                .ok_or(IpamError::Exhausted(self.subnet))?,
+        };
+        self.allocated.insert(ip, owner.to_string());
+        Ok(ip)
+    }
+
+    /// Frees `ip`; returns whether it was held.
+    pub fn release(&mut self, ip: Ipv4Addr) -> bool {
+        self.allocated.remove(&ip).is_some()
+    }
+}
+
+fn next(ip: Ipv4Addr) -> Ipv4Addr {
+    Ipv4Addr::from(u32::from(ip).saturating_add(1))
+}
+
+fn usable(subnet: &Ipv4Net, ip: Ipv4Addr) -> bool {
+    subnet.contains(&ip) && ip != subnet.network() && ip != subnet.broadcast()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(s: &str) -> Ipv4Net {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn pick_skips_taken_and_host_routes() {
+        let pool = Pool::default();
+        let got = pool
+            .pick(
+                &[net("172.30.0.0/24")],
+                &[net("172.30.1.0/25"), net("0.0.0.0/0")][..1],
+            )
+            .unwrap();
+        assert_eq!(got, net("172.30.2.0/24"));
+        // A host route that covers the whole pool exhausts it.
+        assert_eq!(
+            pool.pick(&[], &[net("172.16.0.0/12")]),
+            Err(IpamError::PoolExhausted)
+        );
+    }
+
+    #[test]
+    fn overlap_has_dockers_message() {
+        let err = check_overlap(net("10.1.0.0/16"), [("a", net("10.1.2.0/24"))]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid pool request: Pool overlaps with other one on this address space"
+        );
+        assert!(check_overlap(net("10.2.0.0/16"), [("a", net("10.1.2.0/24"))]).is_ok());
+    }
+
+    #[test]
+    fn allocate_release() {
+        let mut a = Addresses::new(net("10.9.0.0/30"), None).unwrap();
+        assert_eq!(a.gateway, Ipv4Addr::new(10, 9, 0, 1));
+        assert_eq!(a.allocate("c1", None).unwrap(), Ipv4Addr::new(10, 9, 0, 2));
+        assert_eq!(a.allocate("c2", None), Err(IpamError::Exhausted(a.subnet)));
+        assert!(a.release(Ipv4Addr::new(10, 9, 0, 2)));
+        assert_eq!(
+            a.allocate("c2", Some(Ipv4Addr::new(10, 9, 0, 2))).unwrap(),
+            Ipv4Addr::new(10, 9, 0, 2)
+        );
+        assert!(matches!(
+            a.allocate("c3", Some(Ipv4Addr::new(10, 9, 0, 3))),
+            Err(IpamError::BadAddress { .. })
+        ));
+        assert!(matches!(
+            Addresses::new(net("10.9.0.0/24"), Some(Ipv4Addr::new(10, 8, 0, 1))),
+            Err(IpamError::BadGateway { .. })
+        ));
+    }
+}

@@ -1,0 +1,372 @@
+//! Links, addresses and routes through rtnetlink.
+//!
+//! A netlink socket belongs to the network namespace of the thread that opened it, so every
+//! job runs on a fresh OS thread (never a tokio worker): the thread `setns`es into the target
+//! namespace if one is given, builds a current-thread runtime and its own connection, runs the
+//! job and exits. The namespace switch dies with the thread, so nothing has to be restored.
+
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+
+use futures::TryStreamExt;
+use ipnet::Ipv4Net;
+use netlink_packet_route::link::{LinkAttribute, LinkMessage};
+use netlink_packet_route::route::{RouteAddress, RouteAttribute};
+use rtnetlink::{Handle, LinkBridge, LinkUnspec, LinkVeth, RouteMessageBuilder};
+
+/// Errors of netlink work.
+#[derive(Debug, thiserror::Error)]
+pub enum NetlinkError {
+    /// The worker thread could not be spawned.
+    #[error("spawn netlink thread")]
+    Thread(#[source] std::io::Error),
+    /// The worker thread panicked.
+    #[error("netlink thread panicked")]
+    Panicked,
+    /// Entering the target network namespace failed.
+    #[error("enter network namespace")]
+    Setns(#[source] nix::Error),
+    /// Building the worker's runtime failed.
+    #[error("build netlink runtime")]
+    Runtime(#[source] std::io::Error),
+    /// Opening the netlink socket failed.
+    #[error("open netlink socket")]
+    Connect(#[source] std::io::Error),
+    /// Duplicating the namespace descriptor failed.
+    #[error("duplicate network namespace descriptor")]
+    DupNetns(#[source] std::io::Error),
+    /// A link that should exist does not.
+    #[error("link {0} not found")]
+    LinkNotFound(String),
+    /// A link that should not exist does.
+    #[error("link {0} already exists")]
+    LinkExists(String),
+    /// A netlink request failed.
+    #[error("{what}")]
+    Request {
+        /// The request, naming its object (`"add address 10.0.0.1/24 to br0"`).
+        what: String,
+        /// The kernel's answer.
+        #[source]
+        source: rtnetlink::Error,
+    },
+}
+
+impl NetlinkError {
+    fn req(what: impl Into<String>) -> impl FnOnce(rtnetlink::Error) -> NetlinkError {
+        let what = what.into();
+        move |source| NetlinkError::Request { what, source }
+    }
+}
+
+/// Runs `job` with a netlink handle on a dedicated thread, inside `netns` when given.
+pub fn run<T, F, Fut>(netns: Option<OwnedFd>, job: F) -> Result<T, NetlinkError>
+where
+    T: Send + 'static,
+    F: FnOnce(Handle) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, NetlinkError>>,
+{
+    let thread = std::thread::Builder::new()
+        .name("berth-netlink".into())
+        .spawn(move || {
+            if let Some(ns) = netns {
+                nix::sched::setns(ns.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET)
+                    .map_err(NetlinkError::Setns)?;
+            }
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .build()
+                .map_err(NetlinkError::Runtime)?;
+            rt.block_on(async move {
+                let (conn, handle, _) =
+                    rtnetlink::new_connection().map_err(NetlinkError::Connect)?;
+                let conn = tokio::spawn(conn);
+                let out = job(handle).await;
+                conn.abort();
+                out
+            })
+        })
+        .map_err(NetlinkError::Thread)?;
+    thread.join().map_err(|_| NetlinkError::Panicked)?
+}
+
+/// The index of link `name`, if it exists.
+pub async fn link_index(handle: &Handle, name: &str) -> Result<Option<u32>, NetlinkError> {
+    let mut links = handle.link().get().match_name(name.to_string()).execute();
+    match links.try_next().await {
+        Ok(Some(msg)) => Ok(Some(msg.header.index)),
+        Ok(None) => Ok(None),
+        Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -libc::ENODEV => Ok(None),
+        Err(e) => Err(NetlinkError::Request {
+            what: format!("get link {name}"),
+            source: e,
+        }),
+    }
+}
+
+async fn must_index(handle: &Handle, name: &str) -> Result<u32, NetlinkError> {
+    link_index(handle, name)
+        .await?
+        .ok_or_else(|| NetlinkError::LinkNotFound(name.to_string()))
+}
+
+/// Names of all links in the namespace.
+pub async fn link_names(handle: &Handle) -> Result<Vec<String>, NetlinkError> {
+    let links: Vec<LinkMessage> = handle
+        .link()
+        .get()
+        .execute()
+        .try_collect()
+        .await
+        .map_err(NetlinkError::req("list links"))?;
+    Ok(links
+        .iter()
+        .flat_map(|l| {
+            l.attributes.iter().filter_map(|a| match a {
+                LinkAttribute::IfName(n) => Some(n.clone()),
+                _ => None,
+            })
+        })
+        .collect())
+}
+
+/// Creates bridge `name` (or reuses it when `reuse`), gives it `gateway/prefix` and brings it up.
+pub async fn ensure_bridge(
+    handle: &Handle,
+    name: &str,
+    gateway: Ipv4Net,
+    mtu: u32,
+    reuse: bool,
+) -> Result<(), NetlinkError> {
+    if link_index(handle, name).await?.is_some() {
+        if !reuse {
+            return Err(NetlinkError::LinkExists(name.to_string()));
+        }
+    } else {
+        handle
+            .link()
+            .add(LinkBridge::new(name).mtu(mtu).build())
+            .execute()
+            .await
+            .map_err(NetlinkError::req(format!("add bridge {name}")))?;
+    }
+    let index = must_index(handle, name).await?;
+    handle
+        .address()
+        .add(index, IpAddr::V4(gateway.addr()), gateway.prefix_len())
+        .replace()
+        .execute()
+        .await
+        .map_err(NetlinkError::req(format!(
+            "add address {gateway} to {name}"
+        )))?;
+    handle
+        .link()
+        .set(LinkUnspec::new_with_index(index).up().build())
+        .execute()
+        .await
+        .map_err(NetlinkError::req(format!("set {name} up")))
+}
+
+/// Deletes link `name`; a link that is already gone is not an error.
+pub async fn delete_link(handle: &Handle, name: &str) -> Result<bool, NetlinkError> {
+    let Some(index) = link_index(handle, name).await? else {
+        return Ok(false);
+    };
+    match handle.link().del(index).execute().await {
+        Ok(()) => Ok(true),
+        Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -libc::ENODEV => Ok(false),
+        Err(e) => Err(NetlinkError::Request {
+            what: format!("delete link {name}"),
+            source: e,
+        }),
+    }
+}
+
+/// The IPv4 destinations of the main table's routes, the default route excepted.
+pub async fn routes(handle: &Handle) -> Result<Vec<Ipv4Net>, NetlinkError> {
+    let msgs: Vec<_> = handle
+        .route()
+        .get(RouteMessageBuilder::<Ipv4Addr>::new().build())
+        .execute()
+        .try_collect()
+        .await
+        .map_err(NetlinkError::req("list routes"))?;
+    Ok(msgs
+        .iter()
+        .filter(|m| m.header.destination_prefix_length > 0)
+        .filter_map(|m| {
+            m.attributes.iter().find_map(|a| match a {
+                RouteAttribute::Destination(RouteAddress::Inet(ip)) => {
+                    Ipv4Net::new(*ip, m.header.destination_prefix_length).ok()
+                }
+                _ => None,
+            })
+        })
+        .collect())
+}
+
+async fn has_default_route(handle: &Handle) -> Result<bool, NetlinkError> {
+    let msgs: Vec<_> = handle
+        .route()
+        .get(RouteMessageBuilder::<Ipv4Addr>::new().build())
+        .execute()
+        .try_collect()
+        .await
+        .map_err(NetlinkError::req("list routes"))?;
+    Ok(msgs
+        .iter()
+        .any(|m| m.header.destination_prefix_length == 0 && m.header.table == 254))
+}
+
+/// The host's IPv4 routes (read in the caller's namespace), for [`crate::ipam::Pool::pick`].
+pub fn host_routes() -> Result<Vec<Ipv4Net>, NetlinkError> {
+    run(None, |h| async move { routes(&h).await })
+}
+
+/// What to build for one attachment.
+#[derive(Debug, Clone)]
+pub struct VethSpec {
+    /// The host end's name (on the bridge).
+    pub host: String,
+    /// The peer's temporary name before it is moved and renamed.
+    pub peer_tmp: String,
+    /// The bridge to enslave the host end to.
+    pub bridge: String,
+    /// The MTU of both ends.
+    pub mtu: u32,
+    /// The container end's MAC address.
+    pub mac: [u8; 6],
+}
+
+/// Creates the veth pair, enslaves the host end to the bridge and moves the peer into `netns`.
+/// On failure the caller deletes the pair (`delete_link` of the host end), so that failure is
+/// reported.
+pub async fn create_veth(
+    handle: &Handle,
+    spec: &VethSpec,
+    netns: &OwnedFd,
+) -> Result<(), NetlinkError> {
+    if link_index(handle, &spec.host).await?.is_some() {
+        return Err(NetlinkError::LinkExists(spec.host.clone()));
+    }
+    handle
+        .link()
+        .add(
+            LinkVeth::new(&spec.host, &spec.peer_tmp)
+                .mtu(spec.mtu)
+                .build(),
+        )
+        .execute()
+        .await
+        .map_err(NetlinkError::req(format!("add veth {}", spec.host)))?;
+    wire_veth(handle, spec, netns).await
+}
+
+async fn wire_veth(handle: &Handle, spec: &VethSpec, netns: &OwnedFd) -> Result<(), NetlinkError> {
+    let bridge = must_index(handle, &spec.bridge).await?;
+    let host = must_index(handle, &spec.host).await?;
+    let peer = must_index(handle, &spec.peer_tmp).await?;
+    handle
+        .link()
+        .set(
+            LinkUnspec::new_with_index(host)
+                .controller(bridge)
+                .mtu(spec.mtu)
+                .up()
+                .build(),
+        )
+        .execute()
+        .await
+        .map_err(NetlinkError::req(format!(
+            "attach {} to {} and set it up",
+            spec.host, spec.bridge
+        )))?;
+    handle
+        .link()
+        .set(
+            LinkUnspec::new_with_index(peer)
+                .address(spec.mac.to_vec())
+                .setns_by_fd(netns.as_raw_fd())
+                .build(),
+        )
+        .execute()
+        .await
+        .map_err(NetlinkError::req(format!(
+            "move {} into the container's network namespace",
+            spec.peer_tmp
+        )))
+}
+
+/// Inside the container's namespace: renames the peer to `ifname`, gives it its address, brings
+/// it and `lo` up and adds the default route via `gateway`.
+pub async fn configure_peer(
+    handle: &Handle,
+    peer_tmp: &str,
+    ifname: &str,
+    addr: Ipv4Net,
+    gateway: Ipv4Addr,
+) -> Result<(), NetlinkError> {
+    let peer = must_index(handle, peer_tmp).await?;
+    handle
+        .link()
+        .set(
+            LinkUnspec::new_with_index(peer)
+                .name(ifname.to_string())
+                .build(),
+        )
+        .execute()
+        .await
+        .map_err(NetlinkError::req(format!("rename {peer_tmp} to {ifname}")))?;
+    handle
+        .address()
+        .add(peer, IpAddr::V4(addr.addr()), addr.prefix_len())
+        .execute()
+        .await
+        .map_err(NetlinkError::req(format!("add address {addr} to {ifname}")))?;
+    handle
+        .link()
+        .set(LinkUnspec::new_with_index(peer).up().build())
+        .execute()
+        .await
+        .map_err(NetlinkError::req(format!("set {ifname} up")))?;
+    let lo = must_index(handle, "lo").await?;
+    handle
+        .link()
+        .set(LinkUnspec::new_with_index(lo).up().build())
+        .execute()
+        .await
+        .map_err(NetlinkError::req("set lo up"))?;
+    // A second network does not replace the first one's default route (docker's behaviour).
+    if !has_default_route(handle).await? {
+        handle
+            .route()
+            .add(
+                RouteMessageBuilder::<Ipv4Addr>::new()
+                    .output_interface(peer)
+                    .gateway(gateway)
+                    .build(),
+            )
+            .execute()
+            .await
+            .map_err(NetlinkError::req(format!(
+                "add default route via {gateway} on {ifname}"
+            )))?;
+    }
+    Ok(())
+}
+
+/// The first `ethN` name not taken in the namespace behind `handle`.
+pub async fn free_ifname(handle: &Handle) -> Result<String, NetlinkError> {
+    let names = link_names(handle).await?;
+    Ok((0..)
+        .map(|n| format!("eth{n}"))
+        .find(|n| !names.contains(n))
+        .unwrap_or_else(|| "eth0".to_string()))
+}
+
+/// Duplicates a namespace descriptor for another worker thread.
+pub fn dup(fd: &OwnedFd) -> Result<OwnedFd, NetlinkError> {
+    fd.try_clone().map_err(NetlinkError::DupNetns)
+}
