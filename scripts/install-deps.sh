@@ -2,7 +2,7 @@
 # Install the Debian packages berth needs to build and run (and, with --test, to test and
 # benchmark). Idempotent: packages already present are not fetched again.
 set -euo pipefail
-pkgs=(libseccomp-dev pkg-config busybox-static iproute2)
+pkgs=(libseccomp-dev pkg-config busybox-static iproute2 nftables)
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(crun runc tmux)
 fi
