@@ -171,6 +171,31 @@ impl ContentStore {
         Ok((digest, size))
     }
 
+    /// Where a resumable partial download of `digest` is kept: outside the blob directory,
+    /// so it is never mistaken for the blob, and kept across restarts so a pull resumes.
+    pub fn partial_path(&self, digest: &Digest) -> PathBuf {
+        self.dir
+            .parent()
+            .unwrap_or(&self.dir)
+            .join("partial")
+            .join(digest.hex())
+    }
+
+    /// Moves a finished partial download into place under its digest. The caller has
+    /// hashed every byte and checked it against `digest`.
+    pub fn commit_partial(&self, digest: &Digest) -> Result<(), ContentError> {
+        let cerr = |source| ContentError::Commit {
+            digest: digest.clone(),
+            source,
+        };
+        let partial = self.partial_path(digest);
+        File::open(&partial)
+            .and_then(|f| f.sync_all())
+            .map_err(cerr)?;
+        fs::rename(&partial, self.path(digest)).map_err(cerr)?;
+        sync_dir(&self.dir).map_err(cerr)
+    }
+
     /// Stores `data`, returning its digest.
     pub fn write_bytes(&self, data: &[u8]) -> Result<Digest, ContentError> {
         let expected = Digest::of(data);

@@ -26,7 +26,9 @@ pub mod config;
 pub mod content;
 pub mod digest;
 pub mod layer;
+pub mod manifest;
 pub mod reference;
+pub mod registry;
 pub mod snapshot;
 pub mod store;
 

@@ -12,7 +12,10 @@
 //! mutex; layers and blobs are written before the index names them and removed after it
 //! stops naming them, so a crash leaves at worst an orphan, which [`ImageStore::open`] sweeps.
 
+mod blobs;
 mod index;
+
+pub use blobs::LayerBlob;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -90,6 +93,23 @@ pub enum StoreError {
         #[source]
         source: io::Error,
     },
+    /// Storing or reading a layer's blob failed.
+    #[error("layer blob {digest}")]
+    LayerBlob {
+        /// The blob.
+        digest: Digest,
+        /// The cause.
+        #[source]
+        source: ContentError,
+    },
+    /// A layer's content is not what the image config says.
+    #[error("layer diff ID mismatch: expected {expected}, got {actual}")]
+    DiffIdMismatch {
+        /// The diff ID the config names.
+        expected: Digest,
+        /// What the layer hashes to.
+        actual: Digest,
+    },
     /// A layer an image needs is not in the store.
     #[error("layer {0} not found")]
     LayerNotFound(Digest),
@@ -149,7 +169,8 @@ impl StoreError {
                 ErrorKind::InvalidArgument
             }
             E::ApplyLayer(e) => e.kind(),
-            E::ConfigBlob { source, .. } => source.kind(),
+            E::ConfigBlob { source, .. } | E::LayerBlob { source, .. } => source.kind(),
+            E::DiffIdMismatch { .. } => ErrorKind::InvalidArgument,
             E::ParseConfig { .. } => ErrorKind::InvalidArgument,
             E::MultipleRepositories { .. } => ErrorKind::Conflict,
             _ => ErrorKind::Internal,
@@ -301,6 +322,15 @@ impl ImageStore {
         parent: Option<&Digest>,
         reader: impl Read,
     ) -> Result<LayerInfo, StoreError> {
+        self.add_layer_applied(parent, reader).map(|(info, _)| info)
+    }
+
+    /// [`add_layer`](Self::add_layer), also returning what the apply measured.
+    fn add_layer_applied(
+        &self,
+        parent: Option<&Digest>,
+        reader: impl Read,
+    ) -> Result<(LayerInfo, layer::Applied), StoreError> {
         if let Some(p) = parent
             && !self.layer_path(p).is_dir()
         {
@@ -324,13 +354,13 @@ impl ImageStore {
         let applied = layer::apply(reader, &diff).map_err(StoreError::ApplyLayer)?;
         let info = LayerInfo {
             chain_id: chain_id(parent, &applied.diff_id),
-            diff_id: applied.diff_id,
+            diff_id: applied.diff_id.clone(),
             parent: parent.cloned(),
             size: applied.size,
         };
         let target = self.layer_path(&info.chain_id);
         if target.is_dir() {
-            return Ok(info);
+            return Ok((info, applied));
         }
         let meta = serde_json::to_vec_pretty(&info).map_err(|e| cerr(e.into()))?;
         fs::write(tmp.path().join("layer.json"), meta).map_err(cerr)?;
@@ -342,10 +372,10 @@ impl ImageStore {
             Ok(()) => {
                 // The temp dir is gone; TempDir's drop ignores the missing path.
                 sync_dir(&self.layers_dir).map_err(cerr)?;
-                Ok(info)
+                Ok((info, applied))
             }
             // Another writer committed the same layer first.
-            Err(_) if target.is_dir() => Ok(info),
+            Err(_) if target.is_dir() => Ok((info, applied)),
             Err(e) => Err(cerr(e)),
         }
     }
@@ -399,7 +429,7 @@ impl ImageStore {
         }
         let mut cc = ContainerConfig::default();
         config::apply_changes(&mut cc, changes)?;
-        let layer = self.add_layer(None, reader)?;
+        let layer = self.add_layer_keep_blob(None, reader)?;
         let created = config::now_rfc3339();
         let cfg = ImageConfig {
             created: Some(created.clone()),

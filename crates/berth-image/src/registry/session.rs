@@ -1,0 +1,321 @@
+//! One authenticated conversation with one repository of one registry.
+
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Method, Response, StatusCode};
+
+use super::auth::{Challenge, Credentials, parse_challenge};
+use super::{Client, RegistryError};
+use crate::digest::Digest;
+use crate::manifest;
+
+/// A session with a repository: the base URL, the repository path and the current
+/// `Authorization` value, renewed when the registry answers 401.
+#[derive(Debug)]
+pub struct Session {
+    client: Client,
+    base: String,
+    host: String,
+    repo: String,
+    actions: &'static str,
+    extra_scopes: Vec<String>,
+    creds: Option<Credentials>,
+    authorization: Mutex<Option<String>>,
+}
+
+impl Session {
+    /// Opens a session on `domain`/`repo` for pulling (`push` false) or pushing, probing
+    /// `/v2/` and authenticating as the registry asks. `mount_from` repositories get a
+    /// pull scope too (cross-repository mounts). Credentials default to the client's
+    /// docker `config.json`.
+    pub async fn open(
+        client: &Client,
+        domain: &str,
+        repo: &str,
+        push: bool,
+        creds: Option<Credentials>,
+        mount_from: &[String],
+    ) -> Result<Self, RegistryError> {
+        let s = Self {
+            client: client.clone(),
+            base: client.base_url(domain),
+            host: domain.to_owned(),
+            repo: repo.to_owned(),
+            actions: if push { "pull,push" } else { "pull" },
+            extra_scopes: mount_from
+                .iter()
+                .map(|r| format!("repository:{r}:pull"))
+                .collect(),
+            creds: creds.or_else(|| client.stored_credentials(domain)),
+            authorization: Mutex::new(None),
+        };
+        let url = format!("{}/v2/", s.base);
+        let resp = s.raw(Method::GET, &url, &HeaderMap::new(), None).await?;
+        if resp.status() == StatusCode::UNAUTHORIZED {
+            s.authenticate(&resp).await?;
+        }
+        Ok(s)
+    }
+
+    /// The repository path.
+    pub fn repo(&self) -> &str {
+        &self.repo
+    }
+
+    /// The registry host as the reference names it.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// `BASE/v2/<repo>/<rest>`.
+    pub fn url(&self, rest: &str) -> String {
+        format!("{}/v2/{}/{rest}", self.base, self.repo)
+    }
+
+    /// Resolves a `Location` header (absolute or relative to the registry).
+    pub fn absolute(&self, location: &str) -> String {
+        if location.starts_with("http://") || location.starts_with("https://") {
+            location.to_owned()
+        } else {
+            format!("{}{location}", self.base)
+        }
+    }
+
+    fn auth_header(&self) -> Option<String> {
+        self.authorization
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    async fn raw(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &HeaderMap,
+        body: Option<Bytes>,
+    ) -> Result<Response, RegistryError> {
+        let mut req = self
+            .client
+            .http
+            .request(method.clone(), url)
+            .headers(headers.clone());
+        if let Some(a) = self.auth_header() {
+            req = req.header(header::AUTHORIZATION, a);
+        }
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        req.send().await.map_err(|source| RegistryError::Http {
+            method: method.to_string(),
+            url: url.to_owned(),
+            source,
+        })
+    }
+
+    /// Sends a request; a 401 is answered once by authenticating and retrying. Error
+    /// statuses are returned as responses (see [`Session::check`]).
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &HeaderMap,
+        body: Option<Bytes>,
+    ) -> Result<Response, RegistryError> {
+        let resp = self.raw(method.clone(), url, headers, body.clone()).await?;
+        if resp.status() != StatusCode::UNAUTHORIZED {
+            return Ok(resp);
+        }
+        self.authenticate(&resp).await?;
+        let resp = self.raw(method, url, headers, body).await?;
+        if resp.status() == StatusCode::UNAUTHORIZED {
+            return Err(self.unauthorized(resp).await);
+        }
+        Ok(resp)
+    }
+
+    async fn unauthorized(&self, resp: Response) -> RegistryError {
+        let message = error_message(resp).await;
+        RegistryError::Unauthorized {
+            host: self.host.clone(),
+            message,
+        }
+    }
+
+    /// Turns a 401 into an `Authorization` value for the next requests.
+    async fn authenticate(&self, resp: &Response) -> Result<(), RegistryError> {
+        let challenge = resp
+            .headers()
+            .get_all(header::WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(parse_challenge)
+            .next();
+        let value = match challenge {
+            None => {
+                return Err(RegistryError::Unauthorized {
+                    host: self.host.clone(),
+                    message: "no supported WWW-Authenticate challenge".into(),
+                });
+            }
+            Some(Challenge::Basic) => match &self.creds {
+                Some(c) => c.basic_header(),
+                None => {
+                    return Err(RegistryError::Unauthorized {
+                        host: self.host.clone(),
+                        message: "the registry requires a login".into(),
+                    });
+                }
+            },
+            Some(Challenge::Bearer {
+                realm,
+                service,
+                scope,
+            }) => format!("Bearer {}", self.fetch_token(&realm, service, scope).await?),
+        };
+        *self.authorization.lock().unwrap_or_else(|p| p.into_inner()) = Some(value);
+        Ok(())
+    }
+
+    async fn fetch_token(
+        &self,
+        realm: &str,
+        service: Option<String>,
+        scope: Option<String>,
+    ) -> Result<String, RegistryError> {
+        let mut query: Vec<(&str, String)> = Vec::new();
+        if let Some(s) = service {
+            query.push(("service", s));
+        }
+        let ours = format!("repository:{}:{}", self.repo, self.actions);
+        query.push(("scope", ours.clone()));
+        if let Some(s) = scope.filter(|s| *s != ours) {
+            query.push(("scope", s));
+        }
+        for s in &self.extra_scopes {
+            query.push(("scope", s.clone()));
+        }
+        let url = reqwest::Url::parse_with_params(realm, &query).map_err(|e| {
+            RegistryError::Protocol {
+                host: self.host.clone(),
+                message: format!("invalid token realm {realm:?}: {e}"),
+            }
+        })?;
+        let mut req = self.client.http.get(url);
+        if let Some(c) = &self.creds {
+            req = req.basic_auth(&c.username, Some(&c.password));
+        }
+        let resp = req.send().await.map_err(|source| RegistryError::Http {
+            method: "GET".into(),
+            url: realm.to_owned(),
+            source,
+        })?;
+        if resp.status() == StatusCode::UNAUTHORIZED || resp.status() == StatusCode::FORBIDDEN {
+            return Err(self.unauthorized(resp).await);
+        }
+        let resp = check(resp, "GET", realm).await?;
+        let raw = resp.bytes().await.map_err(|source| RegistryError::Http {
+            method: "GET".into(),
+            url: realm.to_owned(),
+            source,
+        })?;
+        let body: serde_json::Value =
+            serde_json::from_slice(&raw).map_err(|e| RegistryError::Protocol {
+                host: self.host.clone(),
+                message: format!("token response is not JSON: {e}"),
+            })?;
+        body.get("token")
+            .or_else(|| body.get("access_token"))
+            .and_then(|t| t.as_str())
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| RegistryError::Protocol {
+                host: self.host.clone(),
+                message: "token response has no token".into(),
+            })
+    }
+
+    /// Fetches a manifest by tag or digest: its bytes, media type and digest. A digest
+    /// reference is verified against the bytes.
+    pub async fn get_manifest(
+        &self,
+        reference: &str,
+        display: &str,
+    ) -> Result<(Vec<u8>, Option<String>, Digest), RegistryError> {
+        let url = self.url(&format!("manifests/{reference}"));
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_static(manifest::ACCEPT_ALL),
+        );
+        let resp = self.send(Method::GET, &url, &h, None).await?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Err(RegistryError::ManifestNotFound(display.to_owned()));
+        }
+        let resp = check(resp, "GET", &url).await?;
+        let ct = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = resp.bytes().await.map_err(|source| RegistryError::Http {
+            method: "GET".into(),
+            url: url.clone(),
+            source,
+        })?;
+        let actual = Digest::of(&body);
+        if let Ok(expected) = reference.parse::<Digest>()
+            && expected != actual
+        {
+            return Err(RegistryError::DigestMismatch { expected, actual });
+        }
+        Ok((body.to_vec(), ct, actual))
+    }
+}
+
+/// Passes a success through; turns an error status into [`RegistryError::Status`] with
+/// the registry's own message.
+pub async fn check(resp: Response, method: &str, url: &str) -> Result<Response, RegistryError> {
+    if resp.status().is_success() {
+        return Ok(resp);
+    }
+    let status = resp.status().as_u16();
+    let message = error_message(resp).await;
+    Err(RegistryError::Status {
+        method: method.to_owned(),
+        url: url.to_owned(),
+        status,
+        message,
+    })
+}
+
+/// The registry's `{"errors":[{"code","message"}]}`, or the start of the body.
+async fn error_message(resp: Response) -> String {
+    let status = resp.status();
+    let body = resp.bytes().await.unwrap_or_default();
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body)
+        && let Some(errs) = v.get("errors").and_then(|e| e.as_array())
+    {
+        let msgs: Vec<String> = errs
+            .iter()
+            .map(|e| {
+                let code = e.get("code").and_then(|c| c.as_str()).unwrap_or("");
+                let msg = e.get("message").and_then(|c| c.as_str()).unwrap_or("");
+                format!("{code}: {msg}").trim_matches([' ', ':']).to_owned()
+            })
+            .collect();
+        if !msgs.is_empty() {
+            return msgs.join("; ");
+        }
+    }
+    let text = String::from_utf8_lossy(&body[..body.len().min(200)])
+        .trim()
+        .to_owned();
+    if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    }
+}
