@@ -160,6 +160,32 @@ fn delete_force_kills_a_running_container() {
 }
 
 #[test]
+fn kill_all_signals_every_process_of_the_container() {
+    let b = Bundle::new("killall", &["sh", "-c", "sleep 30 & sleep 30 & wait"]);
+    assert!(create_quiet(&b).status.success());
+    assert!(b.verb(&["start"]).status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let count = || {
+        let ps = b.verb(&["ps", "--format", "json"]);
+        serde_json::from_slice::<Vec<i64>>(&ps.stdout).map_or(0, |p| p.len())
+    };
+    while count() < 3 {
+        assert!(Instant::now() < deadline, "the sleeps never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = b.verb(&["kill", "--all", "KILL"]);
+    assert!(out.status.success(), "kill --all: {}", stderr(&out));
+    assert_eq!(wait_status(&b, "stopped")["status"], "stopped");
+    while count() > 0 {
+        assert!(Instant::now() < deadline, "processes left after kill --all");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = b.verb(&["delete"]);
+    assert!(out.status.success(), "delete: {}", stderr(&out));
+    assert_nothing_left(&b);
+}
+
+#[test]
 fn pause_and_resume_freeze_the_container() {
     let b = Bundle::new("pause", &["sleep", "30"]);
     assert!(create_quiet(&b).status.success());
