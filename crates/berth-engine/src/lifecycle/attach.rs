@@ -97,6 +97,9 @@ impl Engine {
             logs::replay(&self.log_path(&c.id), &lo, &pending.out).await;
         }
         if opts.stream {
+            // Under the op lock, so a start in progress either sees this session in the
+            // pending list or has finished and it connects at once.
+            let _op = c.op.lock().await;
             if c.status().has_process() {
                 self.connect_attach(&c.id, pending).await;
             } else {

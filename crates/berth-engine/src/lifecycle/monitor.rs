@@ -46,6 +46,15 @@ impl Engine {
                 if let Ok(Some(st)) = status::read(&shim_dir) {
                     return st;
                 }
+                // The daemon may have recorded the status before it died mid-cleanup.
+                if let Ok(c) = self.lookup(id) {
+                    let s = c.record().state;
+                    if s.finished_at > s.started_at {
+                        let mut st = ExitStatus::exited(s.exit_code as i32, s.finished_at);
+                        st.oom_killed = s.oom_killed;
+                        return st;
+                    }
+                }
                 return ExitStatus::exited(EXIT_LOST, berth_shim::time::now());
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -56,6 +65,16 @@ impl Engine {
     pub(crate) async fn on_exit(&self, c: &Arc<Container>, generation: u64, st: ExitStatus) {
         if c.record().generation != generation {
             return;
+        }
+        // The status first, so a daemon killed during the cleanup below (which removes the
+        // shim's exit.json) still finds it after its restart; the state changes last.
+        let code = i64::from(st.exit_code);
+        if let Err(e) = self.save(c, |r| {
+            r.state.exit_code = code;
+            r.state.oom_killed = st.oom_killed;
+            r.state.finished_at = st.finished_at.clone();
+        }) {
+            tracing::error!("record exit status of {}: {e}", c.id);
         }
         let client = self.shim(&c.id);
         let _ = tokio::task::spawn_blocking(move || client.shutdown()).await;
@@ -68,7 +87,6 @@ impl Engine {
         if let Err(e) = self.inner.snap.unmount(&self.dir(&c.id)) {
             tracing::warn!("unmount rootfs of {}: {e}", c.id);
         }
-        let code = i64::from(st.exit_code);
         let saved = self.save(c, |r| {
             if r.state.status.has_process() {
                 r.state.status = Status::Exited;
