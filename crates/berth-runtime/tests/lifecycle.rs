@@ -589,6 +589,16 @@ fn exec_with_a_terminal_sends_its_master_to_the_console_socket() {
 }
 
 #[test]
+fn run_relays_a_terminal_without_a_console_socket() {
+    let mut b = Bundle::new("runtty", &["sh", "-c", "[ -t 0 ] && echo on-a-tty; exit 4"]);
+    b.config["process"]["terminal"] = json!(true);
+    let out = b.run();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "on-a-tty\r\n");
+    assert_nothing_left(&b);
+}
+
+#[test]
 fn a_second_create_with_the_same_id_fails() {
     let b = Bundle::new("dup", &["sleep", "30"]);
     assert!(create_quiet(&b).status.success());
