@@ -22,6 +22,7 @@
 //! The crate knows nothing of containers' lifecycle or HTTP; each module has its own error
 //! enum with a [`ErrorKind`] the engine maps to HTTP statuses.
 
+pub mod archive;
 pub mod config;
 pub mod content;
 pub mod digest;
