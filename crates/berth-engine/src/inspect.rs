@@ -122,6 +122,11 @@ impl Engine {
             // No network is attached yet (the bridge network is later work): no endpoints,
             // no address, no published ports.
             network_settings: Some(NetworkSettings {
+                sandbox_key: if s.status.has_process() {
+                    self.netns_path(&rec.id).display().to_string()
+                } else {
+                    String::new()
+                },
                 ports: Some(BTreeMap::new()),
                 networks: Some(BTreeMap::new()),
                 ..NetworkSettings::default()

@@ -30,8 +30,8 @@
 //! reserved under the table lock before anything is made, so two creates cannot take it.
 //!
 //! # Networking
-//! For now every container gets a fresh network namespace with only `lo` (down); the bridge
-//! network is later work, and inspect says so: no networks, no IP address.
+//! For now every container gets a fresh network namespace with only `lo`, up ([`netns`]);
+//! the bridge network is later work, and inspect says so: no networks, no IP address.
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -45,6 +45,7 @@ mod lifecycle;
 pub mod logs;
 pub mod model;
 pub mod names;
+pub mod netns;
 pub mod signals;
 pub mod spec;
 pub mod store;

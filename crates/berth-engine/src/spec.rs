@@ -180,9 +180,9 @@ fn cgroup_v2() -> bool {
     Path::new("/sys/fs/cgroup/cgroup.controllers").exists()
 }
 
-/// Builds the spec for `rec`, whose rootfs is mounted at `rootfs` and whose hostname files
-/// are in `dir`.
-pub fn build(rec: &ContainerRecord, rootfs: &Path, dir: &Path) -> Result<Spec> {
+/// Builds the spec for `rec`, whose rootfs is mounted at `rootfs`, whose hostname files
+/// are in `dir` and whose network namespace is pinned at `netns`.
+pub fn build(rec: &ContainerRecord, rootfs: &Path, dir: &Path, netns: &Path) -> Result<Spec> {
     let cfg = &rec.config;
     let hc = &rec.host_config;
     let exec_user = user::resolve(
@@ -275,6 +275,11 @@ pub fn build(rec: &ContainerRecord, rootfs: &Path, dir: &Path) -> Result<Spec> {
     mounts.push(bind(dir.join(etcfiles::HOSTS), "/etc/hosts", false));
 
     let mut namespaces = defaults::default_namespaces();
+    for ns in namespaces.iter_mut() {
+        if ns.typ() == LinuxNamespaceType::Network {
+            ns.set_path(Some(netns.to_path_buf()));
+        }
+    }
     let cgroupns_private = match hc.cgroupns_mode.as_str() {
         "private" => true,
         "host" => false,

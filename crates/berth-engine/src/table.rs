@@ -150,6 +150,7 @@ impl Engine {
             cfg.data_root.join("containers"),
             cfg.exec_root.join("shims"),
             cfg.exec_root.join("runtime"),
+            cfg.exec_root.join("netns"),
         ] {
             std::fs::create_dir_all(&d).map_err(|e| EngineError::io("create", &d, e))?;
         }
@@ -191,6 +192,15 @@ impl Engine {
             .cfg
             .exec_root
             .join("shims")
+            .join(id.get(..24).unwrap_or(id))
+    }
+
+    /// The bind mount pinning the container's network namespace.
+    pub(crate) fn netns_path(&self, id: &str) -> PathBuf {
+        self.inner
+            .cfg
+            .exec_root
+            .join("netns")
             .join(id.get(..24).unwrap_or(id))
     }
 

@@ -285,6 +285,23 @@ fn inspect_shows_dockers_fields() {
     assert_eq!(c["HostConfig"]["PidsLimit"], 50);
     assert!(c["Image"].as_str().unwrap_or("").starts_with("sha256:"));
     assert_eq!(c["NetworkSettings"]["IPAddress"], "");
+    assert!(
+        c["NetworkSettings"]["SandboxKey"]
+            .as_str()
+            .is_some_and(|k| k.contains("/netns/")),
+        "{}",
+        c["NetworkSettings"]
+    );
+    // Its own network namespace, with only lo, up.
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "ls /sys/class/net; ping -c1 -W2 127.0.0.1 >/dev/null && echo ping-ok",
+    ]);
+    assert_eq!(ok(&out, "network namespace"), "lo\nping-ok\n");
     assert!(c["LogPath"].as_str().unwrap_or("").ends_with("-json.log"));
     // The limits reach the container's cgroup (v1 layout on this host; skipped on v2).
     let mem = std::fs::read_to_string(format!(

@@ -87,6 +87,9 @@ impl Engine {
         if let Err(e) = self.inner.snap.unmount(&self.dir(&c.id)) {
             tracing::warn!("unmount rootfs of {}: {e}", c.id);
         }
+        if let Err(e) = crate::netns::remove(&self.netns_path(&c.id)) {
+            tracing::warn!("remove network namespace of {}: {e}", c.id);
+        }
         let saved = self.save(c, |r| {
             if r.state.status.has_process() {
                 r.state.status = Status::Exited;

@@ -37,6 +37,9 @@ impl Engine {
         if let Err(e) = self.inner.snap.remove(&dir) {
             errors.push(crate::error::full_message(&e));
         }
+        if let Err(e) = crate::netns::remove(&self.netns_path(&c.id)) {
+            errors.push(e.message());
+        }
         for d in [dir, self.shim_dir(&c.id)] {
             if let Err(e) = std::fs::remove_dir_all(&d)
                 && e.kind() != std::io::ErrorKind::NotFound

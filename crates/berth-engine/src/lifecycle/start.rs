@@ -44,7 +44,10 @@ impl Engine {
         let result = async {
             let rootfs = self.inner.snap.mount(&dir, &rec.lowers)?;
             etcfiles::write_all(&dir, &rec.config.hostname, &rec.host_config)?;
-            let spec = spec::build(&rec, &rootfs, &dir)?;
+            let netns = self.netns_path(&c.id);
+            crate::netns::remove(&netns)?;
+            crate::netns::create(&netns)?;
+            let spec = spec::build(&rec, &rootfs, &dir, &netns)?;
             spec::write(&spec, &dir)?;
             let pid = self.spawn_shim(&c.id, rec.config.open_stdin).await?;
             for p in c.take_pending() {
@@ -101,6 +104,9 @@ impl Engine {
         }
         if let Err(err) = self.inner.snap.unmount(&self.dir(&c.id)) {
             cleanup.push(crate::error::full_message(&err));
+        }
+        if let Err(err) = crate::netns::remove(&self.netns_path(&c.id)) {
+            cleanup.push(err.message());
         }
         // Sessions waiting for this start get the error and end.
         for p in c.take_pending() {
