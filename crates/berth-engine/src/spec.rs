@@ -347,6 +347,118 @@ pub fn write(spec: &Spec, bundle: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::StateRecord;
+    use berth_api::container::{ContainerConfig, HostConfig};
+
+    fn record(cfg: ContainerConfig, hc: HostConfig) -> ContainerRecord {
+        ContainerRecord {
+            id: "0123456789abcdef".repeat(4),
+            name: "/t".into(),
+            created: String::new(),
+            image_name: "busybox".into(),
+            image_id: String::new(),
+            lowers: vec![],
+            path: "sh".into(),
+            args: vec!["-c".into(), "true".into()],
+            config: cfg,
+            host_config: hc,
+            state: StateRecord::default(),
+            restart_count: 0,
+            driver: "overlay2".into(),
+            generation: 0,
+        }
+    }
+
+    #[test]
+    fn spec_has_dockers_defaults_and_the_request() {
+        let rootfs = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(rootfs.path().join("etc")).unwrap();
+        std::fs::write(
+            rootfs.path().join("etc/passwd"),
+            "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n",
+        )
+        .unwrap();
+        let cfg = ContainerConfig {
+            hostname: "0123456789ab".into(),
+            user: "user".into(),
+            tty: true,
+            env: Some(vec!["FOO=bar".into(), "PATH=/custom".into()]),
+            working_dir: "/srv/app".into(),
+            ..ContainerConfig::default()
+        };
+        let hc = HostConfig {
+            memory: 64 << 20,
+            nano_cpus: 1_500_000_000,
+            pids_limit: Some(20),
+            cap_drop: Some(vec!["NET_RAW".into()]),
+            cap_add: Some(vec!["SYS_TIME".into()]),
+            ..HostConfig::default()
+        };
+        let rec = record(cfg, hc);
+        let netns = Path::new("/run/berth/netns/x");
+        let spec = build(&rec, rootfs.path(), Path::new("/c"), netns).unwrap();
+        let p = spec.process().as_ref().unwrap();
+        assert_eq!(p.args().clone().unwrap(), vec!["sh", "-c", "true"]);
+        assert_eq!(p.terminal(), Some(true));
+        assert_eq!((p.user().uid(), p.user().gid()), (1000, 1000));
+        assert_eq!(p.cwd(), Path::new("/srv/app"));
+        assert!(
+            rootfs.path().join("srv/app").is_dir(),
+            "the workdir is made"
+        );
+        let env = p.env().clone().unwrap();
+        assert_eq!(
+            env,
+            vec![
+                "PATH=/custom",
+                "HOSTNAME=0123456789ab",
+                "TERM=xterm",
+                "FOO=bar",
+                "HOME=/home/user"
+            ]
+        );
+        let caps = p
+            .capabilities()
+            .as_ref()
+            .unwrap()
+            .bounding()
+            .clone()
+            .unwrap();
+        assert!(caps.contains(&Capability::SysTime) && !caps.contains(&Capability::NetRaw));
+        assert!(caps.contains(&Capability::Chown));
+        assert_eq!(spec.hostname().as_deref(), Some("0123456789ab"));
+        let linux = spec.linux().as_ref().unwrap();
+        let r = linux.resources().as_ref().unwrap();
+        assert_eq!(r.memory().as_ref().unwrap().limit(), Some(64 << 20));
+        let cpu = r.cpu().as_ref().unwrap();
+        assert_eq!((cpu.quota(), cpu.period()), (Some(150_000), Some(100_000)));
+        assert_eq!(r.pids().as_ref().unwrap().limit(), 20);
+        let net = linux
+            .namespaces()
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|n| n.typ() == LinuxNamespaceType::Network)
+            .unwrap();
+        assert_eq!(net.path().as_deref(), Some(netns));
+        assert!(linux.seccomp().is_some());
+        assert_eq!(
+            linux.masked_paths().as_ref().unwrap().len(),
+            defaults::MASKED_PATHS.len()
+        );
+        let mounts = spec.mounts().as_ref().unwrap();
+        for (dst, src) in [
+            ("/etc/hostname", "/c/hostname"),
+            ("/etc/hosts", "/c/hosts"),
+            ("/etc/resolv.conf", "/c/resolv.conf"),
+        ] {
+            let m = mounts
+                .iter()
+                .find(|m| m.destination() == Path::new(dst))
+                .unwrap();
+            assert_eq!(m.source().as_deref(), Some(Path::new(src)));
+        }
+    }
 
     #[test]
     fn env_merge_replaces_in_place() {

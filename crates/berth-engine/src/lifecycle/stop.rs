@@ -133,3 +133,19 @@ impl Engine {
         Ok(())
     }
 }
+
+impl Engine {
+    /// `POST /containers/{id}/resize`: the size of the container's TTY.
+    pub async fn resize(&self, name: &str, width: u16, height: u16) -> Result<()> {
+        let c = self.lookup(name)?;
+        if !c.status().has_process() {
+            return Err(EngineError::NotRunning(c.id.clone()));
+        }
+        let client = self.shim(&c.id);
+        let id = c.id.clone();
+        tokio::task::spawn_blocking(move || client.resize(None, width, height))
+            .await
+            .map_err(|e| EngineError::Task(e.to_string()))?
+            .map_err(|e| EngineError::Shim(id, e))
+    }
+}
