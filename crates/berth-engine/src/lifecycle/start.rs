@@ -41,19 +41,31 @@ impl Engine {
             _ => {}
         }
         let dir = self.dir(&c.id);
+        let t0 = std::time::Instant::now();
         let result = async {
             let rootfs = self.inner.snap.mount(&dir, &rec.lowers)?;
             etcfiles::write_all(&dir, &rec.config.hostname, &rec.host_config)?;
             let netns = self.netns_path(&c.id);
             crate::netns::remove(&netns)?;
             crate::netns::create(&netns)?;
+            let t_prep = t0.elapsed();
             let spec = spec::build(&rec, &rootfs, &dir, &netns)?;
             spec::write(&spec, &dir)?;
+            let t_spec = t0.elapsed();
             let pid = self.spawn_shim(&c.id, rec.config.open_stdin).await?;
+            let t_shim = t0.elapsed();
             for p in c.take_pending() {
                 self.connect_attach(&c.id, p).await;
             }
             self.shim_start(&c.id).await?;
+            tracing::debug!(
+                id = %c.id,
+                prepare = ?t_prep,
+                spec = ?(t_spec - t_prep),
+                shim = ?(t_shim - t_spec),
+                start = ?(t0.elapsed() - t_shim),
+                "started"
+            );
             Ok::<i64, EngineError>(pid)
         }
         .await;
