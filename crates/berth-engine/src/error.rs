@@ -78,6 +78,18 @@ pub enum EngineError {
         /// The container's short ID.
         container: String,
     },
+    /// An image named by reference still used by a container (without force).
+    #[error(
+        "conflict: unable to remove repository reference \"{reference}\" (must force) - container {container} is using its referenced image {image}"
+    )]
+    ReferenceInUse {
+        /// The reference as given.
+        reference: String,
+        /// The container's short ID.
+        container: String,
+        /// The image's short ID.
+        image: String,
+    },
     /// The image store failed or refused.
     #[error("{}", store_message(.0))]
     Image(#[source] StoreError),
@@ -165,7 +177,8 @@ impl EngineError {
             | E::RemoveRunning(_)
             | E::RemovalInProgress(_)
             | E::NotRunning(_)
-            | E::ImageInUse { .. } => Kind::Conflict,
+            | E::ImageInUse { .. }
+            | E::ReferenceInUse { .. } => Kind::Conflict,
             E::AmbiguousPrefix(_) | E::InvalidName(_) | E::Invalid(_) | E::NoSuchUser { .. } => {
                 Kind::InvalidArgument
             }

@@ -215,6 +215,13 @@ impl Engine {
         // Untagging one of several references never touches containers.
         let untag_only = !by_id && img.references.len() > 1;
         if !untag_only && let Some((cid, running)) = users.iter().find(|(_, r)| *r || !force) {
+            if !by_id && !force {
+                return Err(EngineError::ReferenceInUse {
+                    reference: name.to_owned(),
+                    container: crate::names::short(cid).to_owned(),
+                    image: id.trim_start_matches("sha256:")[..12].to_owned(),
+                });
+            }
             return Err(EngineError::ImageInUse {
                 image: id.trim_start_matches("sha256:")[..12].to_owned(),
                 state: if *running { "running" } else { "stopped" },

@@ -587,7 +587,8 @@ fn events_logs_follow_and_image_conflicts() {
     let out = d.docker(&["rmi", "busybox"]);
     assert!(!out.status.success(), "rmi of a used image must fail");
     assert!(
-        stderr(&out).contains("image is being used by stopped container"),
+        stderr(&out).contains("(must force) - container")
+            && stderr(&out).contains("is using its referenced image"),
         "{}",
         stderr(&out)
     );
