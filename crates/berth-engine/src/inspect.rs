@@ -234,7 +234,7 @@ impl Engine {
             || o.filters.contains_key("exited");
         let mut out = Vec::new();
         'next: for rec in recs {
-            if !all && !rec.state.status.has_process() {
+            if !all && !rec.state.status.is_active() {
                 continue;
             }
             for (k, values) in &o.filters {

@@ -56,12 +56,17 @@ impl Status {
 
     /// A shim holds a process for the container.
     pub fn has_process(self) -> bool {
-        matches!(self, Status::Running | Status::Paused | Status::Restarting)
+        matches!(self, Status::Running | Status::Paused)
+    }
+
+    /// Running, paused, or about to run again (what `docker ps` lists without `-a`).
+    pub fn is_active(self) -> bool {
+        self.has_process() || self == Status::Restarting
     }
 
     /// Whether `start` may move the container from this state.
     pub fn can_start(self) -> bool {
-        matches!(self, Status::Created | Status::Exited)
+        matches!(self, Status::Created | Status::Exited | Status::Restarting)
     }
 }
 
@@ -132,6 +137,9 @@ pub struct ContainerRecord {
     pub driver: String,
     /// Incremented at every start, so the monitor of an old run cannot touch a new one.
     pub generation: u64,
+    /// Stopped by a user (stop, kill): the restart policy leaves it alone.
+    #[serde(default)]
+    pub manually_stopped: bool,
 }
 
 impl ContainerRecord {
@@ -172,5 +180,6 @@ mod tests {
         }
         assert!(Status::Exited.can_start() && !Status::Running.can_start());
         assert!(Status::Paused.has_process() && !Status::Created.has_process());
+        assert!(Status::Restarting.is_active() && !Status::Restarting.has_process());
     }
 }

@@ -366,6 +366,7 @@ mod tests {
             restart_count: 0,
             driver: "overlay2".into(),
             generation: 0,
+            manually_stopped: false,
         }
     }
 

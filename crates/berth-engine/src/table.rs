@@ -249,6 +249,10 @@ impl Engine {
         let mut g = lock(&c.rec);
         let mut next = g.clone();
         f(&mut next);
+        // A removed container's record is gone for good: a late writer must not revive it.
+        if c.run.borrow().removed {
+            return Ok(next);
+        }
         self.inner.store.put(&next)?;
         *g = next.clone();
         Ok(next)

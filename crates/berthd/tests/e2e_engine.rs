@@ -605,3 +605,52 @@ fn events_logs_follow_and_image_conflicts() {
     let v = ok(&d.docker(&["image", "inspect", "busybox"]), "image inspect");
     assert!(v.contains("\"Cmd\": [") && v.contains("\"sh\""), "{v}");
 }
+
+#[test]
+fn restart_policies() {
+    let d = Daemon::start();
+    ok(
+        &d.docker(&[
+            "run",
+            "-d",
+            "--name",
+            "onfail",
+            "--restart",
+            "on-failure:2",
+            "busybox",
+            "sh",
+            "-c",
+            "exit 1",
+        ]),
+        "run on-failure",
+    );
+    eventually("two restarts, then exited", || {
+        d.inspect("onfail", "{{.RestartCount}} {{.State.Status}}") == "2 exited"
+    });
+    ok(
+        &d.docker(&[
+            "run",
+            "-d",
+            "--name",
+            "always",
+            "--restart",
+            "always",
+            "busybox",
+            "sleep",
+            "0.2",
+        ]),
+        "run always",
+    );
+    eventually("restarts of an always container", || {
+        d.inspect("always", "{{.RestartCount}}")
+            .parse::<i64>()
+            .is_ok_and(|n| n >= 2)
+    });
+    ok(&d.docker(&["stop", "-t", "1", "always"]), "stop always");
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    assert_eq!(d.inspect("always", "{{.State.Status}}"), "exited");
+    let out = d.docker(&["run", "--rm", "--restart", "always", "busybox", "true"]);
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    ok(&d.docker(&["rm", "-f", "onfail", "always"]), "rm -f");
+    assert!(d.all_ids().is_empty());
+}

@@ -88,10 +88,24 @@ fn validate_host_config(hc: &mut HostConfig) -> Result<()> {
             "can't create 'AutoRemove' container with restart policy".into(),
         ));
     }
-    if !matches!(policy, "" | "no") {
-        return Err(EngineError::Invalid(format!(
-            "restart policy {policy:?} is not supported by berth yet"
-        )));
+    match policy {
+        "" | "no" | "always" | "unless-stopped" if hc.restart_policy.maximum_retry_count != 0 => {
+            return Err(EngineError::Invalid(format!(
+                "invalid restart policy: maximum retry count can only be used with 'on-failure' (got {policy:?})"
+            )));
+        }
+        "" | "no" | "always" | "unless-stopped" => {}
+        "on-failure" if hc.restart_policy.maximum_retry_count < 0 => {
+            return Err(EngineError::Invalid(
+                "invalid restart policy: maximum retry count cannot be negative".into(),
+            ));
+        }
+        "on-failure" => {}
+        other => {
+            return Err(EngineError::Invalid(format!(
+                "invalid restart policy: unknown policy '{other}'; use one of 'no', 'always', 'on-failure' or 'unless-stopped'"
+            )));
+        }
     }
     if hc.privileged {
         return Err(EngineError::Invalid(
@@ -166,6 +180,7 @@ impl Engine {
             restart_count: 0,
             driver: self.inner.snap.name().to_owned(),
             generation: 0,
+            manually_stopped: false,
         };
         let name = self.reserve(&id, name, rec)?;
         let c = self.lookup(&id)?;

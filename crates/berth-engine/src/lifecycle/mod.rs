@@ -3,6 +3,7 @@
 pub mod attach;
 mod create;
 mod monitor;
+mod policy;
 mod remove;
 mod restore;
 mod start;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use berth_image::snapshot::Snapshotter;
 use berth_shim::status::{self, ExitStatus};
 
+use super::policy;
 use crate::model::Status;
 use crate::table::{Container, Engine};
 
@@ -115,6 +116,10 @@ impl Engine {
             self.emit(&rec, "oom", &[]);
         }
         self.emit(&rec, "die", &[("exitCode", code.to_string())]);
+        if policy::should_restart(&rec) {
+            self.schedule_restart(c);
+            return;
+        }
         if rec.host_config.auto_remove {
             // Only this run's end removes: a restart that got the op lock first wins.
             let _op = c.op.lock().await;

@@ -25,10 +25,21 @@ impl Engine {
         }
         let rec = c.record();
         // Under the op lock `removing` is only seen after a crash mid-removal: finish it.
+        if rec.state.status == Status::Restarting && force {
+            self.save(c, |r| r.manually_stopped = true)?;
+        }
+        if rec.state.status == Status::Restarting && !force {
+            return Err(EngineError::Invalid(format!(
+                "You cannot remove a restarting container {}. Stop the container before attempting removal or force remove",
+                c.id
+            )));
+        }
         if rec.state.status.has_process() {
             if !force {
                 return Err(EngineError::RemoveRunning(c.id.clone()));
             }
+            // No restart policy may bring it back.
+            self.save(c, |r| r.manually_stopped = true)?;
             self.kill_and_wait(c).await?;
         }
         self.save(c, |r| r.state.status = Status::Removing)?;

@@ -25,6 +25,16 @@ impl Engine {
                     tracing::info!(id = %rec.id, "reconnecting to the shim");
                     self.spawn_monitor(c, rec.generation);
                 }
+                Status::Restarting => self.schedule_restart(&c),
+                Status::Exited if super::policy::start_on_boot(&rec) => {
+                    let engine = self.clone();
+                    tokio::spawn(async move {
+                        let _op = c.op.lock().await;
+                        if let Err(e) = engine.start_locked(&c).await {
+                            tracing::warn!("start {} on daemon start: {e}", c.id);
+                        }
+                    });
+                }
                 Status::Removing => {
                     let engine = self.clone();
                     tokio::spawn(async move {

@@ -82,6 +82,7 @@ impl Engine {
             r.state.error.clear();
             r.state.started_at = now;
             r.generation += 1;
+            r.manually_stopped = false;
         });
         let rec = match saved {
             Ok(r) => r,

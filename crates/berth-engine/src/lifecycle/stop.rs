@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{EngineError, Result};
+use crate::model::Status;
 use crate::signals::{self, SIGKILL};
 use crate::table::{Container, Engine};
 
@@ -54,10 +55,20 @@ impl Engine {
         timeout: Option<i64>,
     ) -> Result<()> {
         let rec = c.record();
+        if rec.state.status == Status::Restarting {
+            // Cancels the pending restart.
+            let rec = self.save(c, |r| {
+                r.state.status = Status::Exited;
+                r.manually_stopped = true;
+            })?;
+            self.emit(&rec, "stop", &[]);
+            return Ok(());
+        }
         if !rec.state.status.has_process() {
             return Err(EngineError::NotModified(c.id.clone(), "stopped"));
         }
         let sig = signals::parse(signal.as_deref().unwrap_or(rec.stop_signal()))?;
+        self.save(c, |r| r.manually_stopped = true)?;
         let t = timeout.unwrap_or(rec.stop_timeout());
         if let Err(e) = self.signal(c, sig, false).await {
             tracing::debug!("stop signal to {}: {e}", c.id);
@@ -105,6 +116,9 @@ impl Engine {
             Some(s) => signals::parse(s)?,
             None => SIGKILL,
         };
+        if sig == SIGKILL || rec.stop_signal() == signal.as_deref().unwrap_or("SIGKILL") {
+            self.save(&c, |r| r.manually_stopped = true)?;
+        }
         if sig == SIGKILL {
             return self.kill_and_wait(&c).await;
         }
