@@ -13,9 +13,14 @@
 //! (the only process the engine ever starts; it never forks). The shim detaches into its
 //! own session, so containers outlive the daemon. For every run the engine keeps a monitor
 //! task blocked on the shim's `wait`; on exit it records the status, unmounts the rootfs,
-//! applies `AutoRemove` and emits `die`. After a daemon restart [`Engine::open`] reloads
-//! every record, reconnects to the shims that still run and marks the others exited with
-//! the status their shim recorded (`exit.json`).
+//! emits `die` and applies the restart policy or `AutoRemove`. After a daemon restart
+//! [`Engine::open`] reloads every record, reconnects to the shims that still run and marks
+//! the others exited with the status their shim recorded (`exit.json`); `always`
+//! containers start again.
+//!
+//! # Metadata
+//! redb rather than the SQLite DESIGN.md first named: pure Rust, ACID commits, one file,
+//! no C build (as CRATES.md recommends); records are JSON values, one per container.
 //!
 //! # Dependencies
 //! The engine depends on `berth-runtime` only for pure functions over data: docker's
