@@ -13,6 +13,13 @@
 //!   `--change` instructions of `docker import`.
 //! - [`store`] ties them together: layers by chain ID, unpacked once and shared; images by
 //!   config digest; tags in one small JSON index written temp-then-rename.
+//! - [`manifest`] reads OCI and Docker schema2 manifests and indexes and picks a platform.
+//! - [`registry`] pulls and pushes over the OCI distribution API: blobs are downloaded
+//!   into resumable partial files, verified, stored under their digest, unpacked in
+//!   parallel and committed by chain ID in order; the layer blobs are kept (mapped from
+//!   diff IDs) so push and [`archive`] emit the exact bytes without re-tarring.
+//! - [`archive`] is `docker save`/`docker load`: docker's `manifest.json` plus an OCI
+//!   layout in one tar.
 //! - [`snapshot`] turns an image's layers into a container rootfs: an overlay mount, or a
 //!   copying fallback, behind one small trait with one conformance suite.
 //!

@@ -15,7 +15,7 @@
 mod blobs;
 mod index;
 
-pub use blobs::LayerBlob;
+pub use blobs::{LayerBlob, PreparedBlobLayer};
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -192,6 +192,20 @@ pub struct LayerInfo {
     pub size: u64,
 }
 
+/// A layer unpacked into a temp directory of the store, not yet committed.
+#[derive(Debug)]
+pub struct PreparedLayer {
+    tmp: tempfile::TempDir,
+    applied: layer::Applied,
+}
+
+impl PreparedLayer {
+    /// What the unpack measured (diff ID, sizes, compression).
+    pub fn applied(&self) -> &layer::Applied {
+        &self.applied
+    }
+}
+
 /// An image as the store knows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Image {
@@ -336,6 +350,17 @@ impl ImageStore {
         {
             return Err(StoreError::LayerNotFound(p.clone()));
         }
+        let prepared = self.prepare_layer(reader)?;
+        let applied = prepared.applied.clone();
+        self.commit_layer(parent, prepared)
+            .map(|info| (info, applied))
+    }
+
+    /// Unpacks a layer tar (plain, gzip or zstd) into a temp directory of the store,
+    /// without naming it yet: a layer's content does not depend on its parent, so layers
+    /// can be prepared in parallel and committed in order with
+    /// [`commit_layer`](Self::commit_layer). Dropping it removes the directory.
+    pub fn prepare_layer(&self, reader: impl Read) -> Result<PreparedLayer, StoreError> {
         let tmp = tempfile::Builder::new()
             .prefix(".tmp-")
             .tempdir_in(&self.layers_dir)
@@ -352,6 +377,26 @@ impl ImageStore {
         fs::set_permissions(&diff, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .map_err(cerr)?;
         let applied = layer::apply(reader, &diff).map_err(StoreError::ApplyLayer)?;
+        Ok(PreparedLayer { tmp, applied })
+    }
+
+    /// Names a prepared layer by its chain ID on top of `parent` (which must be stored),
+    /// unless that layer is already stored.
+    pub fn commit_layer(
+        &self,
+        parent: Option<&Digest>,
+        prepared: PreparedLayer,
+    ) -> Result<LayerInfo, StoreError> {
+        if let Some(p) = parent
+            && !self.layer_path(p).is_dir()
+        {
+            return Err(StoreError::LayerNotFound(p.clone()));
+        }
+        let PreparedLayer { tmp, applied } = prepared;
+        let cerr = |source| StoreError::CommitLayer {
+            path: tmp.path().to_owned(),
+            source,
+        };
         let info = LayerInfo {
             chain_id: chain_id(parent, &applied.diff_id),
             diff_id: applied.diff_id.clone(),
@@ -360,7 +405,7 @@ impl ImageStore {
         };
         let target = self.layer_path(&info.chain_id);
         if target.is_dir() {
-            return Ok((info, applied));
+            return Ok(info);
         }
         let meta = serde_json::to_vec_pretty(&info).map_err(|e| cerr(e.into()))?;
         fs::write(tmp.path().join("layer.json"), meta).map_err(cerr)?;
@@ -372,10 +417,10 @@ impl ImageStore {
             Ok(()) => {
                 // The temp dir is gone; TempDir's drop ignores the missing path.
                 sync_dir(&self.layers_dir).map_err(cerr)?;
-                Ok((info, applied))
+                Ok(info)
             }
             // Another writer committed the same layer first.
-            Err(_) if target.is_dir() => Ok((info, applied)),
+            Err(_) if target.is_dir() => Ok(info),
             Err(e) => Err(cerr(e)),
         }
     }

@@ -18,7 +18,7 @@ use crate::content::ContentStore;
 use crate::digest::{Digest, Hasher};
 use crate::manifest::{self, Descriptor, Parsed, Platform};
 use crate::reference::Reference;
-use crate::store::{ImageStore, chain_ids};
+use crate::store::{ImageStore, PreparedBlobLayer, chain_ids};
 
 /// Pull settings.
 #[derive(Debug, Clone)]
@@ -145,6 +145,10 @@ impl Client {
             present.iter().all(|p| *p) && store.resolve(&man.config.digest.to_string()).is_ok();
         // Start every missing layer's download (bounded), then unpack in order.
         let sem = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+        // A layer's unpacked content does not depend on its parent, so layers are unpacked
+        // as soon as they arrive, one per core, and committed in order below.
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let unpack = Arc::new(Semaphore::new(cores));
         let mut tasks = Vec::with_capacity(man.layers.len());
         for (layer, have) in man.layers.iter().zip(&present) {
             let id = layer.digest.short().to_owned();
@@ -154,21 +158,49 @@ impl Client {
                 continue;
             }
             emit(progress, &id, S::PullingFsLayer);
-            let (session, content, sem, progress, layer) = (
+            let (session, store, sem, unpack, progress, layer) = (
                 session.clone(),
-                content.clone(),
+                store.clone(),
                 sem.clone(),
+                unpack.clone(),
                 progress.clone(),
                 layer.clone(),
             );
             tasks.push(Some(tokio::spawn(async move {
-                let _permit = sem
+                let content = store.content().clone();
+                {
+                    let _permit = sem
+                        .acquire()
+                        .await
+                        .map_err(|e| RegistryError::Task(e.to_string()))?;
+                    fetch_blob(&session, &content, &layer, Some(&progress)).await?;
+                }
+                let _permit = unpack
                     .acquire()
                     .await
                     .map_err(|e| RegistryError::Task(e.to_string()))?;
-                fetch_blob(&session, &content, &layer, Some(&progress))
-                    .await
-                    .map(|_| ())
+                emit(
+                    &progress,
+                    &id,
+                    S::Extracting {
+                        current: 0,
+                        total: layer.size,
+                    },
+                );
+                let blob = layer.digest.clone();
+                let prepared =
+                    tokio::task::spawn_blocking(move || store.prepare_layer_from_blob(&blob))
+                        .await
+                        .map_err(|e| RegistryError::Task(e.to_string()))??;
+                emit(
+                    &progress,
+                    &id,
+                    S::Extracting {
+                        current: layer.size,
+                        total: layer.size,
+                    },
+                );
+                Ok(prepared)
             })));
         }
         let aborts: Vec<_> = tasks.iter().flatten().map(|t| t.abort_handle()).collect();
@@ -215,7 +247,7 @@ impl Client {
     }
 }
 
-type Task = Option<tokio::task::JoinHandle<Result<(), RegistryError>>>;
+type Task = Option<tokio::task::JoinHandle<Result<PreparedBlobLayer, RegistryError>>>;
 
 async fn unpack_in_order(
     store: &Arc<ImageStore>,
@@ -228,36 +260,14 @@ async fn unpack_in_order(
     for ((layer, diff_id), task) in layers.iter().zip(diff_ids).zip(tasks) {
         let chain = crate::store::chain_id(parent.as_ref(), diff_id);
         if let Some(t) = task {
-            t.await.map_err(|e| RegistryError::Task(e.to_string()))??;
-            let id = layer.digest.short().to_owned();
-            emit(
-                progress,
-                &id,
-                S::Extracting {
-                    current: 0,
-                    total: layer.size,
-                },
-            );
-            let (store, blob, p, d) = (
-                store.clone(),
-                layer.digest.clone(),
-                parent.clone(),
-                diff_id.clone(),
-            );
+            let prepared = t.await.map_err(|e| RegistryError::Task(e.to_string()))??;
+            let (store, p, d) = (store.clone(), parent.clone(), diff_id.clone());
             tokio::task::spawn_blocking(move || {
-                store.add_layer_from_blob(p.as_ref(), &blob, Some(&d))
+                store.commit_layer_from_blob(p.as_ref(), prepared, Some(&d))
             })
             .await
             .map_err(|e| RegistryError::Task(e.to_string()))??;
-            emit(
-                progress,
-                &id,
-                S::Extracting {
-                    current: layer.size,
-                    total: layer.size,
-                },
-            );
-            emit(progress, &id, S::PullComplete);
+            emit(progress, layer.digest.short(), S::PullComplete);
         }
         parent = Some(chain);
     }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ImageStore, LayerInfo, StoreError};
+use super::{ImageStore, LayerInfo, PreparedLayer, StoreError};
 use crate::content::sync_dir;
 use crate::digest::Digest;
 use crate::layer::Compression;
@@ -42,6 +42,21 @@ pub fn layer_media_type(c: Compression) -> &'static str {
     }
 }
 
+/// A layer unpacked from a content-store blob, not yet committed.
+#[derive(Debug)]
+pub struct PreparedBlobLayer {
+    layer: PreparedLayer,
+    blob: Digest,
+    size: u64,
+}
+
+impl PreparedBlobLayer {
+    /// The diff ID the unpack measured.
+    pub fn diff_id(&self) -> &Digest {
+        &self.layer.applied().diff_id
+    }
+}
+
 impl ImageStore {
     fn layerblobs_dir(&self) -> PathBuf {
         self.layers_dir
@@ -61,40 +76,67 @@ impl ImageStore {
 
     /// Unpacks a layer from a blob already in the content store on top of `parent`, and
     /// records the blob as the layer's bytes. With `expected_diff_id`, a layer whose
-    /// content hashes otherwise is refused (its unpacked directory is left only if some
-    /// other image already had it).
+    /// content hashes otherwise is refused and nothing is kept.
     pub fn add_layer_from_blob(
         &self,
         parent: Option<&Digest>,
         blob: &Digest,
         expected_diff_id: Option<&Digest>,
     ) -> Result<LayerInfo, StoreError> {
-        let berr = |source| StoreError::LayerBlob {
-            digest: blob.clone(),
-            source,
-        };
-        let file = self.content.open_blob(blob).map_err(berr)?;
-        let size = self.content.size(blob).map_err(berr)?;
         if let Some(exp) = expected_diff_id {
             let chain = super::chain_id(parent, exp);
             if self.layer_path(&chain).is_dir() && self.layer_blob(exp).is_some() {
                 return self.layer(&chain);
             }
         }
-        let (info, applied) = self.add_layer_applied(parent, file)?;
-        if let Some(exp) = expected_diff_id
-            && *exp != info.diff_id
+        if let Some(p) = parent
+            && !self.layer_path(p).is_dir()
         {
-            self.remove_unreferenced_layer(&info.chain_id);
+            return Err(StoreError::LayerNotFound(p.clone()));
+        }
+        let prepared = self.prepare_layer_from_blob(blob)?;
+        self.commit_layer_from_blob(parent, prepared, expected_diff_id)
+    }
+
+    /// Unpacks a blob of the content store into a temp directory (see
+    /// [`prepare_layer`](Self::prepare_layer)); commit it with
+    /// [`commit_layer_from_blob`](Self::commit_layer_from_blob).
+    pub fn prepare_layer_from_blob(&self, blob: &Digest) -> Result<PreparedBlobLayer, StoreError> {
+        let berr = |source| StoreError::LayerBlob {
+            digest: blob.clone(),
+            source,
+        };
+        let file = self.content.open_blob(blob).map_err(berr)?;
+        let size = self.content.size(blob).map_err(berr)?;
+        Ok(PreparedBlobLayer {
+            layer: self.prepare_layer(file)?,
+            blob: blob.clone(),
+            size,
+        })
+    }
+
+    /// Commits a prepared blob layer on top of `parent` and records its blob; refused
+    /// (and the temp directory dropped) when its diff ID is not `expected_diff_id`.
+    pub fn commit_layer_from_blob(
+        &self,
+        parent: Option<&Digest>,
+        prepared: PreparedBlobLayer,
+        expected_diff_id: Option<&Digest>,
+    ) -> Result<LayerInfo, StoreError> {
+        let applied = prepared.layer.applied().clone();
+        if let Some(exp) = expected_diff_id
+            && *exp != applied.diff_id
+        {
             return Err(StoreError::DiffIdMismatch {
                 expected: exp.clone(),
-                actual: info.diff_id,
+                actual: applied.diff_id,
             });
         }
+        let info = self.commit_layer(parent, prepared.layer)?;
         let lb = LayerBlob {
             diff_id: info.diff_id.clone(),
-            digest: blob.clone(),
-            size,
+            digest: prepared.blob,
+            size: prepared.size,
             media_type: layer_media_type(applied.compression).to_owned(),
             tar_size: applied.tar_size,
         };
@@ -117,20 +159,6 @@ impl ImageStore {
                     source,
                 })?;
         self.add_layer_from_blob(parent, &digest, None)
-    }
-
-    /// Removes a layer no image names (best effort: it is an orphan either way, which
-    /// the next delete or sweep can take).
-    pub(crate) fn remove_unreferenced_layer(&self, chain: &Digest) {
-        let idx = self.lock();
-        if idx.images.values().any(|e| e.layers.contains(chain)) {
-            return;
-        }
-        let trash = self.layers_dir.join(format!(".trash-{}", chain.hex()));
-        if fs::rename(self.layer_path(chain), &trash).is_ok() {
-            drop(idx);
-            let _ = fs::remove_dir_all(&trash);
-        }
     }
 
     /// Records (temp-then-rename) which blob holds a diff ID.
