@@ -158,27 +158,27 @@ pub fn apply_network(bridge: &str, subnet: Ipv4Net, internal: bool) -> Result<()
 delete table ip {t}
 table ip {t} {{
   chain forward {{
-    type filter hook forward priority filter; policy accept;
+    type filter hook forward priority 0; policy accept;
     oifname "{b}" ct state established,related accept
     iifname "{b}" oifname "{b}" accept
     {forward}
   }}
   chain raw {{
-    type filter hook prerouting priority raw; policy accept;
+    type filter hook prerouting priority -300; policy accept;
     iifname "{b}" ip daddr 127.0.0.0/8 drop
   }}
   chain ports {{
   }}
   chain prerouting {{
-    type nat hook prerouting priority dstnat; policy accept;
+    type nat hook prerouting priority -100; policy accept;
     fib daddr type local jump ports
   }}
   chain output {{
-    type nat hook output priority dstnat; policy accept;
+    type nat hook output priority -100; policy accept;
     fib daddr type local jump ports
   }}
   chain postrouting {{
-    type nat hook postrouting priority srcnat; policy accept;
+    type nat hook postrouting priority 100; policy accept;
     {nat}
   }}
 }}
