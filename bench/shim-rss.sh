@@ -68,6 +68,7 @@ sleep 1 # let them settle into idle
 for id in "${ids[@]}"; do
   shim_call "$work/shims/$id/shim.sock" '{"type":"state"}' >/dev/null
 done
+sleep 2 # a shim trims its resident set after a second without clients
 
 printf '%-16s %8s %10s %10s\n' container shim-pid VmRSS-KiB Pss-KiB
 total_rss=0

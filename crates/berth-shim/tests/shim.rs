@@ -230,7 +230,13 @@ fn attach_cycles_leak_no_fds() {
         drop(a);
     }
     c.state().expect("state");
-    assert_eq!(fd_count(shim), before);
+    // `before` may still count the first state connection on a loaded machine; a leak would
+    // show as 100 more descriptors, never fewer.
+    let after = fd_count(shim);
+    assert!(
+        after <= before,
+        "{after} descriptors after 100 attaches, {before} before"
+    );
     assert_eq!(c.state().expect("state").status, Status::Running);
 }
 

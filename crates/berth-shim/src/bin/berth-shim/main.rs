@@ -117,7 +117,7 @@ fn shim(args: Args, status: OwnedFd) -> i32 {
         Ok((mut shim, pid)) => {
             report(status, &format!("ok {pid}\n"));
             sys::trim_heap();
-            sys::drop_code_pages();
+            sys::drop_clean_file_pages();
             let r = shim.run();
             cleanup(&args.state_dir, false);
             match r {

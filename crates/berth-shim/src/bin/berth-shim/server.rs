@@ -57,6 +57,8 @@ pub struct Shim<B: Backend> {
     sigfd: SignalFd,
     log: Option<LogWriter>,
     shutdown: bool,
+    /// A client was served since the resident set was last trimmed.
+    trim_pending: bool,
 }
 
 /// What one read of a process's output produced.
@@ -104,6 +106,7 @@ impl<B: Backend> Shim<B> {
             sigfd,
             log,
             shutdown: false,
+            trim_pending: false,
         })
     }
 
@@ -113,7 +116,14 @@ impl<B: Backend> Shim<B> {
             self.reap();
             self.close_finished();
             let ready = self.wait_ready()?;
+            if ready.is_empty() {
+                // idle for a while after serving clients: give back what serving them touched
+                crate::sys::trim_heap();
+                crate::sys::drop_clean_file_pages();
+                self.trim_pending = false;
+            }
             for (tag, ev) in ready {
+                self.trim_pending |= matches!(tag, Tag::Listener | Tag::Conn(_));
                 self.handle(tag, ev);
             }
         }
@@ -152,8 +162,14 @@ impl<B: Backend> Shim<B> {
         }
         let tags: Vec<Tag> = want.iter().map(|w| w.0).collect();
         let mut fds: Vec<PollFd<'_>> = want.iter().map(|w| PollFd::new(w.1, w.2)).collect();
+        // with a trim pending, wake up after a second of quiet to do it
+        let timeout = if self.trim_pending {
+            PollTimeout::from(1000u16)
+        } else {
+            PollTimeout::NONE
+        };
         loop {
-            match poll(&mut fds, PollTimeout::NONE) {
+            match poll(&mut fds, timeout) {
                 Ok(_) => break,
                 Err(Errno::EINTR) => {}
                 Err(e) => return Err(e.into()),

@@ -294,6 +294,11 @@ fn attach_cycles_leak_no_fds() {
     r.client.state().unwrap();
     r.client.state().unwrap();
     let after = count();
-    assert_eq!(after, before);
+    // `before` may still hold the first state connection when a loaded machine delays the
+    // loop's hang-up; a leak would show as 100 more descriptors, never fewer.
+    assert!(
+        after <= before,
+        "{after} descriptors after 100 attaches, {before} before"
+    );
     r.stop();
 }
