@@ -116,7 +116,7 @@ impl Session {
     }
 
     /// Sends a request; a 401 is answered once by authenticating and retrying. Error
-    /// statuses are returned as responses (see [`Session::check`]).
+    /// statuses are returned as responses (see [`check`]).
     pub async fn send(
         &self,
         method: Method,

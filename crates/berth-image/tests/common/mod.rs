@@ -25,6 +25,18 @@ impl Registry {
     /// Starts `docker-registry` with filesystem storage in a temp dir; `htpasswd` turns on
     /// basic auth with that file.
     pub fn start(htpasswd: Option<&Path>) -> Registry {
+        let auth = match htpasswd {
+            Some(p) => format!(
+                "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
+                p.display()
+            ),
+            None => String::new(),
+        };
+        Self::start_with_auth(&auth)
+    }
+
+    /// Starts `docker-registry` with `auth` (a YAML `auth:` section, or empty).
+    pub fn start_with_auth(auth: &str) -> Registry {
         let bin = which("docker-registry").unwrap_or_else(|| {
             panic!("docker-registry is not installed: run scripts/install-deps.sh --test (apt-get install docker-registry)")
         });
@@ -34,13 +46,6 @@ impl Registry {
             .local_addr()
             .unwrap()
             .port();
-        let auth = match htpasswd {
-            Some(p) => format!(
-                "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
-                p.display()
-            ),
-            None => String::new(),
-        };
         let cfg = format!(
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}",
             dir.path().join("data").display()
