@@ -204,17 +204,23 @@ pub const DEV_SYMLINKS: [(&str, &str); 5] = [
 /// access.
 pub type DeviceRule = (bool, char, Option<i64>, Option<i64>, &'static str);
 
-/// Docker's device cgroup rules (moby `oci/defaults.go`): deny everything, then allow zero,
-/// null, urandom, random, tty and console, and deny `/dev/fuse` (10:229) explicitly.
-pub const DEVICE_RULES: [DeviceRule; 8] = [
+/// Docker's device cgroup rules (moby `oci/defaults.go` with runc's allowed devices, as
+/// `devices.list` reads in a docker container): deny everything, allow `mknod` of any device,
+/// then read/write/mknod of null, random, full, tty, zero, urandom, console, the pty slaves and
+/// ptmx: the devices every container gets.
+pub const DEVICE_RULES: [DeviceRule; 12] = [
     (false, 'a', None, None, "rwm"),
-    (true, 'c', Some(1), Some(5), "rwm"),
+    (true, 'c', None, None, "m"),
+    (true, 'b', None, None, "m"),
     (true, 'c', Some(1), Some(3), "rwm"),
-    (true, 'c', Some(1), Some(9), "rwm"),
     (true, 'c', Some(1), Some(8), "rwm"),
+    (true, 'c', Some(1), Some(7), "rwm"),
     (true, 'c', Some(5), Some(0), "rwm"),
+    (true, 'c', Some(1), Some(5), "rwm"),
+    (true, 'c', Some(1), Some(9), "rwm"),
     (true, 'c', Some(5), Some(1), "rwm"),
-    (false, 'c', Some(10), Some(229), "rwm"),
+    (true, 'c', Some(136), None, "rwm"),
+    (true, 'c', Some(5), Some(2), "rwm"),
 ];
 
 /// [`DEFAULT_CAPABILITIES`] as OCI capabilities.
