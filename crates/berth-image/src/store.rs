@@ -526,6 +526,12 @@ impl ImageStore {
         {
             return Ok((id.clone(), Some(r.clone())));
         }
+        if let Ok(r) = &parsed
+            && let Some(d) = r.digest()
+            && let Some(id) = idx.digests.get(&format!("{}@{d}", r.name()))
+        {
+            return Ok((id.clone(), None));
+        }
         if let Some(spec) = spec {
             let mut hits = idx.images.keys().filter(|id| spec.matches(id));
             return match (hits.next(), hits.next()) {
@@ -604,6 +610,32 @@ impl ImageStore {
         idx.save(&self.index_path)
     }
 
+    /// Records that `name` (a repository) serves the image under the manifest `digest`
+    /// (docker's `RepoDigests`; set by pull and push).
+    pub fn add_repo_digest(
+        &self,
+        id: &Digest,
+        name: &str,
+        digest: &Digest,
+    ) -> Result<(), StoreError> {
+        let mut idx = self.lock();
+        if !idx.images.contains_key(id) {
+            return Err(StoreError::NotFound(id.to_string()));
+        }
+        idx.digests.insert(format!("{name}@{digest}"), id.clone());
+        idx.save(&self.index_path)
+    }
+
+    /// The image's `RepoDigests` (`name@sha256:...`), sorted.
+    pub fn repo_digests(&self, id: &Digest) -> Vec<String> {
+        let idx = self.lock();
+        idx.digests
+            .iter()
+            .filter(|(_, v)| *v == id)
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
     /// Removes a reference; the image stays (possibly untagged).
     pub fn untag(&self, reference: &Reference) -> Result<Digest, StoreError> {
         let mut idx = self.lock();
@@ -647,6 +679,7 @@ impl ImageStore {
                 return Ok(out);
             }
             let entry = idx.images.remove(&id);
+            idx.digests.retain(|_, v| *v != id);
             idx.save(&self.index_path)?;
             let in_use: BTreeSet<&Digest> =
                 idx.images.values().flat_map(|e| e.layers.iter()).collect();

@@ -137,6 +137,14 @@ async fn push_remove_pull_by_tag_and_by_digest() {
         .unwrap();
     assert_eq!(res.id, id);
     check_files(&store2, &id);
+    // RepoDigests, and the digest reference resolves locally.
+    let name = format!("{}/test/img", reg.host());
+    assert_eq!(store2.repo_digests(&id), vec![format!("{name}@{digest}")]);
+    assert_eq!(store2.resolve(&format!("{name}@{digest}")).unwrap(), id);
+    assert!(
+        store2.get(&target.to_string()).is_err(),
+        "pull by digest tagged the image"
+    );
     // The layer blobs were kept, so the pulled image can be pushed on.
     for d in &store2.get(&id.to_string()).unwrap().config.rootfs.diff_ids {
         assert!(store2.layer_blob(d).is_some());

@@ -228,6 +228,7 @@ impl Client {
         if reference.tag().is_some() {
             store.tag(&id.to_string(), &reference)?;
         }
+        store.add_repo_digest(&id, &reference.name(), &top_digest)?;
         emit(progress, "", S::Message(format!("Digest: {top_digest}")));
         emit(
             progress,

@@ -112,6 +112,7 @@ impl Client {
             .send(Method::PUT, &url, &h, Some(Bytes::from(body.clone())))
             .await?;
         check(resp, "PUT", &url).await?;
+        store.add_repo_digest(&img.id, &target.name(), &digest)?;
         emit(
             progress,
             "",

@@ -30,6 +30,9 @@ pub(super) struct Index {
     /// Normalised reference string → image ID.
     #[serde(default)]
     pub tags: BTreeMap<String, Digest>,
+    /// `name@sha256:<manifest digest>` → image ID (docker's RepoDigests).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub digests: BTreeMap<String, Digest>,
 }
 
 impl Index {
