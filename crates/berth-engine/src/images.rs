@@ -38,6 +38,21 @@ impl Read for ChannelReader {
     }
 }
 
+/// `path.Match` for references: `*` matches any run of characters except `/`.
+fn glob(pattern: &str, s: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == s,
+        Some((head, rest)) => {
+            let Some(tail) = s.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len())
+                .filter(|&i| tail.is_char_boundary(i) && !tail[..i].contains('/'))
+                .any(|i| glob(rest, &tail[i..]))
+        }
+    }
+}
+
 fn created_unix(img: &Image) -> i64 {
     img.config
         .created
@@ -110,15 +125,64 @@ impl Engine {
         Ok(id)
     }
 
-    /// `GET /images/json`.
-    pub async fn image_list(&self) -> Result<Vec<ImageSummary>> {
-        let images = self.inner.images.list()?;
+    /// `GET /images/json` with docker's filters `reference`, `dangling` and `label`.
+    pub async fn image_list(
+        &self,
+        filters: &BTreeMap<String, Vec<String>>,
+    ) -> Result<Vec<ImageSummary>> {
+        let mut images = self.inner.images.list()?;
+        for (k, values) in filters {
+            if values.is_empty() {
+                continue;
+            }
+            match k.as_str() {
+                "reference" => images.retain(|img| {
+                    img.references.iter().any(|r| {
+                        let name = r.familiar_name();
+                        let full = r.familiar();
+                        values.iter().any(|v| glob(v, &name) || glob(v, &full))
+                    })
+                }),
+                "dangling" => {
+                    let want = values.iter().any(|v| v == "true" || v == "1");
+                    images.retain(|img| img.references.is_empty() == want);
+                }
+                "label" => images.retain(|img| {
+                    let labels = img
+                        .config
+                        .config
+                        .as_ref()
+                        .and_then(|c| c.labels.clone())
+                        .unwrap_or_default();
+                    values.iter().all(|v| match v.split_once('=') {
+                        Some((lk, lv)) => labels.get(lk).is_some_and(|x| x == lv),
+                        None => labels.contains_key(v),
+                    })
+                }),
+                other => {
+                    return Err(EngineError::Invalid(format!("invalid filter '{other}'")));
+                }
+            }
+        }
+        // With a reference filter docker lists only the matching tags of each image.
+        let patterns = filters.get("reference").filter(|v| !v.is_empty());
+        let shown = |r: &Reference| {
+            patterns.is_none_or(|p| {
+                p.iter()
+                    .any(|v| glob(v, &r.familiar_name()) || glob(v, &r.familiar()))
+            })
+        };
         let mut out: Vec<ImageSummary> = images
             .iter()
             .map(|img| ImageSummary {
                 id: img.id.to_string(),
                 parent_id: String::new(),
-                repo_tags: img.references.iter().map(Reference::familiar).collect(),
+                repo_tags: img
+                    .references
+                    .iter()
+                    .filter(|r| shown(r))
+                    .map(Reference::familiar)
+                    .collect(),
                 repo_digests: Vec::new(),
                 created: created_unix(img),
                 size: img.size as i64,
@@ -268,5 +332,19 @@ impl Engine {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn reference_globs() {
+        assert!(glob("busybox", "busybox"));
+        assert!(glob("busy*", "busybox"));
+        assert!(glob("busybox:*", "busybox:latest"));
+        assert!(!glob("busy*", "library/busybox"));
+        assert!(!glob("alpine", "busybox"));
     }
 }

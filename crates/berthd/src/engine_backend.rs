@@ -260,8 +260,8 @@ impl Backend for EngineBackend {
         Ok(prx)
     }
 
-    async fn image_list(&self, _opts: ImageListOptions) -> Result<Vec<ImageSummary>, BackendError> {
-        self.engine.image_list().await.map_err(err)
+    async fn image_list(&self, opts: ImageListOptions) -> Result<Vec<ImageSummary>, BackendError> {
+        self.engine.image_list(&opts.filters).await.map_err(err)
     }
 
     async fn image_tag(
