@@ -601,6 +601,11 @@ fn events_logs_follow_and_image_conflicts() {
         out.contains("mybox:1") && out.contains("busybox:latest"),
         "{out}"
     );
+    let out = ok(
+        &d.docker(&["images", "--format", "{{.Repository}}:{{.Tag}}", "mybox"]),
+        "images mybox",
+    );
+    assert_eq!(out, "mybox:1\n");
     ok(&d.docker(&["rmi", "mybox:1"]), "rmi a second tag");
     let v = ok(&d.docker(&["image", "inspect", "busybox"]), "image inspect");
     assert!(v.contains("\"Cmd\": [") && v.contains("\"sh\""), "{v}");
