@@ -1,16 +1,19 @@
 //! The bridge driver: networks and attachments, tying IPAM, netlink, nftables and DNS together.
 
-use std::collections::{BTreeMap, HashMap};
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, UdpSocket};
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, UdpSocket};
 use std::os::fd::BorrowedFd;
 use std::sync::{Mutex, PoisonError};
 
 use ipnet::Ipv4Net;
-use serde::{Deserialize, Serialize};
 
 use crate::dns::{DnsError, DnsServer};
 use crate::firewall::{self, FirewallError};
-use crate::ipam::{self, Addresses, IpamError, Pool};
+use crate::ipam::{self, Addresses, IpamError};
+pub use crate::model::{
+    AttachRequest, Attachment, DriverConfig, Network, NetworkRequest, PortBinding, Protocol,
+    RangeError,
+};
 use crate::netlink::{self, NetlinkError, VethSpec};
 
 /// Errors of the driver.
@@ -57,6 +60,45 @@ pub enum Error {
     Teardown(Vec<TeardownError>),
 }
 
+/// The class of an error, for the engine's mapping onto HTTP status codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Bad input (a subnet, gateway, address or bridge name): 400.
+    InvalidArgument,
+    /// Refused by a rule (an overlapping pool, a network in use): 403, as docker answers.
+    Forbidden,
+    /// Something already taken (an address, a host port, a link name).
+    Conflict,
+    /// The host failed (netlink, nft, sysctl, DNS socket, teardown): 500.
+    Internal,
+}
+
+impl Error {
+    /// The class of the error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Ipam(e) => match e {
+                IpamError::PoolOverlap { .. } | IpamError::PoolExhausted => ErrorKind::Forbidden,
+                IpamError::AddressInUse(_) => ErrorKind::Conflict,
+                IpamError::Exhausted(_) => ErrorKind::Forbidden,
+                IpamError::InvalidPool { .. }
+                | IpamError::SubnetTooSmall(_)
+                | IpamError::BadGateway { .. }
+                | IpamError::BadAddress { .. } => ErrorKind::InvalidArgument,
+            },
+            Error::BridgeName(_) => ErrorKind::InvalidArgument,
+            Error::InUse(_) => ErrorKind::Forbidden,
+            Error::PortAllocated { .. } | Error::Netlink(NetlinkError::LinkExists(_)) => {
+                ErrorKind::Conflict
+            }
+            Error::CleanupFailed { cause, .. } => cause.kind(),
+            Error::Netlink(_) | Error::Firewall(_) | Error::Dns(_) | Error::Teardown(_) => {
+                ErrorKind::Internal
+            }
+        }
+    }
+}
+
 fn list(errs: &[TeardownError]) -> String {
     errs.iter()
         .map(|e| e.to_string())
@@ -85,158 +127,6 @@ pub enum TeardownError {
         #[source]
         source: FirewallError,
     },
-}
-
-/// Driver-wide settings.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DriverConfig {
-    /// Where subnets of networks created without `--subnet` come from.
-    pub pool: Pool,
-    /// MTU of bridges and veths.
-    pub mtu: u32,
-    /// The host's resolvers the DNS server forwards to (default: from `/etc/resolv.conf`).
-    pub upstream_dns: Vec<SocketAddr>,
-}
-
-impl Default for DriverConfig {
-    fn default() -> Self {
-        DriverConfig {
-            pool: Pool::default(),
-            mtu: 1500,
-            upstream_dns: std::fs::read_to_string("/etc/resolv.conf")
-                .map(|t| crate::dns::parse_resolv_conf(&t))
-                .unwrap_or_default(),
-        }
-    }
-}
-
-/// What `network create` asks for.
-#[derive(Debug, Clone, Default)]
-pub struct NetworkRequest {
-    /// The network's name.
-    pub name: String,
-    /// The network's ID.
-    pub id: String,
-    /// `--subnet`, or one from the pool.
-    pub subnet: Option<Ipv4Net>,
-    /// `--gateway`, or the subnet's first address.
-    pub gateway: Option<Ipv4Addr>,
-    /// The bridge's name (≤ 15 characters), e.g. `berth0` or `br-<id12>`.
-    pub bridge: String,
-    /// `--internal`: no way out.
-    pub internal: bool,
-    /// Run the embedded DNS server (user-defined networks; not the default `bridge`).
-    pub dns: bool,
-    /// `--label`s.
-    pub labels: BTreeMap<String, String>,
-}
-
-/// A created network, serializable; the engine stores it and passes it back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Network {
-    /// The network's name.
-    pub name: String,
-    /// The network's ID.
-    pub id: String,
-    /// The bridge's name.
-    pub bridge: String,
-    /// Subnet, gateway and allocated addresses.
-    pub addresses: Addresses,
-    /// No way out.
-    pub internal: bool,
-    /// The embedded DNS server runs on the gateway address.
-    pub dns: bool,
-    /// Labels.
-    pub labels: BTreeMap<String, String>,
-    /// MTU of the bridge and its veths.
-    pub mtu: u32,
-}
-
-impl Network {
-    /// The subnet.
-    pub fn subnet(&self) -> Ipv4Net {
-        self.addresses.subnet
-    }
-    /// The gateway.
-    pub fn gateway(&self) -> Ipv4Addr {
-        self.addresses.gateway
-    }
-}
-
-/// Transport of a published port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    /// TCP.
-    Tcp,
-    /// UDP.
-    Udp,
-}
-
-impl Protocol {
-    /// `tcp` or `udp`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Tcp => "tcp",
-            Protocol::Udp => "udp",
-        }
-    }
-}
-
-/// One published port. Ranges (`-p 8000-8010:80-90`) are expanded by the caller into one
-/// binding per port; `host_port == 0` picks a free port (`-P`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PortBinding {
-    /// The host address, `None` for all of the host's addresses (including 127.0.0.1).
-    pub host_ip: Option<Ipv4Addr>,
-    /// The host port; 0 picks a free one.
-    pub host_port: u16,
-    /// The container's port.
-    pub container_port: u16,
-    /// tcp or udp.
-    pub protocol: Protocol,
-}
-
-/// What to attach.
-#[derive(Debug, Clone, Default)]
-pub struct AttachRequest {
-    /// The container's ID (owns the address, tags the rules).
-    pub container_id: String,
-    /// DNS names: the container's name, `--network-alias`es, the hostname.
-    pub names: Vec<String>,
-    /// `--ip`, or the lowest free address.
-    pub ip: Option<Ipv4Addr>,
-    /// Published ports (ignored on internal networks, like docker).
-    pub ports: Vec<PortBinding>,
-}
-
-/// A container's endpoint on a network, serializable for restore.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Attachment {
-    /// The network's ID.
-    pub network_id: String,
-    /// The container's ID.
-    pub container_id: String,
-    /// The container's address.
-    pub ip: Ipv4Addr,
-    /// The subnet's prefix length.
-    pub prefix_len: u8,
-    /// The gateway.
-    pub gateway: Ipv4Addr,
-    /// The container end's MAC, `02:42:` + the address (docker's scheme).
-    pub mac: String,
-    /// The interface name inside the container (`eth0`, `eth1`, …).
-    pub ifname: String,
-    /// The host end of the veth.
-    pub host_veth: String,
-    /// The MTU.
-    pub mtu: u32,
-    /// DNS names.
-    pub names: Vec<String>,
-    /// Published ports, with the host ports actually chosen.
-    pub ports: Vec<PortBinding>,
-    /// The DNS server to put in the container's resolv.conf (the gateway), if the network has one.
-    pub dns_server: Option<Ipv4Addr>,
 }
 
 /// The bridge driver. Holds the DNS servers of the networks; everything else lives in the kernel
@@ -633,4 +523,34 @@ fn reserve_ports(ports: &[PortBinding]) -> Result<Vec<PortBinding>, Error> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expand_port_ranges() {
+        let got = PortBinding::expand(None, Some((8000, 8001)), (80, 81), Protocol::Udp).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[1].host_port, got[1].container_port), (8001, 81));
+        let free = PortBinding::expand(None, None, (80, 82), Protocol::Tcp).unwrap();
+        assert!(free.iter().all(|p| p.host_port == 0) && free.len() == 3);
+        assert!(PortBinding::expand(None, Some((8000, 8002)), (80, 81), Protocol::Tcp).is_err());
+        assert!(PortBinding::expand(None, None, (81, 80), Protocol::Tcp).is_err());
+    }
+
+    #[test]
+    fn kinds() {
+        let overlap = Error::Ipam(IpamError::PoolOverlap {
+            subnet: "10.0.0.0/24".parse().unwrap_or_default(),
+            with: "x".into(),
+        });
+        assert_eq!(overlap.kind(), ErrorKind::Forbidden);
+        assert_eq!(Error::InUse("n".into()).kind(), ErrorKind::Forbidden);
+        assert_eq!(
+            Error::BridgeName("".into()).kind(),
+            ErrorKind::InvalidArgument
+        );
+    }
 }

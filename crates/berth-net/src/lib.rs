@@ -16,9 +16,10 @@ pub mod dns;
 mod driver;
 pub mod firewall;
 pub mod ipam;
+mod model;
 pub mod netlink;
 
 pub use driver::{
-    AttachRequest, Attachment, Driver, DriverConfig, Error, Network, NetworkRequest, PortBinding,
-    Protocol, TeardownError,
+    AttachRequest, Attachment, Driver, DriverConfig, Error, ErrorKind, Network, NetworkRequest,
+    PortBinding, Protocol, RangeError, TeardownError,
 };
