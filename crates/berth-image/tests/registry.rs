@@ -9,7 +9,7 @@ use berth_image::registry::{
     Client, ClientOptions, Credentials, ProgressStatus, PullOptions, PushOptions, RegistryError,
 };
 use berth_image::store::ImageStore;
-use berth_image::{Digest, ErrorKind, Reference};
+use berth_image::{Digest, ErrorKind, Reference, manifest};
 use common::*;
 
 fn client() -> Client {
@@ -87,6 +87,24 @@ async fn push_remove_pull_by_tag_and_by_digest() {
     assert!(res.downloaded);
     check_files(&store, &id);
     assert_eq!(store.get(&target.to_string()).unwrap().id, id);
+    // plain, gzip and zstd layers went through as they were.
+    let types: Vec<String> = store
+        .get(&id.to_string())
+        .unwrap()
+        .config
+        .rootfs
+        .diff_ids
+        .iter()
+        .map(|d| store.layer_blob(d).unwrap().media_type)
+        .collect();
+    assert_eq!(
+        types,
+        [
+            manifest::OCI_LAYER_TAR,
+            manifest::OCI_LAYER_GZIP,
+            manifest::OCI_LAYER_ZSTD
+        ]
+    );
     let ev = events.lock().unwrap().clone();
     for s in [
         ProgressStatus::PullingFsLayer,

@@ -153,7 +153,7 @@ pub fn big() -> Vec<u8> {
 }
 
 /// Makes a three-layer image tagged `name`: a plain tar, a gzip tar with a 300 KiB file,
-/// and a plain tar that deletes /etc/hello (whiteout) and adds /etc/motd.
+/// and a zstd tar that deletes /etc/hello (whiteout) and adds /etc/motd.
 pub fn make_image(store: &ImageStore, name: &str) -> Digest {
     let l1 = tar_of(&[
         ("etc", None),
@@ -166,6 +166,7 @@ pub fn make_image(store: &ImageStore, name: &str) -> Digest {
         ("etc/.wh.hello", Some(b"")),
         ("etc/motd", Some(b"welcome\n")),
     ]);
+    let l3 = zstd::encode_all(&l3[..], 3).unwrap();
     let a = store.add_layer_keep_blob(None, &l1[..]).unwrap();
     let b = store
         .add_layer_keep_blob(Some(&a.chain_id), &l2[..])
