@@ -218,9 +218,14 @@ impl Driver {
             labels: req.labels,
             mtu: self.config.mtu,
         };
-        if let Err(cause) = self.setup_network(&net, false) {
-            let cleanup = self.teardown_network(&net);
-            return Err(with_cleanup(cause, cleanup));
+        match self.setup_network(&net, false) {
+            Ok(()) => {}
+            // Another network's (or another daemon's) bridge: not ours to tear down.
+            Err(e @ Error::Netlink(NetlinkError::LinkExists(_))) => return Err(e),
+            Err(cause) => {
+                let cleanup = self.teardown_network(&net);
+                return Err(with_cleanup(cause, cleanup));
+            }
         }
         Ok(net)
     }

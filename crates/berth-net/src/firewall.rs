@@ -352,6 +352,15 @@ pub fn open_foreign_forward(bridge: &str) -> Result<usize, FirewallError> {
             }
         } else {
             let (f, t, n) = (&c.family, &c.table, &c.name);
+            let rules = nft_json(
+                &["list", "chain", f, t, n],
+                &format!("list chain {f} {t} {n}"),
+            )?;
+            if !handles_tagged(&rules, &tag).is_empty() {
+                // Already open (a restore after a daemon restart).
+                opened += 1;
+                continue;
+            }
             nft_script(
                 &format!(
                     "insert rule {f} {t} {n} oifname \"{bridge}\" accept comment \"{tag}\"\n\

@@ -229,6 +229,26 @@ fn two_networks_are_isolated() {
         "invalid pool request: Pool overlaps with other one on this address space"
     );
     assert!(common::leftovers(&[&common::bridge_name(90)]).is_empty());
+    // A bridge name already in use is refused, and the existing bridge is left alone.
+    let err = d
+        .create_network(
+            berth_net::NetworkRequest {
+                name: "samebridge".into(),
+                id: "samebridge".into(),
+                subnet: Some(common::subnet(91)),
+                bridge: g1.bridge().to_string(),
+                ..Default::default()
+            },
+            &[],
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), berth_net::ErrorKind::Conflict, "{err}");
+    assert!(
+        a.ping(g1.net.gateway()),
+        "the existing bridge was torn down"
+    );
+    d.detach(&mut g1.net, &att_a).unwrap();
+    d.detach(&mut g2.net, &att_b).unwrap();
 }
 
 #[test]
@@ -396,6 +416,9 @@ fn foreign_forward_drop_is_opened_and_teardown_leaves_nothing() {
             .unwrap();
         assert_eq!(got, "through the forward chain");
         server.join().unwrap();
+        // A restore (daemon restart) does not add the foreign rules twice.
+        d.restore(&ga.net, std::slice::from_ref(&att_a)).unwrap();
+        assert_eq!(berth_net::firewall::foreign_rule_count(ga.bridge()).unwrap(), 2);
 
         d.detach(&mut ga.net, &att_a).unwrap();
         d.detach(&mut gb.net, &att_b).unwrap();
