@@ -18,6 +18,7 @@ pub mod firewall;
 pub mod ipam;
 mod model;
 pub mod netlink;
+pub mod netns;
 
 pub use driver::{
     AttachRequest, Attachment, Driver, DriverConfig, Error, ErrorKind, Network, NetworkRequest,

@@ -502,3 +502,38 @@ fn restore_after_daemon_restart() {
     assert_eq!(ask("db"), vec![att.ip]);
     d2.detach(&mut g.net, &att).unwrap();
 }
+
+/// A namespace pinned at a file (made before the container starts) is attached by that file and
+/// removed afterwards; its veth goes with it.
+#[test]
+fn attach_a_namespace_file() {
+    require("nft", "nftables");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("netns");
+    berth_net::netns::create(&path).unwrap();
+    let d = driver();
+    let mut g = network(&d, 11, false, false);
+    let file = std::fs::File::open(&path).unwrap();
+    let att = d
+        .attach(&mut g.net, file.as_fd(), attach_req("llll", &[], vec![]))
+        .unwrap();
+    let ip = att.ip;
+    let bound = std::thread::spawn(move || {
+        nix::sched::setns(file.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+        TcpListener::bind((ip, 0)).is_ok()
+    })
+    .join()
+    .unwrap();
+    assert!(bound, "{ip} is not in the namespace file's namespace");
+    berth_net::netns::remove(&path).unwrap();
+    assert!(!path.exists());
+    // The namespace is gone, and its veth with it; detach still succeeds.
+    for _ in 0..50 {
+        if common::leftovers(&[&att.host_veth]).is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(common::leftovers(&[&att.host_veth]).is_empty());
+    d.detach(&mut g.net, &att).unwrap();
+}
