@@ -330,30 +330,19 @@ impl ImageStore {
     }
 
     /// Unpacks a layer tar (plain, gzip or zstd) on top of `parent` (a chain ID), unless a
-    /// layer with the resulting chain ID is already stored.
+    /// layer with the resulting chain ID is already stored. The tar's bytes are kept as a
+    /// blob in the content store (see [`LayerBlob`]) so push and save can emit them.
     pub fn add_layer(
         &self,
         parent: Option<&Digest>,
         reader: impl Read,
     ) -> Result<LayerInfo, StoreError> {
-        self.add_layer_applied(parent, reader).map(|(info, _)| info)
-    }
-
-    /// [`add_layer`](Self::add_layer), also returning what the apply measured.
-    fn add_layer_applied(
-        &self,
-        parent: Option<&Digest>,
-        reader: impl Read,
-    ) -> Result<(LayerInfo, layer::Applied), StoreError> {
         if let Some(p) = parent
             && !self.layer_path(p).is_dir()
         {
             return Err(StoreError::LayerNotFound(p.clone()));
         }
-        let prepared = self.prepare_layer(reader)?;
-        let applied = prepared.applied.clone();
-        self.commit_layer(parent, prepared)
-            .map(|info| (info, applied))
+        self.add_layer_keep_blob(parent, reader)
     }
 
     /// Unpacks a layer tar (plain, gzip or zstd) into a temp directory of the store,
@@ -714,11 +703,18 @@ impl ImageStore {
                 source,
             })?;
         for (c, trash) in doomed {
+            let diff_id = fs::read(trash.join("layer.json"))
+                .ok()
+                .and_then(|d| serde_json::from_slice::<LayerInfo>(&d).ok())
+                .map(|l| l.diff_id);
             fs::remove_dir_all(&trash).map_err(|source| StoreError::RemoveLayer {
                 chain_id: c.clone(),
                 source,
             })?;
             out.push(DeleteItem::DeletedLayer(c));
+            if let Some(d) = diff_id {
+                self.forget_layer_blob(&d);
+            }
         }
         Ok(out)
     }

@@ -203,6 +203,9 @@ impl Client {
         let http = reqwest::Client::builder()
             .user_agent(concat!("berth/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(std::time::Duration::from_secs(30))
+            // A registry that stops sending fails the pull instead of hanging it; the
+            // partial download is kept and resumed by the next pull.
+            .read_timeout(std::time::Duration::from_secs(120))
             .build()
             .map_err(|source| RegistryError::Http {
                 method: "build".into(),

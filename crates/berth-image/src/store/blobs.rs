@@ -145,7 +145,8 @@ impl ImageStore {
     }
 
     /// Stores `reader` (a layer tar, plain, gzip or zstd) as a blob, then unpacks it as
-    /// [`add_layer_from_blob`](Self::add_layer_from_blob) does.
+    /// [`add_layer_from_blob`](Self::add_layer_from_blob) does. [`add_layer`](Self::add_layer)
+    /// is this with the parent checked first.
     pub fn add_layer_keep_blob(
         &self,
         parent: Option<&Digest>,
@@ -159,6 +160,32 @@ impl ImageStore {
                     source,
                 })?;
         self.add_layer_from_blob(parent, &digest, None)
+    }
+
+    /// Drops the blob kept for `diff_id` once no stored layer has that diff ID any more
+    /// (best effort: a blob left behind is a whole orphan, never a broken layer).
+    pub(crate) fn forget_layer_blob(&self, diff_id: &Digest) {
+        let _guard = self.lock();
+        let in_use = fs::read_dir(&self.layers_dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| {
+                fs::read(e.path().join("layer.json"))
+                    .ok()
+                    .and_then(|d| serde_json::from_slice::<LayerInfo>(&d).ok())
+                    .is_some_and(|l| l.diff_id == *diff_id)
+            });
+        if in_use {
+            return;
+        }
+        if let Some(lb) = self.layer_blob(diff_id) {
+            let _ = fs::remove_file(
+                self.layerblobs_dir()
+                    .join(format!("{}.json", diff_id.hex())),
+            );
+            let _ = self.content.delete(&lb.digest);
+        }
     }
 
     /// Records (temp-then-rename) which blob holds a diff ID.
@@ -179,5 +206,80 @@ impl ImageStore {
         tmp.persist(dir.join(format!("{}.json", lb.diff_id.hex())))
             .map_err(|e| err(e.error))?;
         sync_dir(&dir).map_err(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ImageConfig, RootFs};
+
+    fn tar_with(name: &str, data: &[u8]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, name, data).unwrap();
+        b.into_inner().unwrap()
+    }
+
+    fn image(s: &ImageStore, diff_ids: Vec<Digest>, tag: &str) -> Digest {
+        let cfg = ImageConfig {
+            architecture: "amd64".into(),
+            os: "linux".into(),
+            rootfs: RootFs {
+                diff_ids,
+                ..RootFs::default()
+            },
+            ..ImageConfig::default()
+        };
+        let id = s.add_image(&cfg.to_vec().unwrap()).unwrap();
+        s.tag(&id.to_string(), &tag.parse().unwrap()).unwrap();
+        id
+    }
+
+    #[test]
+    fn layers_keep_their_blob_until_no_layer_needs_it() {
+        let root = tempfile::tempdir().unwrap();
+        let s = ImageStore::open(root.path()).unwrap();
+        let t = tar_with("a", b"shared");
+        let gz = {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(&tar_with("b", b"top")).unwrap();
+            e.finish().unwrap()
+        };
+        let base = s.add_layer(None, &t[..]).unwrap();
+        let top = s.add_layer(Some(&base.chain_id), &gz[..]).unwrap();
+        let lb = s.layer_blob(&base.diff_id).unwrap();
+        assert_eq!(lb.digest, Digest::of(&t));
+        assert_eq!(lb.media_type, manifest::OCI_LAYER_TAR);
+        assert_eq!(lb.tar_size, t.len() as u64);
+        let top_blob = s.layer_blob(&top.diff_id).unwrap();
+        assert_eq!(top_blob.digest, Digest::of(&gz));
+        assert_eq!(top_blob.media_type, manifest::OCI_LAYER_GZIP);
+        let a = image(&s, vec![base.diff_id.clone(), top.diff_id.clone()], "a:1");
+        image(&s, vec![base.diff_id.clone()], "b:1");
+        s.delete(&a.to_string(), false).unwrap();
+        // The top layer's blob went with it; the shared base is still needed by b.
+        assert!(s.layer_blob(&top.diff_id).is_none());
+        assert!(!s.content().exists(&top_blob.digest));
+        assert!(s.layer_blob(&base.diff_id).is_some());
+        s.delete("b:1", false).unwrap();
+        assert!(s.layer_blob(&base.diff_id).is_none());
+        assert!(!s.content().exists(&lb.digest));
+    }
+
+    #[test]
+    fn a_layer_whose_diff_id_does_not_match_is_refused_and_not_kept() {
+        let root = tempfile::tempdir().unwrap();
+        let s = ImageStore::open(root.path()).unwrap();
+        let blob = s.content().write_bytes(&tar_with("a", b"x")).unwrap();
+        let wrong = Digest::of(b"wrong");
+        let err = s
+            .add_layer_from_blob(None, &blob, Some(&wrong))
+            .unwrap_err();
+        assert!(matches!(err, StoreError::DiffIdMismatch { .. }), "{err:?}");
+        let left: Vec<_> = fs::read_dir(root.path().join("layers")).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 }
