@@ -218,7 +218,12 @@ async fn lifecycle_events_failed_start_and_reopen() {
 
     // Records survive reopening the engine; names stay taken.
     drop(engine);
+    // What a create cut short by a crash would leave: a directory with no record.
+    let orphan = cfg.data_root.join("containers").join("ab".repeat(32));
+    std::fs::create_dir_all(orphan.join("upper")).expect("orphan dir");
     let engine = Engine::open(cfg.clone()).await.expect("reopen");
+    assert!(!orphan.exists(), "an orphan directory is swept on open");
+    assert!(cfg.data_root.join("containers").join(&id).exists());
     let st = engine
         .inspect("one")
         .await

@@ -1,6 +1,12 @@
 //! Daemon restart: every record is loaded back; containers that were running get a monitor
 //! again, which reconnects to their shim (still holding the process) or, when the shim is
-//! gone, takes the exit status it recorded; a removal that was cut short is finished.
+//! gone, takes the exit status it recorded; a removal that was cut short is finished; what
+//! a create cut short left (a directory, a snapshot, a namespace with no record) is swept.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use berth_image::snapshot::Snapshotter;
 
 use crate::error::Result;
 use crate::model::Status;
@@ -19,6 +25,8 @@ impl Engine {
                 restored.push((c, rec));
             }
         }
+        let known: HashSet<String> = restored.iter().map(|(_, r)| r.id.clone()).collect();
+        self.sweep_orphans(&known);
         for (c, rec) in restored {
             match rec.state.status {
                 s if s.has_process() => {
@@ -47,5 +55,49 @@ impl Engine {
             }
         }
         Ok(())
+    }
+}
+
+impl Engine {
+    /// Removes container directories, shim directories and network namespaces that no
+    /// record names (a daemon killed in the middle of a create or a removal).
+    fn sweep_orphans(&self, known: &HashSet<String>) {
+        let short: HashSet<&str> = known.iter().filter_map(|id| id.get(..24)).collect();
+        let entries = |dir: &Path| -> Vec<(String, std::path::PathBuf)> {
+            std::fs::read_dir(dir)
+                .map(|rd| {
+                    rd.flatten()
+                        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for (name, path) in entries(&self.inner.cfg.data_root.join("containers")) {
+            if !known.contains(&name) {
+                tracing::info!("removing {} (no record)", path.display());
+                if let Err(e) = self.inner.snap.remove(&path) {
+                    tracing::warn!("remove orphan snapshot {}: {e}", path.display());
+                }
+                let _ = std::fs::remove_dir_all(&path);
+            }
+        }
+        for (name, path) in entries(&self.inner.cfg.exec_root.join("netns")) {
+            if !short.contains(name.as_str()) {
+                if let Err(e) = crate::netns::remove(&path) {
+                    tracing::warn!("remove orphan network namespace: {e}");
+                }
+            }
+        }
+        for (name, path) in entries(&self.inner.cfg.exec_root.join("shims")) {
+            // A live shim with no record keeps its directory: its container still runs and
+            // is a user's to find; only dead leftovers go.
+            let alive = std::os::unix::net::UnixStream::connect(
+                path.join(berth_shim::protocol::SOCKET_NAME),
+            )
+            .is_ok();
+            if !short.contains(name.as_str()) && !alive {
+                let _ = std::fs::remove_dir_all(&path);
+            }
+        }
     }
 }
