@@ -82,10 +82,10 @@ impl Engine {
             }
         }
         for (name, path) in entries(&self.inner.cfg.exec_root.join("netns")) {
-            if !short.contains(name.as_str()) {
-                if let Err(e) = crate::netns::remove(&path) {
-                    tracing::warn!("remove orphan network namespace: {e}");
-                }
+            if !short.contains(name.as_str())
+                && let Err(e) = crate::netns::remove(&path)
+            {
+                tracing::warn!("remove orphan network namespace: {e}");
             }
         }
         for (name, path) in entries(&self.inner.cfg.exec_root.join("shims")) {
