@@ -240,8 +240,8 @@ impl Driver {
         netlink::run(None, move |h| async move {
             netlink::ensure_bridge(&h, &bridge, gw_net, mtu, reuse).await
         })?;
-        firewall::sysctl("net.ipv4.ip_forward", "1")?;
-        firewall::sysctl(&format!("net.ipv4.conf.{}.route_localnet", net.bridge), "1")?;
+        firewall::sysctl("net/ipv4/ip_forward", "1")?;
+        firewall::sysctl(&format!("net/ipv4/conf/{}/route_localnet", net.bridge), "1")?;
         firewall::apply_network(&net.bridge, net.subnet(), net.internal)?;
         firewall::open_foreign_forward(&net.bridge)?;
         if net.dns {
@@ -464,8 +464,8 @@ impl Driver {
             netlink::run(None, move |h| async move {
                 netlink::ensure_bridge(&h, &bridge, gw_net, mtu, true).await
             })?;
-            firewall::sysctl("net.ipv4.ip_forward", "1")?;
-            firewall::sysctl(&format!("net.ipv4.conf.{}.route_localnet", net.bridge), "1")?;
+            firewall::sysctl("net/ipv4/ip_forward", "1")?;
+            firewall::sysctl(&format!("net/ipv4/conf/{}/route_localnet", net.bridge), "1")?;
             firewall::open_foreign_forward(&net.bridge)?;
             if net.dns {
                 let server =

@@ -128,9 +128,10 @@ fn nft_json(args: &[&str], what: &str) -> Result<Vec<Value>, FirewallError> {
         .unwrap_or_default())
 }
 
-/// Writes `value` to `/proc/sys/<key with dots as slashes>`.
+/// Writes `value` to `/proc/sys/<key>`; `key` uses slashes (`net/ipv4/ip_forward`), so an
+/// interface name with a dot stays one component.
 pub fn sysctl(key: &str, value: &str) -> Result<(), FirewallError> {
-    let path = format!("/proc/sys/{}", key.replace('.', "/"));
+    let path = format!("/proc/sys/{key}");
     std::fs::write(&path, value).map_err(|source| FirewallError::Sysctl { path, source })
 }
 
