@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use berth_image::registry::{
     Client, ClientOptions, Credentials, ProgressStatus, PullOptions, PushOptions, RegistryError,
+    Session,
 };
 use berth_image::store::ImageStore;
 use berth_image::{Digest, ErrorKind, Reference, manifest};
@@ -232,6 +233,23 @@ async fn basic_auth_with_htpasswd() {
         .push(src.clone(), "local/img:v1", &target, &bad, &recorder().0)
         .await
         .unwrap_err();
+    assert!(err.is_unauthorized(), "{err:?}");
+    // login checks the password.
+    let good = Credentials {
+        username: "alice".into(),
+        password: "s3cret".into(),
+    };
+    Session::login(&client(), &reg.host(), good).await.unwrap();
+    let err = Session::login(
+        &client(),
+        &reg.host(),
+        Credentials {
+            username: "alice".into(),
+            password: "x".into(),
+        },
+    )
+    .await
+    .unwrap_err();
     assert!(err.is_unauthorized(), "{err:?}");
     // Credentials from a docker config.json.
     let cfg = dir.path().join("config.json");

@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use berth_image::Reference;
-use berth_image::registry::{Client, ClientOptions, Credentials, PullOptions, PushOptions};
+use berth_image::registry::{
+    Client, ClientOptions, Credentials, PullOptions, PushOptions, Session,
+};
 use berth_image::store::ImageStore;
 use common::*;
 
@@ -167,6 +169,21 @@ async fn bearer_token_flow_push_and_pull() {
         .await
         .unwrap_err();
     assert!(err.is_unauthorized(), "{err:?}");
+    let bad = Credentials {
+        username: "alice".into(),
+        password: "nope".into(),
+    };
+    assert!(
+        Session::login(&client, &reg.host(), bad)
+            .await
+            .unwrap_err()
+            .is_unauthorized()
+    );
+    let good = Credentials {
+        username: "alice".into(),
+        password: "s3cret".into(),
+    };
+    Session::login(&client, &reg.host(), good).await.unwrap();
     let creds = Some(Credentials {
         username: "alice".into(),
         password: "s3cret".into(),

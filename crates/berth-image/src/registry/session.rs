@@ -59,6 +59,37 @@ impl Session {
         Ok(s)
     }
 
+    /// `docker login`: checks `creds` against the registry at `domain` (basic auth on
+    /// `/v2/`, or a token from the Bearer realm without a repository scope). An open
+    /// registry accepts anything, as with docker.
+    pub async fn login(
+        client: &Client,
+        domain: &str,
+        creds: Credentials,
+    ) -> Result<(), RegistryError> {
+        let s = Self {
+            client: client.clone(),
+            base: client.base_url(domain),
+            host: domain.to_owned(),
+            repo: String::new(),
+            actions: "pull",
+            extra_scopes: Vec::new(),
+            creds: Some(creds),
+            authorization: Mutex::new(None),
+        };
+        let url = format!("{}/v2/", s.base);
+        let resp = s.raw(Method::GET, &url, &HeaderMap::new(), None).await?;
+        if resp.status() != StatusCode::UNAUTHORIZED {
+            return check(resp, "GET", &url).await.map(drop);
+        }
+        s.authenticate(&resp).await?;
+        let resp = s.raw(Method::GET, &url, &HeaderMap::new(), None).await?;
+        if resp.status() == StatusCode::UNAUTHORIZED {
+            return Err(s.unauthorized(resp).await);
+        }
+        check(resp, "GET", &url).await.map(drop)
+    }
+
     /// The repository path.
     pub fn repo(&self) -> &str {
         &self.repo
@@ -190,7 +221,9 @@ impl Session {
             query.push(("service", s));
         }
         let ours = format!("repository:{}:{}", self.repo, self.actions);
-        query.push(("scope", ours.clone()));
+        if !self.repo.is_empty() {
+            query.push(("scope", ours.clone()));
+        }
         if let Some(s) = scope.filter(|s| *s != ours) {
             query.push(("scope", s));
         }
