@@ -266,6 +266,27 @@ mod tests {
         assert_eq!(c.base_url("quay.io"), "https://quay.io");
     }
 
+    /// The daemon spawns pulls and pushes on tokio: their futures must be `Send`.
+    #[allow(dead_code)]
+    fn futures_are_send(
+        c: &Client,
+        s: std::sync::Arc<crate::store::ImageStore>,
+        r: &crate::Reference,
+        p: &ProgressFn,
+    ) {
+        fn send<T: Send>(_: T) {}
+        send(c.pull(s.clone(), r, &PullOptions::default(), p));
+        send(c.push(s, "x", r, &PushOptions::default(), p));
+        send(Session::login(
+            c,
+            "h",
+            Credentials {
+                username: String::new(),
+                password: String::new(),
+            },
+        ));
+    }
+
     #[test]
     fn error_kinds() {
         let s = |status| RegistryError::Status {
