@@ -207,12 +207,11 @@ fn berth_cli_version_and_info() {
 #[test]
 fn berth_cli_reports_daemon_errors_like_docker() {
     let d = Daemon::start();
-    // Until the engine exists the daemon answers 501; the CLI prints docker's line.
-    let o = d.berth(&["ps"]);
+    let o = d.berth(&["start", "nosuch"]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&o.stderr).trim(),
-        "Error response from daemon: not implemented: container list"
+        "Error response from daemon: No such container: nosuch"
     );
     let o = d.berth(&["run", "busybox", "true"]);
     assert_eq!(o.status.code(), Some(125), "run: daemon failure is 125");
@@ -270,18 +269,16 @@ fn version_prefixes_and_error_bodies() {
     assert_eq!(status, 400);
     assert!(body.starts_with(r#"{"message":"invalid JSON"#), "{body}");
     let (status, _, body) = d.http("POST", "/containers/abc/start", "");
-    assert_eq!(status, 501);
     assert_eq!(
-        body.trim(),
-        r#"{"message":"not implemented: container start"}"#
+        (status, body.trim()),
+        (404, r#"{"message":"No such container: abc"}"#)
     );
     let (status, _, body) = d.http("GET", "/containers/json?filters=nope", "");
     assert_eq!(status, 400, "{body}");
     let (status, _, body) = d.http("GET", "/images/library/busybox/json", "");
-    assert_eq!(
-        (status, body.trim()),
-        (501, r#"{"message":"not implemented: image inspect"}"#)
-    );
+    assert_eq!(status, 404, "{body}");
+    // docker names the image in its familiar form
+    assert!(body.contains("No such image: busybox:latest"), "{body}");
 }
 
 #[test]
