@@ -18,8 +18,10 @@
 
 pub mod container;
 mod de;
+pub mod detach;
 pub mod error;
 pub mod event;
+pub mod exec;
 pub mod image;
 pub mod progress;
 pub mod stream;
