@@ -60,6 +60,9 @@ pub enum EngineError {
     /// An operation that needs a running container.
     #[error("Container {0} is not running")]
     NotRunning(String),
+    /// An exec ID no exec has.
+    #[error("No such exec instance: {0}")]
+    NoSuchExec(String),
     /// Start of a running container, stop of a stopped one.
     #[error("container {0} is already {1}")]
     NotModified(String, &'static str),
@@ -172,7 +175,7 @@ impl EngineError {
     pub fn kind(&self) -> Kind {
         use EngineError as E;
         match self {
-            E::NoSuchContainer(_) | E::NoSuchImage(_) => Kind::NotFound,
+            E::NoSuchContainer(_) | E::NoSuchImage(_) | E::NoSuchExec(_) => Kind::NotFound,
             E::NameInUse { .. }
             | E::RemoveRunning(_)
             | E::RemovalInProgress(_)

@@ -44,6 +44,7 @@
 pub mod error;
 pub mod etcfiles;
 pub mod events;
+pub mod exec;
 pub mod images;
 mod inspect;
 mod lifecycle;
@@ -58,6 +59,7 @@ mod table;
 pub mod user;
 
 pub use error::{EngineError, Kind, Result};
+pub use exec::ExecStartOptions;
 pub use lifecycle::attach::{AttachOptions, AttachSession, Chunk, Output};
 pub use lifecycle::wait::WaitCondition;
 pub use logs::LogsOptions;

@@ -139,6 +139,8 @@ pub(crate) struct Inner {
     pub snap: AnySnapshotter,
     pub events: Events,
     pub table: Mutex<Table>,
+    /// Exec instances.
+    pub execs: crate::exec::Execs,
 }
 
 impl Engine {
@@ -164,6 +166,7 @@ impl Engine {
                 snap: AnySnapshotter::detect(),
                 events: Events::new(),
                 table: Mutex::new(Table::default()),
+                execs: crate::exec::Execs::default(),
             }),
         };
         engine.restore().await?;

@@ -21,6 +21,7 @@ use berth_api::container::{
     ContainerCreateBody, ContainerCreateResponse, ContainerInspect, ContainerSummary, WaitResponse,
 };
 use berth_api::event::EventMessage;
+use berth_api::exec::{ExecConfig, ExecInspect, ExecStartConfig};
 use berth_api::image::{ImageDeleteResponseItem, ImageInspect, ImageSummary};
 use berth_api::progress::ProgressMessage;
 use berth_api::stream::StreamType;
@@ -344,4 +345,51 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         opts: EventsOptions,
     ) -> impl Future<Output = Result<mpsc::Receiver<EventMessage>, BackendError>> + Send;
+
+    /// `POST /containers/{id}/resize`: the TTY's size.
+    fn container_resize(
+        &self,
+        id: &str,
+        height: u16,
+        width: u16,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        let _ = (id, height, width);
+        async { Err(BackendError::not_implemented("container resize")) }
+    }
+    /// `POST /containers/{id}/exec`: returns the exec's ID.
+    fn exec_create(
+        &self,
+        id: &str,
+        config: ExecConfig,
+    ) -> impl Future<Output = Result<String, BackendError>> + Send {
+        let _ = (id, config);
+        async { Err(BackendError::not_implemented("exec")) }
+    }
+    /// `POST /exec/{id}/start`: the attached session, or `None` when detached.
+    fn exec_start(
+        &self,
+        id: &str,
+        config: ExecStartConfig,
+    ) -> impl Future<Output = Result<Option<AttachSession>, BackendError>> + Send {
+        let _ = (id, config);
+        async { Err(BackendError::not_implemented("exec start")) }
+    }
+    /// `POST /exec/{id}/resize`.
+    fn exec_resize(
+        &self,
+        id: &str,
+        height: u16,
+        width: u16,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        let _ = (id, height, width);
+        async { Err(BackendError::not_implemented("exec resize")) }
+    }
+    /// `GET /exec/{id}/json`.
+    fn exec_inspect(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<ExecInspect, BackendError>> + Send {
+        let _ = id;
+        async { Err(BackendError::not_implemented("exec inspect")) }
+    }
 }

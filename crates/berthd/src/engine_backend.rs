@@ -9,6 +9,7 @@ use berth_api::container::{
     ContainerCreateBody, ContainerCreateResponse, ContainerInspect, ContainerSummary, WaitResponse,
 };
 use berth_api::event::EventMessage;
+use berth_api::exec::{ExecConfig, ExecInspect, ExecStartConfig};
 use berth_api::image::{ImageDeleteResponseItem, ImageInspect, ImageSummary};
 use berth_api::progress::ProgressMessage;
 use berth_engine::{Engine, EngineError, Kind};
@@ -293,5 +294,45 @@ impl Backend for EngineBackend {
         opts: EventsOptions,
     ) -> Result<mpsc::Receiver<EventMessage>, BackendError> {
         Ok(self.engine.events(opts.since, opts.until, opts.filters))
+    }
+
+    async fn container_resize(
+        &self,
+        id: &str,
+        height: u16,
+        width: u16,
+    ) -> Result<(), BackendError> {
+        self.engine.resize(id, width, height).await.map_err(err)
+    }
+
+    async fn exec_create(&self, id: &str, config: ExecConfig) -> Result<String, BackendError> {
+        self.engine.exec_create(id, config).await.map_err(err)
+    }
+
+    async fn exec_start(
+        &self,
+        id: &str,
+        config: ExecStartConfig,
+    ) -> Result<Option<AttachSession>, BackendError> {
+        let opts = berth_engine::ExecStartOptions {
+            detach: config.detach,
+            console_size: config.console_size.map(|[h, w]| (h, w)),
+        };
+        let s = self.engine.exec_start(id, opts).await.map_err(err)?;
+        Ok(s.map(|s| AttachSession {
+            output: output(s.output),
+            stdin: s.stdin,
+        }))
+    }
+
+    async fn exec_resize(&self, id: &str, height: u16, width: u16) -> Result<(), BackendError> {
+        self.engine
+            .exec_resize(id, width, height)
+            .await
+            .map_err(err)
+    }
+
+    async fn exec_inspect(&self, id: &str) -> Result<ExecInspect, BackendError> {
+        self.engine.exec_inspect(id).map_err(err)
     }
 }

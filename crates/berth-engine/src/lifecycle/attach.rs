@@ -146,7 +146,10 @@ impl Engine {
 }
 
 /// Copies the shim stream's output to the session and the session's input to the shim.
-async fn pump(stream: berth_shim::client::AttachStream, p: PendingAttach) -> std::io::Result<()> {
+pub(crate) async fn pump(
+    stream: berth_shim::client::AttachStream,
+    p: PendingAttach,
+) -> std::io::Result<()> {
     let tty = stream.tty();
     let sock = stream.socket().try_clone()?;
     drop(stream);
@@ -173,7 +176,12 @@ async fn pump(stream: berth_shim::client::AttachStream, p: PendingAttach) -> std
     if tty {
         let mut buf = vec![0u8; 32 * 1024];
         loop {
-            let n = rd.read(&mut buf).await?;
+            // A session dropped by its client ends the shim connection at once, even
+            // while the container prints nothing.
+            let n = tokio::select! {
+                n = rd.read(&mut buf) => n?,
+                () = out.closed() => return Ok(()),
+            };
             if n == 0 {
                 return Ok(());
             }
@@ -187,7 +195,11 @@ async fn pump(stream: berth_shim::client::AttachStream, p: PendingAttach) -> std
         }
     }
     loop {
-        match read_frame(&mut rd).await {
+        let frame = tokio::select! {
+            f = read_frame(&mut rd) => f,
+            () = out.closed() => return Ok(()),
+        };
+        match frame {
             Ok(Some((stream, data))) => {
                 let chunk = Chunk {
                     stream,

@@ -12,6 +12,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use axum::routing::post;
+use berth_api::detach::{self, DetachMatcher, Scan};
 use berth_api::stream;
 use bytes::Bytes;
 use hyper_util::rt::TokioIo;
@@ -31,7 +32,7 @@ async fn attach<B: Backend>(
     State(s): State<AppState<B>>,
     Path(id): Path<String>,
     p: Params,
-    mut req: Request,
+    req: Request,
 ) -> Result<Response, BackendError> {
     let opts = AttachOptions {
         logs: p.bool("logs"),
@@ -41,10 +42,31 @@ async fn attach<B: Backend>(
         stderr: p.bool("stderr"),
         detach_keys: p.non_empty("detachKeys"),
     };
+    let detach = detach_keys(opts.stdin, opts.detach_keys.as_deref())?;
     let session = s.backend.container_attach(&id, opts).await?;
     if !req.headers().contains_key(header::UPGRADE) {
         return Ok(output_response(session.output));
     }
+    hijack(req, session, detach, id)
+}
+
+/// The detach sequence of a session with stdin: the given keys or docker's default; a
+/// sequence that does not parse is a 400.
+pub(super) fn detach_keys(stdin: bool, keys: Option<&str>) -> Result<Vec<u8>, BackendError> {
+    if !stdin {
+        return Ok(Vec::new());
+    }
+    detach::parse(keys.unwrap_or(detach::DEFAULT_DETACH_KEYS))
+        .map_err(|e| BackendError::invalid(e.to_string()))
+}
+
+/// Answers `101 UPGRADED` and serves the session on the upgraded connection.
+pub(super) fn hijack(
+    mut req: Request,
+    session: AttachSession,
+    detach: Vec<u8>,
+    id: String,
+) -> Result<Response, BackendError> {
     let content_type = if session.output.tty {
         stream::RAW_STREAM
     } else {
@@ -53,7 +75,7 @@ async fn attach<B: Backend>(
     let on_upgrade = hyper::upgrade::on(&mut req);
     tokio::spawn(async move {
         match on_upgrade.await {
-            Ok(upgraded) => serve_hijacked(TokioIo::new(upgraded), session).await,
+            Ok(upgraded) => serve_hijacked(TokioIo::new(upgraded), session, detach).await,
             Err(e) => tracing::warn!("attach to {id}: upgrade failed: {e}"),
         }
     });
@@ -66,27 +88,38 @@ async fn attach<B: Backend>(
         .map_err(|e| BackendError::new(berth_api::ErrorKind::Internal, format!("attach: {e}")))
 }
 
-/// Copies output to the client and the client's bytes to stdin until the output ends.
-async fn serve_hijacked<IO>(io: IO, session: AttachSession)
+/// Copies output to the client and the client's bytes to stdin until the output ends or
+/// the client types the detach sequence (then the stream ends and the container runs on).
+async fn serve_hijacked<IO>(io: IO, session: AttachSession, detach: Vec<u8>)
 where
     IO: AsyncRead + AsyncWrite + Send + 'static,
 {
     let (mut rd, mut wr) = tokio::io::split(io);
     let AttachSession { output, stdin } = session;
+    let (detached_tx, detached) = tokio::sync::oneshot::channel::<()>();
     if let Some(tx) = stdin {
         tokio::spawn(async move {
+            let mut matcher = DetachMatcher::new(detach);
             let mut buf = vec![0u8; 32 * 1024];
             loop {
                 match rd.read(&mut buf).await {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
-                        if tx.send(Bytes::copy_from_slice(&buf[..n])).await.is_err() {
+                        let (bytes, done) = match matcher.scan(&buf[..n]) {
+                            Scan::Forward(b) => (b, false),
+                            Scan::Detach(b) => (b, true),
+                        };
+                        if !bytes.is_empty() && tx.send(Bytes::from(bytes)).await.is_err() {
+                            break;
+                        }
+                        if done {
+                            let _ = detached_tx.send(());
                             break;
                         }
                     }
                 }
             }
-            // Dropping `tx` closes the container's stdin.
+            // Dropping `tx` closes the container's stdin (a TTY's stays open).
         });
     }
     let (tx, mut rx) = mpsc::channel::<Bytes>(16);
@@ -98,5 +131,10 @@ where
         }
         let _ = wr.shutdown().await;
     };
-    tokio::join!(pump_output(output, tx), write);
+    // On detach the output is dropped (the engine lets go of the shim's stream) and the
+    // client's connection closes.
+    tokio::select! {
+        _ = async { tokio::join!(pump_output(output, tx), write) } => {}
+        Ok(()) = detached => {}
+    }
 }

@@ -3,6 +3,7 @@
 
 mod attach;
 mod containers;
+mod exec;
 mod images;
 mod system;
 
@@ -58,6 +59,7 @@ pub fn router<B: Backend>(state: AppState<B>) -> Router {
         .merge(system::routes())
         .merge(containers::routes())
         .merge(attach::routes())
+        .merge(exec::routes())
         .merge(images::routes())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)
