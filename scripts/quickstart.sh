@@ -1,21 +1,30 @@
 #!/usr/bin/env bash
-# Quick start on a fresh Debian machine, as root: install what is needed, build berth, make a
-# busybox root filesystem locally (no registry is reachable) and run a container on it.
+# Quick start on a fresh Debian machine, as root: install what is needed, build berth, start
+# berthd, make a busybox image locally (no registry is reachable) and run a container on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run as root: containers need namespaces and cgroups" >&2; exit 1; }
 scripts/install-deps.sh
 cargo build --release --workspace --bins
-bundle=/var/lib/berth-quickstart/busybox
-rm -rf "$bundle"
-scripts/make-busybox-rootfs.sh "$bundle/rootfs"
-target/release/berth-runtime spec --bundle "$bundle"
-python3 - "$bundle/config.json" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c["root"] = {"path": "rootfs", "readonly": True}
-c["process"]["args"] = ["echo", "hello"]
-c["process"]["terminal"] = False
-json.dump(c, open(sys.argv[1], "w"), indent=2)
-PY
-target/release/berth-runtime --root /run/berth-quickstart run --bundle "$bundle" "quickstart-$$"
+bin=$PWD/target/release
+sock=/run/berth/berth.sock
+export DOCKER_HOST=unix://$sock
+
+if ! "$bin/berth" version >/dev/null 2>&1; then
+  mkdir -p /var/log
+  nohup "$bin/berthd" >/var/log/berthd.log 2>&1 &
+  for _ in $(seq 1 100); do
+    [ -S "$sock" ] && "$bin/berth" version >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  "$bin/berth" version >/dev/null || { echo "berthd did not start: see /var/log/berthd.log" >&2; exit 1; }
+  echo "berthd is running (socket $sock, log /var/log/berthd.log)"
+fi
+
+# A busybox image from Debian's busybox-static, imported as `docker import` would.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+scripts/make-busybox-rootfs.sh "$work/rootfs"
+tar -C "$work/rootfs" -cf "$work/busybox.tar" .
+"$bin/berth" import --change 'CMD ["sh"]' "$work/busybox.tar" busybox:latest >/dev/null
+"$bin/berth" run --rm busybox echo hello
