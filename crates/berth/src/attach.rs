@@ -1,16 +1,13 @@
-//! The client side of attach and logs streams: a hijacked connection for attach, and the
-//! copying of (multiplexed or raw) output to stdout and stderr.
+//! The copying of (multiplexed or raw) output to stdout and stderr, for logs and attach
+//! streams (the hijacked connection itself is in [`crate::interactive`]).
 
 use std::io::Write;
 
 use berth_api::stream::{FrameDecoder, MULTIPLEXED_STREAM, StreamType};
 use http_body_util::BodyExt;
-use hyper::Method;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
-use crate::client::{Client, ClientError, empty};
+use crate::client::ClientError;
 
 /// Writes output bytes to stdout or stderr, demultiplexing frames unless raw.
 pub struct OutputSink {
@@ -69,64 +66,4 @@ pub async fn copy_response(resp: hyper::Response<Incoming>) -> anyhow::Result<()
         }
     }
     Ok(())
-}
-
-/// An attached, hijacked connection.
-pub struct Attached {
-    io: TokioIo<hyper::upgrade::Upgraded>,
-    raw: bool,
-}
-
-/// Attaches to a container's output (and stdin when `stdin`).
-pub async fn attach(client: &Client, id: &str, stdin: bool) -> anyhow::Result<Attached> {
-    let path = format!(
-        "/containers/{}/attach?stream=1&stdout=1&stderr=1{}",
-        crate::client::enc(id),
-        if stdin { "&stdin=1" } else { "" }
-    );
-    let resp = client
-        .send(Method::POST, &path, empty(), None, true)
-        .await?;
-    let raw = resp
-        .headers()
-        .get(hyper::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        != Some(MULTIPLEXED_STREAM);
-    if resp.status() != hyper::StatusCode::SWITCHING_PROTOCOLS {
-        anyhow::bail!(
-            "attach: the daemon answered {} instead of 101",
-            resp.status()
-        );
-    }
-    let upgraded = hyper::upgrade::on(resp).await.map_err(ClientError::Http)?;
-    Ok(Attached {
-        io: TokioIo::new(upgraded),
-        raw,
-    })
-}
-
-impl Attached {
-    /// Copies output to stdout/stderr until the daemon closes the stream, and (when
-    /// `input` is given) input to the container, half-closing at its end.
-    pub async fn run<R>(self, input: Option<R>) -> anyhow::Result<()>
-    where
-        R: AsyncRead + Unpin + Send + 'static,
-    {
-        let (mut rd, mut wr) = tokio::io::split(self.io);
-        if let Some(mut input) = input {
-            tokio::spawn(async move {
-                let _ = tokio::io::copy(&mut input, &mut wr).await;
-                let _ = wr.shutdown().await;
-            });
-        }
-        let mut sink = OutputSink::new(self.raw);
-        let mut buf = vec![0u8; 32 * 1024];
-        loop {
-            let n = rd.read(&mut buf).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            sink.push(&buf[..n])?;
-        }
-    }
 }

@@ -29,6 +29,10 @@ pub enum Command {
     Create(CreateArgs),
     /// Start one or more stopped containers.
     Start(StartArgs),
+    /// Attach local standard input, output, and error streams to a running container.
+    Attach(AttachArgs),
+    /// Execute a command in a running container.
+    Exec(ExecArgs),
     /// Stop one or more running containers.
     Stop(StopArgs),
     /// Kill one or more running containers.
@@ -134,6 +138,56 @@ pub struct RunArgs {
     /// The create flags.
     #[command(flatten)]
     pub create: CreateArgs,
+}
+
+/// Flags of `attach`.
+#[derive(Debug, Clone, Args)]
+pub struct AttachArgs {
+    /// Do not attach STDIN.
+    #[arg(long)]
+    pub no_stdin: bool,
+    /// Proxy all received signals to the process (without a TTY).
+    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
+          default_missing_value = "true")]
+    pub sig_proxy: bool,
+    /// Override the key sequence for detaching a container.
+    #[arg(long)]
+    pub detach_keys: Option<String>,
+    /// The container.
+    pub container: String,
+}
+
+/// Flags of `exec`.
+#[derive(Debug, Clone, Args)]
+pub struct ExecArgs {
+    /// Detached mode: run command in the background.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Override the key sequence for detaching a container.
+    #[arg(long)]
+    pub detach_keys: Option<String>,
+    /// Set environment variables.
+    #[arg(short = 'e', long = "env")]
+    pub env: Vec<String>,
+    /// Keep STDIN open even if not attached.
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Give extended privileges to the command.
+    #[arg(long)]
+    pub privileged: bool,
+    /// Allocate a pseudo-TTY.
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Username or UID (format: "<name|uid>[:<group|gid>]").
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    /// Working directory inside the container.
+    #[arg(short = 'w', long)]
+    pub workdir: Option<String>,
+    /// The container, the command and its arguments.
+    #[arg(required = true, num_args = 2.., trailing_var_arg = true, allow_hyphen_values = true,
+          value_name = "CONTAINER COMMAND")]
+    pub args: Vec<String>,
 }
 
 /// Flags of `start`.

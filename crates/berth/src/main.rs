@@ -6,6 +6,7 @@ mod cli;
 mod client;
 mod commands;
 mod format;
+mod interactive;
 mod stream_body;
 mod terminal;
 
@@ -16,13 +17,15 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 use crate::client::Client;
 use crate::commands::run::RunError;
-use crate::commands::{containers, error_line, events, images, inspect, list, run, system};
+use crate::commands::{containers, error_line, events, exec, images, inspect, list, run, system};
 
 async fn dispatch(client: &Client, command: &Command) -> anyhow::Result<i32> {
     match command {
         Command::Run(a) => run::run(client, a).await,
         Command::Create(a) => run::create(client, a).await,
         Command::Start(a) => containers::start(client, a).await,
+        Command::Attach(a) => exec::attach(client, a).await,
+        Command::Exec(a) => exec::exec(client, a).await,
         Command::Stop(a) => containers::stop(client, a).await,
         Command::Kill(a) => containers::kill(client, a).await,
         Command::Restart(a) => containers::restart(client, a).await,

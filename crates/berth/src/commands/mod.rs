@@ -3,6 +3,7 @@
 
 pub mod containers;
 pub mod events;
+pub mod exec;
 pub mod images;
 pub mod inspect;
 pub mod list;

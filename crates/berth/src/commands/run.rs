@@ -8,7 +8,6 @@ use berth_api::container::{
 };
 use hyper::Method;
 
-use crate::attach::attach;
 use crate::cli::{CreateArgs, RunArgs};
 use crate::client::{Client, DaemonError, decode, empty, enc, query};
 use crate::format::units::ram_in_bytes;
@@ -191,7 +190,12 @@ pub async fn attach_start_wait(
     stdin: bool,
     removed: bool,
 ) -> anyhow::Result<i32> {
-    let attached = attach(client, id, stdin)
+    let path = format!(
+        "/containers/{}/attach?stream=1&stdout=1&stderr=1{}",
+        enc(id),
+        if stdin { "&stdin=1" } else { "" }
+    );
+    let attached = crate::interactive::hijack(client, &path, empty(), None)
         .await
         .map_err(|source| RunError { code: 125, source })?;
     let condition = if removed { "removed" } else { "next-exit" };
@@ -206,8 +210,19 @@ pub async fn attach_start_wait(
         .await
         .map_err(|source| RunError { code: 125, source })?;
     start_container(client, id).await?;
-    let input = stdin.then(tokio::io::stdin);
-    attached.run(input).await?;
+    let (_, keys) = super::exec::detach_keys(None)?;
+    let end = attached
+        .run(crate::interactive::Options {
+            stdin,
+            detach_keys: keys,
+            resize_path: Some(format!("/containers/{}/resize", enc(id))),
+            kill_path: Some(format!("/containers/{}/kill", enc(id))),
+            client,
+        })
+        .await?;
+    if end == crate::interactive::End::Detached {
+        return Ok(0);
+    }
     let w: WaitResponse = decode(wait_resp).await?;
     if let Some(e) = w.error {
         return Err(RunError {
