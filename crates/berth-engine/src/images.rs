@@ -17,9 +17,9 @@ use crate::error::{EngineError, Result};
 use crate::table::Engine;
 
 /// A blocking reader over the chunks of a request body.
-struct ChannelReader {
-    rx: mpsc::Receiver<std::io::Result<Bytes>>,
-    cur: Bytes,
+pub(crate) struct ChannelReader {
+    pub(crate) rx: mpsc::Receiver<std::io::Result<Bytes>>,
+    pub(crate) cur: Bytes,
 }
 
 impl Read for ChannelReader {
@@ -183,7 +183,7 @@ impl Engine {
                     .filter(|r| shown(r))
                     .map(Reference::familiar)
                     .collect(),
-                repo_digests: Vec::new(),
+                repo_digests: self.repo_digests(&img.id),
                 created: created_unix(img),
                 size: img.size as i64,
                 shared_size: -1,
@@ -205,7 +205,7 @@ impl Engine {
         Ok(ImageInspect {
             id: img.id.to_string(),
             repo_tags: img.references.iter().map(Reference::familiar).collect(),
-            repo_digests: Vec::new(),
+            repo_digests: self.repo_digests(&img.id),
             parent: String::new(),
             comment: img
                 .config

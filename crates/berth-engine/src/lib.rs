@@ -35,8 +35,9 @@
 //! reserved under the table lock before anything is made, so two creates cannot take it.
 //!
 //! # Networking
-//! For now every container gets a fresh network namespace with only `lo`, up ([`netns`]);
-//! the bridge network is later work, and inspect says so: no networks, no IP address.
+//! Every container with its own stack gets a namespace pinned at `EXEC_ROOT/netns/<id>`
+//! ([`netns`]); [`network`] attaches it to its networks through `berth-net` at start and
+//! detaches it at exit (`host` and `container:` join another namespace instead).
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -52,6 +53,7 @@ pub mod logs;
 pub mod model;
 pub mod names;
 pub mod netns;
+pub mod network;
 pub mod signals;
 pub mod spec;
 pub mod store;
@@ -63,4 +65,5 @@ pub use exec::ExecStartOptions;
 pub use lifecycle::attach::{AttachOptions, AttachSession, Chunk, Output};
 pub use lifecycle::wait::WaitCondition;
 pub use logs::LogsOptions;
+pub use network::NetworkConfig;
 pub use table::{Config, Counts, Engine, ListOptions};

@@ -139,6 +139,8 @@ pub(crate) struct Inner {
     pub snap: AnySnapshotter,
     pub events: Events,
     pub table: Mutex<Table>,
+    /// Networks and the containers' endpoints.
+    pub net: Arc<crate::network::Networks>,
     /// Exec instances.
     pub execs: crate::exec::Execs,
 }
@@ -147,6 +149,21 @@ impl Engine {
     /// Opens the engine's state under the configured roots, reloads every container and
     /// reconnects to the shims that still run (see the crate docs). Needs a tokio runtime.
     pub async fn open(cfg: Config) -> Result<Self> {
+        Self::open_inner(cfg, None).await
+    }
+
+    /// [`Engine::open`] with networking: the default `bridge` network (its Linux bridge name
+    /// and the address pool from `net`) is made at the first start, stored networks are
+    /// restored. Plain [`Engine::open`] makes no bridge: `bridge` containers get a namespace
+    /// with only `lo` (what tests of the engine alone need, side by side).
+    pub async fn open_with_network(
+        cfg: Config,
+        net: crate::network::NetworkConfig,
+    ) -> Result<Self> {
+        Self::open_inner(cfg, Some(net)).await
+    }
+
+    async fn open_inner(cfg: Config, net: Option<crate::network::NetworkConfig>) -> Result<Self> {
         for d in [
             cfg.data_root.clone(),
             cfg.data_root.join("containers"),
@@ -166,9 +183,11 @@ impl Engine {
                 snap: AnySnapshotter::detect(),
                 events: Events::new(),
                 table: Mutex::new(Table::default()),
+                net: Arc::new(crate::network::Networks::new(net)),
                 execs: crate::exec::Execs::default(),
             }),
         };
+        engine.restore_networks().await?;
         engine.restore().await?;
         Ok(engine)
     }

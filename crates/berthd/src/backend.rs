@@ -28,6 +28,8 @@ use berth_api::stream::StreamType;
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::distribution::{PullRequest, PushRequest, RegistryAuth};
+
 /// An error of the engine, classified by kind; `berthd` maps the kind to a status code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
@@ -339,6 +341,44 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         name: &str,
     ) -> impl Future<Output = Result<ImageInspect, BackendError>> + Send;
+
+    /// `POST /images/create?fromImage=`: pull; progress messages as docker's (see
+    /// [`crate::distribution`]).
+    fn image_pull(
+        &self,
+        _req: PullRequest,
+    ) -> impl Future<Output = Result<mpsc::Receiver<ProgressMessage>, BackendError>> + Send {
+        async { Err(BackendError::not_implemented("image pull")) }
+    }
+    /// `POST /images/{name}/push`: progress messages ending with docker's `aux`.
+    fn image_push(
+        &self,
+        _req: PushRequest,
+    ) -> impl Future<Output = Result<mpsc::Receiver<ProgressMessage>, BackendError>> + Send {
+        async { Err(BackendError::not_implemented("image push")) }
+    }
+    /// `GET /images/get`: a docker archive of the images, streamed; an `Err` item
+    /// aborts the response.
+    fn image_save(
+        &self,
+        _names: Vec<String>,
+    ) -> impl Future<Output = Result<ByteStream, BackendError>> + Send {
+        async { Err(BackendError::not_implemented("image save")) }
+    }
+    /// `POST /images/load`: the lines docker prints (`Loaded image: x:y`).
+    fn image_load(
+        &self,
+        _body: ByteStream,
+    ) -> impl Future<Output = Result<Vec<String>, BackendError>> + Send {
+        async { Err(BackendError::not_implemented("image load")) }
+    }
+    /// `POST /auth`: checks credentials against a registry.
+    fn registry_login(
+        &self,
+        _auth: RegistryAuth,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        async { Err(BackendError::not_implemented("registry login")) }
+    }
 
     /// `GET /events`.
     fn events(

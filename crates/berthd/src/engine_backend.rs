@@ -20,6 +20,7 @@ use crate::backend::{
     ImageListOptions, ImageRemoveOptions, ImportOptions, ListOptions, LogsOptions, OutputChunk,
     OutputStream, RemoveOptions, StopOptions, SystemCounts, WaitCondition,
 };
+use crate::distribution::{self, PullRequest, PushRequest, RegistryAuth};
 
 /// The environment variable naming the `berth-shim` binary (default: next to `berthd`).
 pub const SHIM_ENV: &str = "BERTH_SHIM";
@@ -51,6 +52,8 @@ fn err(e: EngineError) -> BackendError {
 #[derive(Debug, Clone)]
 pub struct EngineBackend {
     engine: Engine,
+    /// Registries talked to over plain HTTP (`--insecure-registry`).
+    insecure_registries: Vec<String>,
 }
 
 impl EngineBackend {
@@ -62,7 +65,16 @@ impl EngineBackend {
             shim_binary: shim_binary(),
         })
         .await?;
-        Ok(Self { engine })
+        Ok(Self {
+            engine,
+            insecure_registries: Vec::new(),
+        })
+    }
+
+    /// Talks plain HTTP to these registries (`host[:port]`) besides localhost.
+    pub fn with_insecure_registries(mut self, registries: Vec<String>) -> Self {
+        self.insecure_registries = registries;
+        self
     }
 
     /// The engine.
@@ -287,6 +299,57 @@ impl Backend for EngineBackend {
 
     async fn image_inspect(&self, name: &str) -> Result<ImageInspect, BackendError> {
         self.engine.image_inspect(name).await.map_err(err)
+    }
+
+    async fn image_pull(
+        &self,
+        req: PullRequest,
+    ) -> Result<mpsc::Receiver<ProgressMessage>, BackendError> {
+        distribution::pull(&self.engine, &self.insecure_registries, req).await
+    }
+
+    async fn image_push(
+        &self,
+        req: PushRequest,
+    ) -> Result<mpsc::Receiver<ProgressMessage>, BackendError> {
+        distribution::push(&self.engine, &self.insecure_registries, req).await
+    }
+
+    async fn image_save(&self, names: Vec<String>) -> Result<ByteStream, BackendError> {
+        let mut src = self
+            .engine
+            .image_save(names)
+            .map_err(distribution::backend_error)?;
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(async move {
+            while let Some(item) = src.recv().await {
+                let item = item.map_err(|e| BackendError::new(ErrorKind::Internal, e.to_string()));
+                if tx.send(item).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(rx)
+    }
+
+    async fn image_load(&self, mut body: ByteStream) -> Result<Vec<String>, BackendError> {
+        let (tx, rx) = mpsc::channel(8);
+        tokio::spawn(async move {
+            while let Some(item) = body.recv().await {
+                let item = item.map_err(|e| std::io::Error::other(e.message));
+                if tx.send(item).await.is_err() {
+                    return;
+                }
+            }
+        });
+        self.engine
+            .image_load(rx)
+            .await
+            .map_err(distribution::backend_error)
+    }
+
+    async fn registry_login(&self, auth: RegistryAuth) -> Result<(), BackendError> {
+        distribution::login(&self.insecure_registries, auth).await
     }
 
     async fn events(

@@ -9,6 +9,7 @@
 //! answers `/_ping`, `/version` and `/info` and gives 501 for everything else.
 
 pub mod backend;
+pub mod distribution;
 pub mod engine_backend;
 pub mod error;
 pub mod host;

@@ -33,6 +33,9 @@ struct Args {
     /// Enable debug mode.
     #[arg(short = 'D', long)]
     debug: bool,
+    /// A registry (`host[:port]`) to talk to over plain HTTP; repeatable.
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    insecure_registry: Vec<String>,
 }
 
 fn socket_path(hosts: &[String]) -> anyhow::Result<PathBuf> {
@@ -68,6 +71,7 @@ fn main() -> anyhow::Result<()> {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+    let insecure = args.insecure_registry.clone();
     let config = berthd::server::Config {
         socket,
         data_root: args.data_root,
@@ -86,7 +90,8 @@ fn main() -> anyhow::Result<()> {
             config.exec_root.clone(),
         )
         .await
-        .context("open the engine")?;
+        .context("open the engine")?
+        .with_insecure_registries(insecure);
         berthd::server::run(config, Arc::new(backend), berthd::server::shutdown_signal())
             .await
             .context("berthd")

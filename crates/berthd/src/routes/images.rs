@@ -5,7 +5,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
@@ -44,8 +44,8 @@ async fn list<B: Backend>(State(s): State<AppState<B>>, p: Params) -> Reply {
 /// `POST /images/create`: `fromSrc` imports (the body when `-`); `fromImage` would pull.
 async fn create<B: Backend>(State(s): State<AppState<B>>, p: Params, req: Request) -> Reply {
     let Some(from_src) = p.non_empty("fromSrc") else {
-        return if p.non_empty("fromImage").is_some() {
-            Err(BackendError::not_implemented("image pull"))
+        return if let Some(from_image) = p.non_empty("fromImage") {
+            super::distribution::pull(s, from_image, &p, req.headers()).await
         } else {
             Err(BackendError::invalid("fromImage or fromSrc is required"))
         };
@@ -104,6 +104,9 @@ async fn feed_body(mut body: Body, tx: mpsc::Sender<Result<Bytes, BackendError>>
 }
 
 async fn by_name_get<B: Backend>(State(s): State<AppState<B>>, Path(rest): Path<String>) -> Reply {
+    if let Some(name) = rest.strip_suffix("/get").filter(|n| !n.is_empty()) {
+        return super::distribution::save_one(s, name).await;
+    }
     match rest.strip_suffix("/json") {
         Some(name) if !name.is_empty() => {
             let i = s.backend.image_inspect(name).await?;
@@ -117,7 +120,11 @@ async fn by_name_post<B: Backend>(
     State(s): State<AppState<B>>,
     Path(rest): Path<String>,
     p: Params,
+    headers: HeaderMap,
 ) -> Reply {
+    if let Some(name) = rest.strip_suffix("/push").filter(|n| !n.is_empty()) {
+        return super::distribution::push(s, name, &p, &headers).await;
+    }
     match rest.strip_suffix("/tag") {
         Some(name) if !name.is_empty() => {
             let Some(repo) = p.non_empty("repo") else {

@@ -3,6 +3,7 @@
 
 mod attach;
 mod containers;
+mod distribution;
 mod exec;
 mod images;
 mod system;
@@ -61,6 +62,7 @@ pub fn router<B: Backend>(state: AppState<B>) -> Router {
         .merge(attach::routes())
         .merge(exec::routes())
         .merge(images::routes())
+        .merge(distribution::routes())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)
         .with_state(state)

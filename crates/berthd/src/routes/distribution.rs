@@ -1,0 +1,192 @@
+//! Pull, push, save, load and login routes. `/images/{name}/push` and
+//! `/images/{name}/get` arrive through the images module's catch-all and are handed here.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use berth_api::progress::ProgressMessage;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use super::AppState;
+use crate::backend::{Backend, BackendError};
+use crate::distribution::{PullRequest, PushRequest, RegistryAuth};
+use crate::http::{Params, channel_body, json_response};
+
+pub(super) fn routes<B: Backend>() -> Router<AppState<B>> {
+    Router::new()
+        .route("/images/get", get(save::<B>))
+        .route("/images/load", post(load::<B>))
+        .route("/auth", post(auth::<B>))
+}
+
+type Reply = Result<Response, BackendError>;
+
+fn registry_auth(headers: &HeaderMap) -> Result<Option<RegistryAuth>, BackendError> {
+    match headers.get("x-registry-auth") {
+        None => Ok(None),
+        Some(v) => RegistryAuth::from_header(
+            v.to_str()
+                .map_err(|_| BackendError::invalid("invalid X-Registry-Auth header"))?,
+        ),
+    }
+}
+
+/// Progress messages as newline-separated JSON.
+fn progress_response(mut progress: mpsc::Receiver<ProgressMessage>) -> Response {
+    let (tx, rx) = mpsc::channel::<Bytes>(16);
+    tokio::spawn(async move {
+        while let Some(msg) = progress.recv().await {
+            let Ok(mut line) = serde_json::to_vec(&msg) else {
+                continue;
+            };
+            line.push(b'\n');
+            if tx.send(line.into()).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut resp = channel_body(rx).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// `POST /images/create?fromImage=NAME&tag=T&platform=P`.
+pub(super) async fn pull<B: Backend>(
+    s: AppState<B>,
+    from_image: String,
+    p: &Params,
+    headers: &HeaderMap,
+) -> Reply {
+    let req = PullRequest {
+        from_image,
+        tag: p.non_empty("tag"),
+        platform: p.non_empty("platform"),
+        auth: registry_auth(headers)?,
+    };
+    Ok(progress_response(s.backend.image_pull(req).await?))
+}
+
+/// `POST /images/{name}/push?tag=T`.
+pub(super) async fn push<B: Backend>(
+    s: AppState<B>,
+    name: &str,
+    p: &Params,
+    headers: &HeaderMap,
+) -> Reply {
+    let req = PushRequest {
+        name: name.to_owned(),
+        tag: p.non_empty("tag"),
+        auth: registry_auth(headers)?,
+    };
+    Ok(progress_response(s.backend.image_push(req).await?))
+}
+
+/// A response body of archive chunks; an `Err` aborts the response (the client sees a
+/// broken transfer, never a short archive that looks whole).
+struct ArchiveBody {
+    rx: mpsc::Receiver<Result<Bytes, BackendError>>,
+}
+
+impl http_body::Body for ArchiveBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        self.rx.poll_recv(cx).map(|o| {
+            o.map(|r| {
+                r.map(http_body::Frame::data)
+                    .map_err(|e| std::io::Error::other(e.message))
+            })
+        })
+    }
+}
+
+async fn save_names<B: Backend>(s: &AppState<B>, names: Vec<String>) -> Reply {
+    if names.is_empty() {
+        return Err(BackendError::invalid("no image names given"));
+    }
+    let rx = s.backend.image_save(names).await?;
+    let mut resp = Body::new(ArchiveBody { rx }).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-tar"),
+    );
+    Ok(resp)
+}
+
+/// `GET /images/get?names=a&names=b`.
+async fn save<B: Backend>(State(s): State<AppState<B>>, p: Params) -> Reply {
+    let names: Vec<String> = p
+        .all("names")
+        .into_iter()
+        .filter(|n| !n.is_empty())
+        .collect();
+    save_names(&s, names).await
+}
+
+/// `GET /images/{name}/get`.
+pub(super) async fn save_one<B: Backend>(s: AppState<B>, name: &str) -> Reply {
+    save_names(&s, vec![name.to_owned()]).await
+}
+
+/// `POST /images/load?quiet=`: the archive is the body; answers docker's JSON lines.
+async fn load<B: Backend>(State(s): State<AppState<B>>, req: Request) -> Reply {
+    let (tx, rx) = mpsc::channel(8);
+    tokio::spawn(async move {
+        let mut body = req.into_body();
+        loop {
+            let item = match body.frame().await {
+                None => return,
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => Ok(data),
+                    Err(_) => continue,
+                },
+                Some(Err(e)) => Err(BackendError::invalid(format!("read request body: {e}"))),
+            };
+            let stop = item.is_err();
+            if tx.send(item).await.is_err() || stop {
+                return;
+            }
+        }
+    });
+    let lines = s.backend.image_load(rx).await?;
+    let mut out = Vec::new();
+    for l in lines {
+        if let Ok(mut v) = serde_json::to_vec(&json!({ "stream": format!("{l}\n") })) {
+            v.push(b'\n');
+            out.extend_from_slice(&v);
+        }
+    }
+    let mut resp = (StatusCode::OK, out).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(resp)
+}
+
+/// `POST /auth`: docker login's check.
+async fn auth<B: Backend>(State(s): State<AppState<B>>, body: Bytes) -> Reply {
+    let auth: RegistryAuth = serde_json::from_slice(&body)
+        .map_err(|e| BackendError::invalid(format!("invalid auth configuration: {e}")))?;
+    s.backend.registry_login(auth).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "Status": "Login Succeeded", "IdentityToken": "" }),
+    ))
+}
