@@ -23,6 +23,7 @@ pub mod error;
 pub mod event;
 pub mod exec;
 pub mod image;
+pub mod network;
 pub mod progress;
 pub mod stream;
 pub mod system;

@@ -18,6 +18,8 @@ pub enum Kind {
     InvalidArgument,
     /// Nothing to do (304).
     NotModified,
+    /// Refused by a rule: an overlapping subnet, a network in use (403).
+    Forbidden,
     /// The engine cannot do this now (503).
     Unavailable,
     /// A bug or a failure of the host (500).
@@ -141,6 +143,26 @@ pub enum EngineError {
     /// A blocking task panicked or was cancelled.
     #[error("background task: {0}")]
     Task(String),
+    /// No network by that name, ID or ID prefix.
+    #[error("network {0} not found")]
+    NoSuchNetwork(String),
+    /// A network by that name exists.
+    #[error("network with name {0} already exists")]
+    NetworkExists(String),
+    /// Removing a network that containers are attached to.
+    #[error("error while removing network: network {name} id {id} has active endpoints")]
+    NetworkInUse {
+        /// The network's name.
+        name: String,
+        /// The network's ID.
+        id: String,
+    },
+    /// Refused by a rule (docker's 403 message).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The network layer refused or failed (docker's messages come from `berth-net`).
+    #[error("{}", full_message(.0))]
+    Net(berth_net::Error),
     /// Several cleanup steps failed after an error (the cause first).
     #[error("{cause}; cleanup failed: {}", .cleanup.join("; "))]
     Cleanup {
@@ -186,6 +208,15 @@ impl EngineError {
                 Kind::InvalidArgument
             }
             E::NotModified(..) => Kind::NotModified,
+            E::NoSuchNetwork(_) => Kind::NotFound,
+            E::NetworkExists(_) => Kind::Conflict,
+            E::NetworkInUse { .. } | E::Forbidden(_) => Kind::Forbidden,
+            E::Net(e) => match e.kind() {
+                berth_net::ErrorKind::InvalidArgument => Kind::InvalidArgument,
+                berth_net::ErrorKind::Forbidden => Kind::Forbidden,
+                berth_net::ErrorKind::Conflict => Kind::Conflict,
+                berth_net::ErrorKind::Internal => Kind::Internal,
+            },
             E::Image(e) => match e.kind() {
                 berth_image::ErrorKind::NotFound => Kind::NotFound,
                 berth_image::ErrorKind::Conflict => Kind::Conflict,

@@ -119,17 +119,13 @@ impl Engine {
             size_root_fs: None,
             mounts: Vec::new(),
             config: Some(rec.config.clone()),
-            // No network is attached yet (the bridge network is later work): no endpoints,
-            // no address, no published ports.
             network_settings: Some(NetworkSettings {
                 sandbox_key: if s.status.has_process() {
                     self.netns_path(&rec.id).display().to_string()
                 } else {
                     String::new()
                 },
-                ports: Some(BTreeMap::new()),
-                networks: Some(BTreeMap::new()),
-                ..NetworkSettings::default()
+                ..self.network_settings(rec)
             }),
         }
     }
@@ -155,7 +151,7 @@ impl Engine {
             created: parse_time(&rec.created)
                 .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
                 .map_or(0, |d| d.as_secs() as i64),
-            ports: Vec::new(),
+            ports: self.summary_ports(rec).0,
             size_rw: None,
             size_root_fs: None,
             labels: Some(rec.config.labels.clone().unwrap_or_default()),
@@ -165,7 +161,7 @@ impl Engine {
                 network_mode: rec.host_config.network_mode.clone(),
             }),
             network_settings: Some(SummaryNetworkSettings {
-                networks: Some(BTreeMap::new()),
+                networks: Some(self.summary_ports(rec).1),
             }),
             mounts: Vec::new(),
         }

@@ -23,7 +23,7 @@ fn db_err(e: impl std::fmt::Display) -> EngineError {
 /// The container records.
 #[derive(Debug)]
 pub struct Store {
-    db: Database,
+    pub(crate) db: Database,
 }
 
 impl Store {

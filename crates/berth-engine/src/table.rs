@@ -135,7 +135,7 @@ pub struct Engine {
 pub(crate) struct Inner {
     pub cfg: Config,
     pub store: Store,
-    pub images: ImageStore,
+    pub images: Arc<ImageStore>,
     pub snap: AnySnapshotter,
     pub events: Events,
     pub table: Mutex<Table>,
@@ -174,7 +174,7 @@ impl Engine {
             std::fs::create_dir_all(&d).map_err(|e| EngineError::io("create", &d, e))?;
         }
         let store = Store::open(&cfg.data_root.join("berth.db"))?;
-        let images = ImageStore::open(&cfg.data_root)?;
+        let images = Arc::new(ImageStore::open(&cfg.data_root)?);
         let engine = Engine {
             inner: Arc::new(Inner {
                 cfg,

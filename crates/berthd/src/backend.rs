@@ -386,6 +386,59 @@ pub trait Backend: Send + Sync + 'static {
         opts: EventsOptions,
     ) -> impl Future<Output = Result<mpsc::Receiver<EventMessage>, BackendError>> + Send;
 
+    /// `GET /networks`.
+    fn network_list(
+        &self,
+    ) -> impl Future<Output = Result<Vec<berth_api::network::NetworkResource>, BackendError>> + Send
+    {
+        async { Err(BackendError::not_implemented("networks")) }
+    }
+    /// `GET /networks/{id}`.
+    fn network_inspect(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<berth_api::network::NetworkResource, BackendError>> + Send
+    {
+        let _ = id;
+        async { Err(BackendError::not_implemented("networks")) }
+    }
+    /// `POST /networks/create`.
+    fn network_create(
+        &self,
+        req: berth_api::network::NetworkCreateRequest,
+    ) -> impl Future<Output = Result<berth_api::network::NetworkCreateResponse, BackendError>> + Send
+    {
+        let _ = req;
+        async { Err(BackendError::not_implemented("networks")) }
+    }
+    /// `DELETE /networks/{id}`.
+    fn network_remove(&self, id: &str) -> impl Future<Output = Result<(), BackendError>> + Send {
+        let _ = id;
+        async { Err(BackendError::not_implemented("networks")) }
+    }
+    /// `POST /networks/{id}/connect`.
+    fn network_connect(
+        &self,
+        id: &str,
+        req: berth_api::network::NetworkConnectRequest,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        let _ = (id, req);
+        async { Err(BackendError::not_implemented("networks")) }
+    }
+    /// `POST /networks/{id}/disconnect`.
+    fn network_disconnect(
+        &self,
+        id: &str,
+        req: berth_api::network::NetworkDisconnectRequest,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        let _ = (id, req);
+        async { Err(BackendError::not_implemented("networks")) }
+    }
+    /// `POST /networks/prune`: the removed networks' names.
+    fn network_prune(&self) -> impl Future<Output = Result<Vec<String>, BackendError>> + Send {
+        async { Err(BackendError::not_implemented("networks")) }
+    }
+
     /// `POST /containers/{id}/resize`: the TTY's size.
     fn container_resize(
         &self,

@@ -108,7 +108,7 @@ pub fn backend_error(e: DistributionError) -> BackendError {
         Kind::InvalidArgument => ErrorKind::InvalidArgument,
         Kind::NotModified => ErrorKind::NotModified,
         Kind::Unavailable => ErrorKind::Unavailable,
-        Kind::Internal => ErrorKind::Internal,
+        _ => ErrorKind::Internal,
     };
     let kind = match e {
         DistributionError::LoginFailed { .. } => ErrorKind::Forbidden,

@@ -11,6 +11,10 @@ use berth_api::container::{
 use berth_api::event::EventMessage;
 use berth_api::exec::{ExecConfig, ExecInspect, ExecStartConfig};
 use berth_api::image::{ImageDeleteResponseItem, ImageInspect, ImageSummary};
+use berth_api::network::{
+    NetworkConnectRequest, NetworkCreateRequest, NetworkCreateResponse, NetworkDisconnectRequest,
+    NetworkResource,
+};
 use berth_api::progress::ProgressMessage;
 use berth_engine::{Engine, EngineError, Kind};
 use tokio::sync::{mpsc, oneshot};
@@ -42,6 +46,7 @@ fn err(e: EngineError) -> BackendError {
         Kind::Conflict => ErrorKind::Conflict,
         Kind::InvalidArgument => ErrorKind::InvalidArgument,
         Kind::NotModified => ErrorKind::NotModified,
+        Kind::Forbidden => ErrorKind::Forbidden,
         Kind::Unavailable => ErrorKind::Unavailable,
         Kind::Internal => ErrorKind::Internal,
     };
@@ -64,6 +69,28 @@ impl EngineBackend {
             exec_root,
             shim_binary: shim_binary(),
         })
+        .await?;
+        Ok(Self {
+            engine,
+            insecure_registries: Vec::new(),
+        })
+    }
+
+    /// [`EngineBackend::open`] with the daemon's network settings (`--bridge`,
+    /// `--default-address-pool`).
+    pub async fn open_with_network(
+        data_root: PathBuf,
+        exec_root: PathBuf,
+        net: berth_engine::NetworkConfig,
+    ) -> Result<Self, EngineError> {
+        let engine = Engine::open_with_network(
+            berth_engine::Config {
+                data_root,
+                exec_root,
+                shim_binary: shim_binary(),
+            },
+            net,
+        )
         .await?;
         Ok(Self {
             engine,
@@ -397,5 +424,54 @@ impl Backend for EngineBackend {
 
     async fn exec_inspect(&self, id: &str) -> Result<ExecInspect, BackendError> {
         self.engine.exec_inspect(id).map_err(err)
+    }
+
+    async fn network_list(&self) -> Result<Vec<NetworkResource>, BackendError> {
+        self.engine.network_list().await.map_err(err)
+    }
+
+    async fn network_inspect(&self, id: &str) -> Result<NetworkResource, BackendError> {
+        self.engine.network_inspect(id).await.map_err(err)
+    }
+
+    async fn network_create(
+        &self,
+        req: NetworkCreateRequest,
+    ) -> Result<NetworkCreateResponse, BackendError> {
+        self.engine.network_create(req).await.map_err(err)
+    }
+
+    async fn network_remove(&self, id: &str) -> Result<(), BackendError> {
+        self.engine.network_remove(id).await.map_err(err)
+    }
+
+    async fn network_connect(
+        &self,
+        id: &str,
+        req: NetworkConnectRequest,
+    ) -> Result<(), BackendError> {
+        let aliases = req
+            .endpoint_config
+            .and_then(|e| e.aliases)
+            .unwrap_or_default();
+        self.engine
+            .network_connect(id, &req.container, aliases)
+            .await
+            .map_err(err)
+    }
+
+    async fn network_disconnect(
+        &self,
+        id: &str,
+        req: NetworkDisconnectRequest,
+    ) -> Result<(), BackendError> {
+        self.engine
+            .network_disconnect(id, &req.container, req.force)
+            .await
+            .map_err(err)
+    }
+
+    async fn network_prune(&self) -> Result<Vec<String>, BackendError> {
+        self.engine.network_prune().await.map_err(err)
     }
 }

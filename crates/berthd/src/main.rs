@@ -33,9 +33,36 @@ struct Args {
     /// Enable debug mode.
     #[arg(short = 'D', long)]
     debug: bool,
+    /// Linux name of the default `bridge` network's bridge.
+    #[arg(
+        short = 'b',
+        long = "bridge",
+        value_name = "NAME",
+        default_value = "berth0"
+    )]
+    bridge: String,
+    /// Pool of subnets for networks created without --subnet: base=CIDR,size=N.
+    #[arg(long = "default-address-pool", value_name = "base=CIDR,size=N")]
+    default_address_pool: Option<String>,
     /// A registry (`host[:port]`) to talk to over plain HTTP; repeatable.
     #[arg(long = "insecure-registry", value_name = "HOST")]
     insecure_registry: Vec<String>,
+}
+
+/// Parses dockerd's `--default-address-pool base=172.30.0.0/16,size=24`.
+fn address_pool(spec: &str) -> anyhow::Result<berth_net::ipam::Pool> {
+    let (mut base, mut size) = (None, None);
+    for part in spec.split(',') {
+        match part.split_once('=') {
+            Some(("base", v)) => base = Some(v.parse().with_context(|| format!("base {v:?}"))?),
+            Some(("size", v)) => size = Some(v.parse().with_context(|| format!("size {v:?}"))?),
+            _ => bail!("invalid --default-address-pool {spec:?}: want base=CIDR,size=N"),
+        }
+    }
+    match (base, size) {
+        (Some(base), Some(size)) => Ok(berth_net::ipam::Pool { base, size }),
+        _ => bail!("invalid --default-address-pool {spec:?}: want base=CIDR,size=N"),
+    }
 }
 
 fn socket_path(hosts: &[String]) -> anyhow::Result<PathBuf> {
@@ -64,6 +91,13 @@ fn level(args: &Args) -> anyhow::Result<&'static str> {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let socket = socket_path(&args.host)?;
+    let network = berth_engine::NetworkConfig {
+        bridge: args.bridge.clone(),
+        pool: match &args.default_address_pool {
+            Some(p) => address_pool(p)?,
+            None => berth_net::ipam::Pool::default(),
+        },
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level(&args).unwrap_or("info")));
     level(&args)?;
@@ -85,15 +119,21 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("start tokio runtime")?;
     rt.block_on(async {
-        let backend = berthd::engine_backend::EngineBackend::open(
-            config.data_root.clone(),
-            config.exec_root.clone(),
-        )
-        .await
-        .context("open the engine")?
-        .with_insecure_registries(insecure);
-        berthd::server::run(config, Arc::new(backend), berthd::server::shutdown_signal())
+        let backend = Arc::new(
+            berthd::engine_backend::EngineBackend::open_with_network(
+                config.data_root.clone(),
+                config.exec_root.clone(),
+                network,
+            )
             .await
-            .context("berthd")
+            .context("open the engine")?
+            .with_insecure_registries(insecure),
+        );
+        let served =
+            berthd::server::run(config, backend.clone(), berthd::server::shutdown_signal())
+                .await
+                .context("berthd");
+        backend.engine().shutdown_networks().await;
+        served
     })
 }

@@ -121,12 +121,9 @@ fn validate_host_config(hc: &mut HostConfig) -> Result<()> {
     }
     match hc.network_mode.as_str() {
         "" | "default" | "bridge" => hc.network_mode = "bridge".into(),
-        "none" => {}
-        other => {
-            return Err(EngineError::Invalid(format!(
-                "network mode {other:?} is not supported by berth yet (containers get their own network namespace with only lo)"
-            )));
-        }
+        // host, none, container:NAME and network names are checked by the engine's
+        // networks (`net_validate`).
+        _ => {}
     }
     if hc.log_config.r#type.is_empty() {
         hc.log_config.r#type = "json-file".into();
@@ -152,6 +149,7 @@ impl Engine {
         }
         let mut hc = body.host_config.unwrap_or_default();
         validate_host_config(&mut hc)?;
+        let net = self.net_validate(&hc, body.networking_config.as_ref())?;
         let image = self.inner.images.get(&cfg.image)?;
         let lowers = self.inner.images.lowerdirs(&image.id)?;
         merge_image_config(&mut cfg, &image);
@@ -184,7 +182,10 @@ impl Engine {
         };
         let name = self.reserve(&id, name, rec)?;
         let c = self.lookup(&id)?;
-        match self.materialise(&c) {
+        match self
+            .materialise(&c)
+            .and_then(|rec| self.net_created(&id, net).map(|()| rec))
+        {
             Ok(rec) => {
                 self.emit(&rec, "create", &[]);
                 tracing::debug!(id = %id, name = %name, "created");

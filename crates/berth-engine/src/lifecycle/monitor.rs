@@ -88,6 +88,7 @@ impl Engine {
         if let Err(e) = self.inner.snap.unmount(&self.dir(&c.id)) {
             tracing::warn!("unmount rootfs of {}: {e}", c.id);
         }
+        self.net_stop(&c.id).await;
         if let Err(e) = crate::netns::remove(&self.netns_path(&c.id)) {
             tracing::warn!("remove network namespace of {}: {e}", c.id);
         }

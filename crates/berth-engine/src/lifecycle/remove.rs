@@ -48,6 +48,7 @@ impl Engine {
         if let Err(e) = self.inner.snap.remove(&dir) {
             errors.push(crate::error::full_message(&e));
         }
+        self.net_forget(&c.id).await;
         if let Err(e) = crate::netns::remove(&self.netns_path(&c.id)) {
             errors.push(e.message());
         }

@@ -45,9 +45,7 @@ impl Engine {
         let result = async {
             let rootfs = self.inner.snap.mount(&dir, &rec.lowers)?;
             etcfiles::write_all(&dir, &rec.config.hostname, &rec.host_config)?;
-            let netns = self.netns_path(&c.id);
-            crate::netns::remove(&netns)?;
-            crate::netns::create(&netns)?;
+            let netns = self.net_start(&rec).await?;
             let t_prep = t0.elapsed();
             let spec = spec::build(&rec, &rootfs, &dir, &netns)?;
             spec::write(&spec, &dir)?;
@@ -118,6 +116,7 @@ impl Engine {
         if let Err(err) = self.inner.snap.unmount(&self.dir(&c.id)) {
             cleanup.push(crate::error::full_message(&err));
         }
+        self.net_stop(&c.id).await;
         if let Err(err) = crate::netns::remove(&self.netns_path(&c.id)) {
             cleanup.push(err.message());
         }

@@ -6,6 +6,7 @@ mod containers;
 mod distribution;
 mod exec;
 mod images;
+mod networks;
 mod system;
 
 use std::path::PathBuf;
@@ -63,6 +64,7 @@ pub fn router<B: Backend>(state: AppState<B>) -> Router {
         .merge(exec::routes())
         .merge(images::routes())
         .merge(distribution::routes())
+        .merge(networks::routes())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)
         .with_state(state)

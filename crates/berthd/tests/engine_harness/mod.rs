@@ -78,6 +78,22 @@ pub struct Daemon {
     child: Option<Child>,
     pub dir: tempfile::TempDir,
     ids: std::cell::RefCell<Vec<String>>,
+    /// The default bridge's Linux name, unique per daemon (`bh<pid>x<n>`).
+    pub bridge: String,
+    /// The default address pool, a /21 of its own per daemon.
+    pub pool: String,
+}
+
+/// A bridge name and an address pool no other daemon of this test process uses (and, by the
+/// pid, very likely none of another test process).
+fn unique_network() -> (String, String) {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let pid = std::process::id();
+    (
+        format!("bh{pid}x{n}"),
+        format!("base=10.{}.{}.0/21,size=24", 100 + pid % 100, (n % 32) * 8),
+    )
 }
 
 impl Daemon {
@@ -88,10 +104,13 @@ impl Daemon {
             .prefix("berth-e2e-")
             .tempdir()
             .expect("temp dir");
+        let (bridge, pool) = unique_network();
         let mut d = Self {
             child: None,
             dir,
             ids: Default::default(),
+            bridge,
+            pool,
         };
         d.spawn(&bins);
         let tar = busybox_tar(d.dir.path());
@@ -119,6 +138,10 @@ impl Daemon {
             .arg(self.data_root())
             .arg("--exec-root")
             .arg(self.exec_root())
+            .arg("--bridge")
+            .arg(&self.bridge)
+            .arg("--default-address-pool")
+            .arg(&self.pool)
             .env("BERTH_SHIM", bins.join("berth-shim"))
             .stdout(Stdio::null())
             .stderr(log)
@@ -144,6 +167,20 @@ impl Daemon {
 
     fn kill_daemon(&mut self) {
         if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Stops the daemon with SIGTERM (it takes unused networks out of the kernel), SIGKILL
+    /// after 10s.
+    pub fn stop_daemon(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill").arg(c.id().to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while matches!(c.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -312,7 +349,20 @@ impl Drop for Daemon {
         for id in &ids {
             let _ = self.http("DELETE", &format!("/containers/{id}?force=1"), "");
         }
-        self.kill_daemon();
+        self.stop_daemon();
+        // The default bridge, should the daemon have died without taking it down.
+        if std::path::Path::new("/sys/class/net")
+            .join(&self.bridge)
+            .exists()
+        {
+            let _ = Command::new("ip")
+                .args(["link", "del", &self.bridge])
+                .status();
+        }
+        let _ = Command::new("nft")
+            .args(["delete", "table", "ip", &format!("berth_{}", self.bridge)])
+            .stderr(Stdio::null())
+            .status();
         // Shims (and their containers) that outlived the daemon.
         if let Ok(rd) = std::fs::read_dir(self.exec_root().join("shims")) {
             for e in rd.flatten() {

@@ -1,0 +1,116 @@
+//! `network connect` and `network disconnect`.
+
+use std::os::fd::AsFd;
+
+use berth_net::AttachRequest;
+
+use super::{net_err, store};
+use crate::error::{EngineError, Result};
+use crate::table::Engine;
+
+impl Engine {
+    /// `POST /networks/{id}/connect`: records the endpoint; a running container is attached
+    /// at once (its next `ethN`).
+    pub async fn network_connect(
+        &self,
+        network: &str,
+        container: &str,
+        aliases: Vec<String>,
+    ) -> Result<()> {
+        let c = self.lookup(container)?;
+        let _op = c.op.lock().await;
+        let rec = c.record();
+        let mode = rec.host_config.network_mode.clone();
+        if mode == "host" || mode == "none" || mode.starts_with("container:") {
+            return Err(EngineError::Forbidden(format!(
+                "container cannot be disconnected from host network or connected to {mode} network"
+            )));
+        }
+        let running = rec.state.status.has_process();
+        let (network, id, name) = (network.to_owned(), rec.id.clone(), rec.name.clone());
+        let netns = self.netns_path(&id);
+        self.blocking(move |e| {
+            let n = e.nets();
+            let mut st = n.lock();
+            let net_id = st.find(&network)?.net.id.clone();
+            let mut cn = st.containers.get(&id).cloned().unwrap_or_default();
+            if cn.endpoints.contains_key(&net_id) {
+                return Err(EngineError::Forbidden(format!(
+                    "endpoint with name {} already exists in network {network}",
+                    name.trim_start_matches('/')
+                )));
+            }
+            if running {
+                let fd =
+                    std::fs::File::open(&netns).map_err(|e| EngineError::io("open", &netns, e))?;
+                let Some(rec) = st.nets.get_mut(&net_id) else {
+                    return Err(EngineError::NoSuchNetwork(network));
+                };
+                let mut names = vec![name.trim_start_matches('/').to_owned()];
+                names.extend(aliases.iter().cloned());
+                names.push(crate::names::short(&id).to_owned());
+                let att = n
+                    .driver
+                    .attach(
+                        &mut rec.net,
+                        fd.as_fd(),
+                        AttachRequest {
+                            container_id: id.clone(),
+                            names,
+                            ip: None,
+                            ports: Vec::new(),
+                        },
+                    )
+                    .map_err(net_err)?;
+                store::put(&e.inner.store, store::NETWORKS, &net_id, &*rec)?;
+                cn.attachments.push(att);
+            }
+            if cn.primary.is_none() {
+                cn.primary = Some(net_id.clone());
+            }
+            cn.endpoints.insert(net_id, aliases);
+            store::put(&e.inner.store, store::ENDPOINTS, &id, &cn)?;
+            st.containers.insert(id, cn);
+            Ok(())
+        })
+        .await
+    }
+
+    /// `POST /networks/{id}/disconnect`.
+    pub async fn network_disconnect(
+        &self,
+        network: &str,
+        container: &str,
+        force: bool,
+    ) -> Result<()> {
+        let c = self.lookup(container)?;
+        let _op = c.op.lock().await;
+        let (network, id) = (network.to_owned(), c.id.clone());
+        self.blocking(move |e| {
+            let n = e.nets();
+            let mut st = n.lock();
+            let net_id = st.find(&network)?.net.id.clone();
+            let mut cn = st.containers.get(&id).cloned().unwrap_or_default();
+            if cn.endpoints.remove(&net_id).is_none() && !force {
+                return Err(EngineError::Forbidden(format!(
+                    "container {id} is not connected to network {network}"
+                )));
+            }
+            if let Some(pos) = cn.attachments.iter().position(|a| a.network_id == net_id) {
+                let att = cn.attachments.remove(pos);
+                if let Some(rec) = st.nets.get_mut(&net_id) {
+                    let r = n.driver.detach(&mut rec.net, &att);
+                    store::put(&e.inner.store, store::NETWORKS, &net_id, &*rec)?;
+                    r.map_err(net_err)?;
+                }
+            }
+            if cn.primary.as_ref() == Some(&net_id) {
+                cn.primary = cn.endpoints.keys().next().cloned();
+            }
+            store::put(&e.inner.store, store::ENDPOINTS, &id, &cn)?;
+            st.containers.insert(id, cn);
+            Ok(())
+        })
+        .await
+    }
+}
