@@ -64,6 +64,18 @@ pub enum Command {
     Info(FormatArgs),
     /// Get real time events from the server.
     Events(EventsArgs),
+    /// Download an image from a registry.
+    Pull(PullArgs),
+    /// Upload an image to a registry.
+    Push(PushArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default).
+    Save(SaveArgs),
+    /// Load an image from a tar archive or STDIN.
+    Load(LoadArgs),
+    /// Log in to a registry.
+    Login(LoginArgs),
+    /// Log out from a registry.
+    Logout(LogoutArgs),
 }
 
 /// Flags of `create` (and `run`).
@@ -408,4 +420,69 @@ pub struct EventsArgs {
     /// Format output using a Go template or `json`.
     #[arg(long)]
     pub format: Option<String>,
+}
+
+/// Flags of `pull`.
+#[derive(Debug, Clone, Args)]
+pub struct PullArgs {
+    /// Set platform if server is multi-platform capable.
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Suppress verbose output.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// NAME[:TAG|@DIGEST].
+    pub name: String,
+}
+
+/// Flags of `push`.
+#[derive(Debug, Clone, Args)]
+pub struct PushArgs {
+    /// NAME[:TAG].
+    pub name: String,
+}
+
+/// Flags of `save`.
+#[derive(Debug, Clone, Args)]
+pub struct SaveArgs {
+    /// Write to a file, instead of STDOUT.
+    #[arg(short = 'o', long)]
+    pub output: Option<String>,
+    /// Images.
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+/// Flags of `load`.
+#[derive(Debug, Clone, Args)]
+pub struct LoadArgs {
+    /// Read from tar archive file, instead of STDIN.
+    #[arg(short = 'i', long)]
+    pub input: Option<String>,
+    /// Suppress the load output.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// Flags of `login`.
+#[derive(Debug, Clone, Args)]
+pub struct LoginArgs {
+    /// Username.
+    #[arg(short = 'u', long)]
+    pub username: Option<String>,
+    /// Password.
+    #[arg(short = 'p', long)]
+    pub password: Option<String>,
+    /// Take the password from stdin.
+    #[arg(long = "password-stdin")]
+    pub password_stdin: bool,
+    /// SERVER.
+    pub server: Option<String>,
+}
+
+/// Flags of `logout`.
+#[derive(Debug, Clone, Args)]
+pub struct LogoutArgs {
+    /// SERVER.
+    pub server: Option<String>,
 }

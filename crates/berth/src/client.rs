@@ -87,6 +87,33 @@ impl Client {
         content_type: Option<&str>,
         upgrade: bool,
     ) -> anyhow::Result<Response<Incoming>> {
+        self.send_with_headers(method, path, body, content_type, upgrade, &[])
+            .await
+    }
+
+    /// A bodiless `method path` with `X-Registry-Auth` when given (pull, push).
+    pub async fn send_with_auth(
+        &self,
+        method: Method,
+        path: &str,
+        auth: Option<String>,
+    ) -> anyhow::Result<Response<Incoming>> {
+        let headers: Vec<(&str, String)> =
+            auth.into_iter().map(|a| ("x-registry-auth", a)).collect();
+        self.send_with_headers(method, path, empty(), None, false, &headers)
+            .await
+    }
+
+    /// [`Client::send`] with extra headers.
+    pub async fn send_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body,
+        content_type: Option<&str>,
+        upgrade: bool,
+        headers: &[(&str, String)],
+    ) -> anyhow::Result<Response<Incoming>> {
         let stream = UnixStream::connect(&self.socket)
             .await
             .map_err(|e| ClientError::Connect(self.socket.clone(), e))?;
@@ -107,6 +134,9 @@ impl Client {
             );
         if let Some(ct) = content_type {
             req = req.header(hyper::header::CONTENT_TYPE, ct);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, v.as_str());
         }
         if upgrade {
             req = req

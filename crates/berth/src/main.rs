@@ -17,7 +17,9 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 use crate::client::Client;
 use crate::commands::run::RunError;
-use crate::commands::{containers, error_line, events, exec, images, inspect, list, run, system};
+use crate::commands::{
+    containers, distribution, error_line, events, exec, images, inspect, list, run, system,
+};
 
 async fn dispatch(client: &Client, command: &Command) -> anyhow::Result<i32> {
     match command {
@@ -41,6 +43,12 @@ async fn dispatch(client: &Client, command: &Command) -> anyhow::Result<i32> {
         Command::Version(a) => system::version(client, a.format.as_deref()).await,
         Command::Info(a) => system::info(client, a.format.as_deref()).await,
         Command::Events(a) => events::events(client, a).await,
+        Command::Pull(a) => distribution::pull(client, a).await,
+        Command::Push(a) => distribution::push(client, a).await,
+        Command::Save(a) => distribution::save(client, a).await,
+        Command::Load(a) => distribution::load(client, a).await,
+        Command::Login(a) => distribution::login(client, a).await,
+        Command::Logout(a) => distribution::logout(client, a).await,
     }
 }
 

@@ -134,7 +134,8 @@ pub fn import_query(args: &ImportArgs, from_src: &str) -> String {
     q
 }
 
-fn file_body(file: String) -> Body {
+/// A request body streamed from a file, or stdin for `-`.
+pub(crate) fn file_body(file: String) -> Body {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::spawn(async move {
         let mut reader: Box<dyn tokio::io::AsyncRead + Unpin + Send> = if file == "-" {

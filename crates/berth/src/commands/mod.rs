@@ -2,6 +2,7 @@
 //! Verbs return the process exit code.
 
 pub mod containers;
+pub mod distribution;
 pub mod events;
 pub mod exec;
 pub mod images;
