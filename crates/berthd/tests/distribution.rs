@@ -1,0 +1,307 @@
+//! Pull, push, save, load and login end to end: a real `docker-registry` on 127.0.0.1
+//! started per test with a temp config, a berthd per test (its own roots and socket) with
+//! busybox imported, driven by berth's CLI and the docker CLI. Needs root, busybox-static,
+//! docker-registry, apache2-utils (htpasswd) and the docker CLI.
+
+mod engine_harness;
+
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use engine_harness::{Daemon, stderr, stdout};
+
+/// A running `docker-registry`; killed on drop, storage in its temp dir.
+struct Registry {
+    child: Child,
+    _dir: tempfile::TempDir,
+    port: u16,
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+impl Registry {
+    /// Starts the registry; `htpasswd` turns on basic auth with that file.
+    fn start(htpasswd: Option<&Path>) -> Registry {
+        let bin = which("docker-registry").unwrap_or_else(|| {
+            panic!("docker-registry is not installed: run scripts/install-deps.sh --test")
+        });
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let auth = htpasswd.map_or(String::new(), |p| {
+            format!(
+                "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
+                p.display()
+            )
+        });
+        let cfg = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}",
+            dir.path().join("data").display()
+        );
+        let cfg_path = dir.path().join("config.yml");
+        std::fs::write(&cfg_path, cfg).expect("write registry config");
+        let log = std::fs::File::create(dir.path().join("registry.log")).expect("log");
+        let child = Command::new(bin)
+            .arg("serve")
+            .arg(&cfg_path)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn docker-registry");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "registry did not start on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Registry {
+            child,
+            _dir: dir,
+            port,
+        }
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what} failed ({:?}): {}\n{}",
+        out.status.code(),
+        stderr(out),
+        stdout(out)
+    );
+    stdout(out)
+}
+
+fn fails(out: &Output, what: &str) -> String {
+    assert!(!out.status.success(), "{what} succeeded: {}", stdout(out));
+    stderr(out)
+}
+
+/// The `Digest: sha256:...` line of a pull or the `: digest: sha256:...` of a push.
+fn digest_in(text: &str) -> String {
+    let i = text.find("sha256:").expect("a digest in the output");
+    text[i..i + 71].to_owned()
+}
+
+/// busybox tagged as `<registry>/test/busybox:1`.
+fn tagged(d: &Daemon, reg: &Registry) -> String {
+    let name = format!("{}/test/busybox:1", reg.host());
+    ok(&d.berth(&["tag", "busybox", &name]), "tag");
+    name
+}
+
+#[test]
+fn berth_push_rmi_pull_by_tag_and_digest_then_run() {
+    let reg = Registry::start(None);
+    let d = Daemon::start();
+    let name = tagged(&d, &reg);
+    let out = ok(&d.berth(&["push", &name]), "push");
+    assert!(out.contains("The push refers to repository"), "{out}");
+    assert!(out.contains("1: digest: sha256:"), "{out}");
+    let digest = digest_in(&out);
+    ok(&d.berth(&["rmi", &name, "busybox"]), "rmi");
+
+    let out = ok(&d.berth(&["pull", &name]), "pull by tag");
+    assert!(out.contains("Pull complete"), "{out}");
+    assert!(
+        out.contains(&format!("Status: Downloaded newer image for {name}")),
+        "{out}"
+    );
+    assert_eq!(
+        digest_in(&out[out.find("Digest:").expect("Digest line")..]),
+        digest
+    );
+    let repo_digests = d.inspect(&name, "{{json .RepoDigests}}");
+    assert!(repo_digests.contains(&digest), "{repo_digests}");
+    let images = ok(&d.berth(&["images", "--digests"]), "images --digests");
+    assert!(images.contains(&digest), "{images}");
+    let out = ok(&d.berth(&["run", "--rm", &name, "echo", "pulled"]), "run");
+    assert_eq!(out.trim(), "pulled");
+
+    // Again: up to date, nothing downloaded.
+    let out = ok(&d.berth(&["pull", &name]), "pull again");
+    assert!(out.contains("Image is up to date"), "{out}");
+
+    ok(&d.berth(&["rmi", &name]), "rmi");
+    let by_digest = format!("{}/test/busybox@{digest}", reg.host());
+    ok(&d.berth(&["pull", &by_digest]), "pull by digest");
+    let out = ok(
+        &d.berth(&["run", "--rm", &by_digest, "echo", "by-digest"]),
+        "run",
+    );
+    assert_eq!(out.trim(), "by-digest");
+}
+
+#[test]
+fn docker_cli_push_and_pull_through_berthd() {
+    let reg = Registry::start(None);
+    let d = Daemon::start();
+    let name = tagged(&d, &reg);
+    let out = ok(&d.docker(&["push", &name]), "docker push");
+    assert!(out.contains("1: digest: sha256:"), "{out}");
+    ok(&d.docker(&["rmi", &name, "busybox"]), "docker rmi");
+    let out = ok(&d.docker(&["pull", &name]), "docker pull");
+    assert!(out.contains("Downloaded newer image"), "{out}");
+    let out = ok(
+        &d.docker(&["run", "--rm", &name, "echo", "docker-pulled"]),
+        "run",
+    );
+    assert_eq!(out.trim(), "docker-pulled");
+}
+
+#[test]
+fn pull_errors_are_docker_errors() {
+    let reg = Registry::start(None);
+    let d = Daemon::start();
+    let err = fails(
+        &d.berth(&["pull", &format!("{}/test/nothing:1", reg.host())]),
+        "pull unknown",
+    );
+    assert!(
+        err.contains("not found") || err.contains("manifest unknown"),
+        "{err}"
+    );
+    let (status, body) = d.http(
+        "POST",
+        &format!("/images/create?fromImage={}/test/nothing&tag=1", reg.host()),
+        "",
+    );
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = d.http("POST", "/images/create?fromImage=BAD%20NAME&tag=1", "");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("invalid reference format"), "{body}");
+    // A registry that is down: a 500 naming the cause.
+    let down = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let (status, body) = d.http(
+        "POST",
+        &format!("/images/create?fromImage=127.0.0.1:{down}/x&tag=1"),
+        "",
+    );
+    assert_eq!(status, 500, "{body}");
+    let err = fails(&d.berth(&["push", "nothere:1"]), "push missing");
+    assert!(err.contains("does not exist locally"), "{err}");
+    // The daemon is still fine.
+    ok(&d.berth(&["images"]), "images");
+}
+
+#[test]
+fn save_rmi_load_run_with_berth_and_docker() {
+    let d = Daemon::start();
+    let tar = d.data_root().join("../busybox-saved.tar");
+    let tar_s = tar.to_str().expect("utf-8");
+    ok(&d.berth(&["save", "-o", tar_s, "busybox"]), "save");
+    assert!(std::fs::metadata(&tar).expect("saved").len() > 100_000);
+    ok(&d.berth(&["rmi", "busybox"]), "rmi");
+    let out = ok(&d.berth(&["load", "-i", tar_s]), "load");
+    assert!(out.contains("Loaded image: busybox:latest"), "{out}");
+    let out = ok(
+        &d.berth(&["run", "--rm", "busybox", "echo", "loaded"]),
+        "run",
+    );
+    assert_eq!(out.trim(), "loaded");
+
+    let tar2 = d.data_root().join("../docker-saved.tar");
+    let tar2_s = tar2.to_str().expect("utf-8");
+    ok(&d.docker(&["save", "-o", tar2_s, "busybox"]), "docker save");
+    ok(&d.docker(&["rmi", "busybox"]), "docker rmi");
+    let out = ok(&d.docker(&["load", "-i", tar2_s]), "docker load");
+    assert!(out.contains("Loaded image: busybox:latest"), "{out}");
+    let out = ok(&d.docker(&["run", "--rm", "busybox", "echo", "dl"]), "run");
+    assert_eq!(out.trim(), "dl");
+
+    // A truncated archive is refused and the daemon keeps going.
+    let bytes = std::fs::read(&tar).expect("read");
+    let cut = d.data_root().join("../cut.tar");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write");
+    fails(
+        &d.berth(&["load", "-i", cut.to_str().expect("utf-8")]),
+        "load truncated",
+    );
+    ok(&d.berth(&["images"]), "images");
+}
+
+#[test]
+fn login_with_htpasswd_then_push_and_logout() {
+    let htpasswd = which("htpasswd")
+        .unwrap_or_else(|| panic!("htpasswd is missing: scripts/install-deps.sh --test"));
+    let dir = tempfile::tempdir().expect("temp");
+    let file = dir.path().join("htpasswd");
+    let out = Command::new(htpasswd)
+        .args(["-Bbn", "berth", "s3cret"])
+        .output()
+        .expect("htpasswd");
+    assert!(out.status.success());
+    std::fs::write(&file, &out.stdout).expect("write htpasswd");
+    let reg = Registry::start(Some(&file));
+    let d = Daemon::start();
+    let name = tagged(&d, &reg);
+
+    let err = fails(&d.berth(&["push", &name]), "push without login");
+    assert!(!err.is_empty());
+    let err = fails(
+        &d.berth_in(
+            &["login", "-u", "berth", "--password-stdin", &reg.host()],
+            b"wrong\n",
+        ),
+        "login with a wrong password",
+    );
+    assert!(err.contains("Error response from daemon"), "{err}");
+    let out = ok(
+        &d.berth_in(
+            &["login", "-u", "berth", "--password-stdin", &reg.host()],
+            b"s3cret\n",
+        ),
+        "login",
+    );
+    assert!(out.contains("Login Succeeded"), "{out}");
+    let cfg = d.data_root().join("../docker-config/config.json");
+    let mode = std::fs::metadata(&cfg)
+        .expect("config.json")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let text = std::fs::read_to_string(&cfg).expect("read config");
+    assert!(text.contains(&reg.host()), "{text}");
+
+    ok(&d.berth(&["push", &name]), "push after login");
+    ok(&d.berth(&["rmi", &name]), "rmi");
+    ok(&d.berth(&["pull", &name]), "pull after login");
+    // docker reads the same config.json.
+    ok(
+        &d.docker(&["push", &name]),
+        "docker push with berth's login",
+    );
+
+    let out = ok(&d.berth(&["logout", &reg.host()]), "logout");
+    assert!(out.contains("Removing login credentials"), "{out}");
+    ok(&d.berth(&["rmi", &name]), "rmi");
+    fails(&d.berth(&["pull", &name]), "pull after logout");
+}
