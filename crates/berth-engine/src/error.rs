@@ -161,7 +161,7 @@ pub enum EngineError {
     #[error("{0}")]
     Forbidden(String),
     /// The network layer refused or failed (docker's messages come from `berth-net`).
-    #[error("{}", full_message(.0))]
+    #[error("{}", net_message(.0))]
     Net(berth_net::Error),
     /// Several cleanup steps failed after an error (the cause first).
     #[error("{cause}; cleanup failed: {}", .cleanup.join("; "))]
@@ -175,6 +175,15 @@ pub enum EngineError {
 
 fn store_message(e: &StoreError) -> String {
     full_message(e)
+}
+
+/// docker's messages as they are (the bind error's cause is not docker's); other network
+/// errors with their causes.
+fn net_message(e: &berth_net::Error) -> String {
+    match e {
+        berth_net::Error::PortAllocated { .. } => e.to_string(),
+        other => full_message(other),
+    }
 }
 
 /// An error and its sources, joined with `: `.

@@ -279,6 +279,23 @@ impl Daemon {
     }
 
     /// Container IDs this daemon knows (all states).
+    /// `docker network inspect -f FORMAT NAME`.
+    pub fn inspect_network(&self, name: &str, format: &str) -> String {
+        let out = self.docker(&["network", "inspect", "-f", format, name]);
+        assert!(
+            out.status.success(),
+            "network inspect {name}: {}",
+            stderr(&out)
+        );
+        stdout(&out).trim().to_owned()
+    }
+
+    /// `docker network ls` names.
+    pub fn inspect_json_networks(&self) -> String {
+        let out = self.docker(&["network", "ls", "--format", "{{.Name}}"]);
+        stdout(&out)
+    }
+
     pub fn all_ids(&self) -> Vec<String> {
         let (status, body) = self.http("GET", "/containers/json?all=1", "");
         if status != 200 {

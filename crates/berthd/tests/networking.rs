@@ -1,0 +1,429 @@
+//! Networking end to end (issue 6): each test starts its own berthd with its own roots,
+//! socket, bridge name and address pool, drives it with the `docker` CLI, and only talks to
+//! 127.0.0.1 and to containers it started. The guard removes the containers and the networks
+//! the test made, stops the daemon, then asserts no link and no nftables table of its bridges
+//! is left.
+//!
+//! Needs root, busybox-static, nftables, iproute2 and the docker CLI
+//! (`scripts/install-deps.sh --test`).
+
+mod engine_harness;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use engine_harness::{Daemon, eventually, stderr, stdout};
+
+/// A daemon and the user networks a test made; checks the host is clean afterwards.
+struct Net {
+    d: Option<Daemon>,
+    bridges: Vec<String>,
+}
+
+impl Net {
+    fn start() -> Self {
+        let d = Daemon::start();
+        let bridges = vec![d.bridge.clone()];
+        Net {
+            d: Some(d),
+            bridges,
+        }
+    }
+
+    fn d(&self) -> &Daemon {
+        self.d.as_ref().expect("daemon")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.d().docker(args);
+        assert!(
+            out.status.success(),
+            "docker {args:?}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        stdout(&out)
+    }
+
+    fn docker(&self, args: &[&str]) -> Output {
+        self.d().docker(args)
+    }
+
+    /// `docker network create NAME` (from the daemon's pool); remembers its bridge.
+    fn network(&mut self, name: &str) -> String {
+        let id = self.ok(&["network", "create", name]).trim().to_owned();
+        self.bridges.push(format!("br-{}", &id[..12]));
+        id
+    }
+
+    fn ip_of(&self, name: &str, net: &str) -> String {
+        self.d().inspect(
+            name,
+            &format!("{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}}"),
+        )
+    }
+
+    /// The veths enslaved to `bridge`.
+    fn ports_of(bridge: &str) -> Vec<String> {
+        let out = Command::new("ip")
+            .args(["-o", "link", "show", "master", bridge])
+            .stderr(Stdio::null())
+            .output()
+            .expect("run ip");
+        stdout(&out)
+            .lines()
+            .filter_map(|l| l.split(':').nth(1).map(|s| s.trim().to_owned()))
+            .collect()
+    }
+
+    fn nft_table(bridge: &str) -> Option<String> {
+        let out = Command::new("nft")
+            .args(["list", "table", "ip", &format!("berth_{bridge}")])
+            .stderr(Stdio::null())
+            .output()
+            .expect("run nft (apt-get install nftables)");
+        out.status.success().then(|| stdout(&out))
+    }
+
+    fn netns_files(&self) -> usize {
+        std::fs::read_dir(self.d().exec_root().join("netns"))
+            .map(|r| r.count())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        if let Some(d) = self.d.take() {
+            for id in d.all_ids() {
+                let _ = d.http("DELETE", &format!("/containers/{id}?force=1"), "");
+            }
+            let _ = d.http("POST", "/networks/prune", "");
+            drop(d);
+        }
+        let mut left = Vec::new();
+        for b in &self.bridges {
+            if std::path::Path::new("/sys/class/net").join(b).exists() {
+                left.push(format!("link {b}"));
+                let _ = Command::new("ip").args(["link", "del", b]).status();
+            }
+            if Self::nft_table(b).is_some() {
+                left.push(format!("nft table berth_{b}"));
+                let _ = Command::new("nft")
+                    .args(["delete", "table", "ip", &format!("berth_{b}")])
+                    .status();
+            }
+        }
+        if !std::thread::panicking() {
+            assert!(left.is_empty(), "left behind: {left:?}");
+        }
+    }
+}
+
+fn http_get(port: u16, path: &str) -> std::io::Result<String> {
+    let mut s = TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_secs(5),
+    )?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind a free port")
+}
+
+#[test]
+fn containers_resolve_each_other_by_name_and_alias_on_a_user_network() {
+    let mut n = Net::start();
+    n.network("front");
+    let ls = n.ok(&["network", "ls"]);
+    for name in ["bridge", "host", "none", "front"] {
+        assert!(ls.contains(name), "network ls lacks {name}: {ls}");
+    }
+    n.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--network",
+        "front",
+        "--network-alias",
+        "www",
+        "busybox",
+        "httpd",
+        "-f",
+        "-p",
+        "80",
+        "-h",
+        "/etc",
+    ]);
+    let out = n.ok(&[
+        "run", "--rm", "--network", "front", "busybox", "sh", "-c",
+        "for i in 1 2 3 4 5 6 7 8 9 10; do ping -c1 -W2 web >/dev/null && ping -c1 -W2 www >/dev/null && wget -qO- http://web/hostname && cat /etc/resolv.conf && exit 0; sleep 0.3; done; exit 1",
+    ]);
+    let web_host = n.d().inspect("web", "{{.Config.Hostname}}");
+    assert!(out.contains(&web_host), "wget by name: {out}");
+    let gw = n.d().inspect(
+        "web",
+        "{{(index .NetworkSettings.Networks \"front\").Gateway}}",
+    );
+    assert!(
+        out.contains(&format!("nameserver {gw}")),
+        "resolv.conf: {out}"
+    );
+    let aliases = n.d().inspect(
+        "web",
+        "{{json (index .NetworkSettings.Networks \"front\").Aliases}}",
+    );
+    assert!(aliases.contains("www"), "{aliases}");
+    // In use: docker's 403 and message.
+    let (status, body) = n.d().http("DELETE", "/networks/front", "");
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("has active endpoints"), "{body}");
+    n.ok(&["rm", "-f", "web"]);
+    n.ok(&["network", "rm", "front"]);
+    let (status, body) = n.d().http("DELETE", "/networks/front", "");
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("network front not found"), "{body}");
+}
+
+#[test]
+fn published_port_answers_on_127_0_0_1_and_port_lists_it() {
+    let n = Net::start();
+    let port = free_port();
+    let spec = format!("127.0.0.1:{port}:80");
+    n.ok(&[
+        "run", "-d", "--name", "web", "-p", &spec, "busybox", "httpd", "-f", "-p", "80", "-h",
+        "/etc",
+    ]);
+    let host = n.d().inspect("web", "{{.Config.Hostname}}");
+    let mut body = String::new();
+    eventually("the published port answers", || {
+        body = http_get(port, "/hostname").unwrap_or_default();
+        body.contains(&host)
+    });
+    let p = n.ok(&["port", "web"]);
+    assert_eq!(p.trim(), format!("80/tcp -> 127.0.0.1:{port}"));
+    let ps = n.ok(&["ps"]);
+    assert!(ps.contains(&format!("127.0.0.1:{port}->80/tcp")), "{ps}");
+    assert!(
+        !n.d()
+            .inspect("web", "{{.NetworkSettings.IPAddress}}")
+            .is_empty()
+    );
+    // -P: the exposed port on a free high port.
+    n.ok(&[
+        "run", "-d", "--name", "all", "--expose", "80", "-P", "busybox", "httpd", "-f", "-p", "80",
+        "-h", "/etc",
+    ]);
+    let mapped = n.ok(&["port", "all", "80"]);
+    let hp: u16 = mapped
+        .lines()
+        .next()
+        .and_then(|l| l.rsplit(':').next())
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("port all 80: {mapped}"));
+    let host = n.d().inspect("all", "{{.Config.Hostname}}");
+    eventually("the -P port answers", || {
+        http_get(hp, "/hostname")
+            .unwrap_or_default()
+            .contains(&host)
+    });
+}
+
+#[test]
+fn two_networks_are_isolated() {
+    let mut n = Net::start();
+    n.network("red");
+    n.network("blue");
+    n.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "rr",
+        "--network",
+        "red",
+        "busybox",
+        "httpd",
+        "-f",
+        "-p",
+        "80",
+        "-h",
+        "/etc",
+    ]);
+    let ip = n.ip_of("rr", "red");
+    let same = n.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "red",
+        "busybox",
+        "timeout",
+        "5",
+        "wget",
+        "-qO-",
+        &format!("http://{ip}/hostname"),
+    ]);
+    assert!(!same.trim().is_empty());
+    let other = n.docker(&[
+        "run",
+        "--rm",
+        "--network",
+        "blue",
+        "busybox",
+        "timeout",
+        "5",
+        "wget",
+        "-qO-",
+        &format!("http://{ip}/hostname"),
+    ]);
+    assert!(
+        !other.status.success(),
+        "blue reached red: {}",
+        stdout(&other)
+    );
+    let other = n.docker(&[
+        "run",
+        "--rm",
+        "--network",
+        "blue",
+        "busybox",
+        "ping",
+        "-c1",
+        "-W2",
+        &ip,
+    ]);
+    assert!(!other.status.success(), "blue pinged red");
+}
+
+#[test]
+fn none_has_only_lo_and_host_sees_the_hosts_interfaces() {
+    let n = Net::start();
+    let links = n.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "busybox",
+        "ls",
+        "/sys/class/net",
+    ]);
+    assert_eq!(links.split_whitespace().collect::<Vec<_>>(), ["lo"]);
+    let host = n.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "busybox",
+        "ls",
+        "/sys/class/net",
+    ]);
+    assert!(host.split_whitespace().any(|l| l == n.d().bridge), "{host}");
+    let ns = n.d().inspect_json_networks();
+    assert!(ns.contains("none") && ns.contains("host"), "{ns}");
+}
+
+#[test]
+fn container_mode_shares_the_peers_stack() {
+    let n = Net::start();
+    n.ok(&[
+        "run", "-d", "--name", "peer", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc",
+    ]);
+    let ip = n.d().inspect("peer", "{{.NetworkSettings.IPAddress}}");
+    let host = n.d().inspect("peer", "{{.Config.Hostname}}");
+    let out = n.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "container:peer",
+        "busybox",
+        "sh",
+        "-c",
+        "ip -o -4 addr show eth0; for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://127.0.0.1/hostname && exit 0; sleep 0.3; done; exit 1",
+    ]);
+    assert!(out.contains(&ip), "{out}");
+    assert!(out.contains(&host), "{out}");
+}
+
+#[test]
+fn nothing_left_after_rm_and_after_a_failed_start() {
+    let n = Net::start();
+    let bridge = n.d().bridge.clone();
+    let port = free_port();
+    let spec = format!("127.0.0.1:{port}:80");
+    n.ok(&[
+        "run", "-d", "--name", "web", "-p", &spec, "busybox", "httpd", "-f", "-p", "80",
+    ]);
+    let id = n.d().inspect("web", "{{.Id}}");
+    assert_eq!(Net::ports_of(&bridge).len(), 1);
+    let table = Net::nft_table(&bridge).expect("the bridge's table");
+    assert!(table.contains(&id), "no port rule for {id}: {table}");
+    // A host port taken through berth: docker's message, nothing made.
+    let out = n.docker(&["run", "-d", "--name", "dup", "-p", &spec, "busybox", "true"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("port is already allocated"),
+        "{}",
+        stderr(&out)
+    );
+    // A host port taken by another process.
+    let held = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let taken = format!("127.0.0.1:{}:80", held.local_addr().expect("addr").port());
+    let out = n.docker(&[
+        "run", "-d", "--name", "busy", "-p", &taken, "busybox", "true",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("port is already allocated"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        Net::ports_of(&bridge).len(),
+        1,
+        "a veth of a failed start is left"
+    );
+    assert_eq!(n.netns_files(), 1, "a namespace of a failed start is left");
+    n.ok(&["rm", "-f", "web", "dup", "busy"]);
+    assert!(Net::ports_of(&bridge).is_empty());
+    assert_eq!(n.netns_files(), 0);
+    let table = Net::nft_table(&bridge).unwrap_or_default();
+    assert!(!table.contains(&id), "port rule left: {table}");
+}
+
+#[test]
+fn overlapping_subnet_and_bad_input_get_dockers_answers() {
+    let n = Net::start();
+    let subnet = n
+        .d()
+        .inspect_network("bridge", "{{(index .IPAM.Config 0).Subnet}}");
+    let body = format!(r#"{{"Name":"clash","IPAM":{{"Config":[{{"Subnet":"{subnet}"}}]}}}}"#);
+    let (status, text) = n.d().http("POST", "/networks/create", &body);
+    assert_eq!(status, 403, "{text}");
+    assert!(
+        text.contains("Pool overlaps with other one on this address space"),
+        "{text}"
+    );
+    let (status, text) = n.d().http(
+        "POST",
+        "/containers/create",
+        r#"{"Image":"busybox","HostConfig":{"NetworkMode":"nosuch"}}"#,
+    );
+    assert_eq!(status, 404, "{text}");
+    assert!(text.contains("network nosuch not found"), "{text}");
+    let out = n.docker(&["network", "rm", "bridge"]);
+    assert!(
+        stderr(&out).contains("pre-defined network"),
+        "{}",
+        stderr(&out)
+    );
+}
