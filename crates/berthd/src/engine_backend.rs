@@ -114,7 +114,14 @@ fn output(o: berth_engine::Output) -> OutputStream {
     let (tx, rx) = mpsc::channel(64);
     let mut src = o.rx;
     tokio::spawn(async move {
-        while let Some(item) = src.recv().await {
+        // A route that drops the stream (client gone, detach) releases the engine's at once,
+        // so the engine lets go of the shim's connection even while nothing is printed.
+        loop {
+            let item = tokio::select! {
+                item = src.recv() => item,
+                () = tx.closed() => return,
+            };
+            let Some(item) = item else { return };
             let item = item
                 .map(|c| OutputChunk {
                     stream: c.stream,
