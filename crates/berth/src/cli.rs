@@ -76,6 +76,16 @@ pub enum Command {
     Login(LoginArgs),
     /// Log out from a registry.
     Logout(LogoutArgs),
+    /// List port mappings or a specific mapping for the container.
+    Port(PortArgs),
+    /// Manage networks.
+    Network(NetworkArgs),
+    /// Manage images.
+    #[command(subcommand)]
+    Image(ImageCommand),
+    /// Manage berth.
+    #[command(subcommand)]
+    System(SystemCommand),
 }
 
 /// Flags of `create` (and `run`).
@@ -133,6 +143,21 @@ pub struct CreateArgs {
     /// Automatically remove the container when it exits.
     #[arg(long)]
     pub rm: bool,
+    /// Publish a container's port(s) to the host: [ip:][hostPort:]containerPort[/proto].
+    #[arg(short = 'p', long = "publish")]
+    pub publish: Vec<String>,
+    /// Publish all exposed ports to random ports.
+    #[arg(short = 'P', long = "publish-all")]
+    pub publish_all: bool,
+    /// Expose a port or a range of ports.
+    #[arg(long)]
+    pub expose: Vec<String>,
+    /// Connect a container to a network (bridge, host, none, container:NAME or a name).
+    #[arg(long = "network", alias = "net")]
+    pub network: Option<String>,
+    /// Add a network-scoped alias for the container.
+    #[arg(long = "network-alias")]
+    pub network_alias: Vec<String>,
     /// The image.
     pub image: String,
     /// The command and its arguments.
@@ -485,4 +510,123 @@ pub struct LoginArgs {
 pub struct LogoutArgs {
     /// SERVER.
     pub server: Option<String>,
+}
+
+/// `image` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Remove unused images.
+    Prune(PruneArgs),
+}
+
+/// `system` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SystemCommand {
+    /// Show berth disk usage.
+    Df(FormatArgs),
+}
+
+/// Flags of `image prune`.
+#[derive(Debug, Clone, Args)]
+pub struct PruneArgs {
+    /// Remove all unused images, not just dangling ones.
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Do not prompt for confirmation.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+}
+
+/// Flags of `port`.
+#[derive(Debug, Clone, Args)]
+pub struct PortArgs {
+    /// The container.
+    pub container: String,
+    /// PORT[/PROTO].
+    pub port: Option<String>,
+}
+
+/// `network` and its verbs.
+#[derive(Debug, Clone, Args)]
+pub struct NetworkArgs {
+    /// The verb.
+    #[command(subcommand)]
+    pub command: NetworkCommand,
+}
+
+/// The `network` verbs.
+#[derive(Debug, Clone, Subcommand)]
+pub enum NetworkCommand {
+    /// Create a network.
+    Create {
+        /// Subnet in CIDR format.
+        #[arg(long)]
+        subnet: Option<String>,
+        /// IPv4 gateway for the subnet.
+        #[arg(long)]
+        gateway: Option<String>,
+        /// Restrict external access to the network.
+        #[arg(long)]
+        internal: bool,
+        /// Set metadata on a network.
+        #[arg(long)]
+        label: Vec<String>,
+        /// Driver (bridge).
+        #[arg(short = 'd', long)]
+        driver: Option<String>,
+        /// The network's name.
+        name: String,
+    },
+    /// List networks.
+    #[command(alias = "list")]
+    Ls {
+        /// Format output using a template.
+        #[arg(long)]
+        format: Option<String>,
+        /// Only display network IDs.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Display detailed information on one or more networks.
+    Inspect {
+        /// Format output using a template.
+        #[arg(short, long)]
+        format: Option<String>,
+        /// The networks.
+        #[arg(required = true)]
+        networks: Vec<String>,
+    },
+    /// Remove one or more networks.
+    #[command(alias = "remove")]
+    Rm {
+        /// The networks.
+        #[arg(required = true)]
+        networks: Vec<String>,
+    },
+    /// Connect a container to a network.
+    Connect {
+        /// Add network-scoped alias for the container.
+        #[arg(long)]
+        alias: Vec<String>,
+        /// The network.
+        network: String,
+        /// The container.
+        container: String,
+    },
+    /// Disconnect a container from a network.
+    Disconnect {
+        /// Force the container to disconnect from a network.
+        #[arg(short, long)]
+        force: bool,
+        /// The network.
+        network: String,
+        /// The container.
+        container: String,
+    },
+    /// Remove all unused networks.
+    Prune {
+        /// Do not prompt for confirmation.
+        #[arg(short, long)]
+        force: bool,
+    },
 }

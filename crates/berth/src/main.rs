@@ -14,11 +14,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ImageCommand, SystemCommand};
 use crate::client::Client;
 use crate::commands::run::RunError;
 use crate::commands::{
-    containers, distribution, error_line, events, exec, images, inspect, list, run, system,
+    containers, disk, distribution, error_line, events, exec, images, inspect, list, network, run,
+    system,
 };
 
 async fn dispatch(client: &Client, command: &Command) -> anyhow::Result<i32> {
@@ -49,6 +50,10 @@ async fn dispatch(client: &Client, command: &Command) -> anyhow::Result<i32> {
         Command::Load(a) => distribution::load(client, a).await,
         Command::Login(a) => distribution::login(client, a).await,
         Command::Logout(a) => distribution::logout(client, a).await,
+        Command::Image(ImageCommand::Prune(a)) => disk::image_prune(client, a).await,
+        Command::System(SystemCommand::Df(a)) => disk::system_df(client, a.format.as_deref()).await,
+        Command::Port(a) => network::port(client, a).await,
+        Command::Network(a) => network::network(client, a).await,
     }
 }
 

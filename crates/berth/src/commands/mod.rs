@@ -2,12 +2,14 @@
 //! Verbs return the process exit code.
 
 pub mod containers;
+pub mod disk;
 pub mod distribution;
 pub mod events;
 pub mod exec;
 pub mod images;
 pub mod inspect;
 pub mod list;
+pub mod network;
 pub mod run;
 pub mod system;
 

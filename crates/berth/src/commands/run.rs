@@ -84,6 +84,20 @@ pub fn create_body(args: &CreateArgs, attach: bool) -> anyhow::Result<ContainerC
         Some(c) if c.is_finite() && c >= 0.0 => (c * 1e9) as i64,
         Some(c) => anyhow::bail!("invalid argument \"{c}\" for \"--cpus\" flag"),
     };
+    let mut port_bindings = super::network::Bindings::new();
+    for p in &args.publish {
+        super::network::parse_publish(p, &mut port_bindings)?;
+    }
+    let mut exposed: BTreeMap<String, berth_api::container::EmptyObject> = BTreeMap::new();
+    for p in args.expose.iter().chain(port_bindings.keys()) {
+        let key = if p.contains('/') {
+            p.clone()
+        } else {
+            format!("{p}/tcp")
+        };
+        exposed.insert(key, Default::default());
+    }
+    let network_mode = args.network.clone().unwrap_or_else(|| "default".into());
     let config = ContainerConfig {
         hostname: args.hostname.clone().unwrap_or_default(),
         user: args.user.clone().unwrap_or_default(),
@@ -101,11 +115,14 @@ pub fn create_body(args: &CreateArgs, attach: bool) -> anyhow::Result<ContainerC
         labels: (!labels.is_empty()).then_some(labels),
         stop_signal: args.stop_signal.clone(),
         stop_timeout: args.stop_timeout,
+        exposed_ports: (!exposed.is_empty()).then_some(exposed),
         ..Default::default()
     };
     let host_config = HostConfig {
         auto_remove: args.rm,
-        network_mode: "default".into(),
+        network_mode: network_mode.clone(),
+        port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
+        publish_all_ports: args.publish_all,
         memory,
         nano_cpus,
         pids_limit: args.pids_limit,
@@ -114,7 +131,7 @@ pub fn create_body(args: &CreateArgs, attach: bool) -> anyhow::Result<ContainerC
     Ok(ContainerCreateBody {
         config,
         host_config: Some(host_config),
-        networking_config: None,
+        networking_config: super::network::networking_config(&network_mode, &args.network_alias),
     })
 }
 

@@ -1,0 +1,307 @@
+//! `-p`/`-P`/`--network` of create and run, `port`, and `network create|ls|inspect|rm|connect|
+//! disconnect|prune`.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, bail};
+use berth_api::container::{EndpointSettings, NetworkingConfig, PortBinding};
+use berth_api::network::{
+    IpamConfig, NetworkCreateRequest, NetworkCreateResponse, NetworkPruneResponse, NetworkResource,
+};
+use hyper::Method;
+use serde_json::Value;
+
+use super::{error_line, print_rows, print_value};
+use crate::cli::{NetworkArgs, NetworkCommand, PortArgs};
+use crate::client::Client;
+
+/// Port bindings per `PORT/PROTO`.
+pub type Bindings = BTreeMap<String, Option<Vec<PortBinding>>>;
+
+fn range(s: &str, what: &str) -> anyhow::Result<(u16, u16)> {
+    let parse = |p: &str| -> anyhow::Result<u16> {
+        p.parse().with_context(|| format!("invalid {what}: {s}"))
+    };
+    match s.split_once('-') {
+        Some((a, b)) => Ok((parse(a)?, parse(b)?)),
+        None => {
+            let p = parse(s)?;
+            Ok((p, p))
+        }
+    }
+}
+
+/// Parses `-p [ip:][hostPort:]containerPort[/proto]` (ranges on both sides) into `bindings`
+/// and the exposed ports.
+pub fn parse_publish(spec: &str, bindings: &mut Bindings) -> anyhow::Result<()> {
+    let (rest, proto) = spec.rsplit_once('/').unwrap_or((spec, "tcp"));
+    if !matches!(proto, "tcp" | "udp") {
+        bail!("invalid proto: {proto}");
+    }
+    let parts: Vec<&str> = rest.split(':').collect();
+    let (ip, host, container) = match parts.as_slice() {
+        [c] => ("", "", *c),
+        [h, c] => ("", *h, *c),
+        [ip, h, c] => (*ip, *h, *c),
+        _ => bail!("invalid port format for --publish: {spec}"),
+    };
+    if !ip.is_empty() && ip.parse::<std::net::Ipv4Addr>().is_err() {
+        bail!("invalid IP address: {ip}");
+    }
+    let (cs, ce) = range(container, "containerPort")?;
+    if cs == 0 || ce < cs {
+        bail!("invalid containerPort: {container}");
+    }
+    let host_range = if host.is_empty() {
+        None
+    } else {
+        let (hs, he) = range(host, "hostPort")?;
+        if he < hs || (he - hs != ce - cs && hs != he) {
+            bail!("invalid ranges specified for container and host Ports: {container} and {host}");
+        }
+        Some((hs, he))
+    };
+    for (i, port) in (cs..=ce).enumerate() {
+        let host_port = match host_range {
+            None => String::new(),
+            Some((hs, he)) if hs == he && ce != cs => format!("{hs}-{he}"),
+            Some((hs, _)) => (hs as usize + i).to_string(),
+        };
+        bindings
+            .entry(format!("{port}/{proto}"))
+            .or_default()
+            .get_or_insert_with(Vec::new)
+            .push(PortBinding {
+                host_ip: ip.to_owned(),
+                host_port,
+            });
+    }
+    Ok(())
+}
+
+/// The `NetworkingConfig` for `--network NAME --network-alias A`.
+pub fn networking_config(network: &str, aliases: &[String]) -> Option<NetworkingConfig> {
+    if aliases.is_empty() {
+        return None;
+    }
+    let mut eps = BTreeMap::new();
+    eps.insert(
+        network.to_owned(),
+        EndpointSettings {
+            aliases: Some(aliases.to_vec()),
+            ..EndpointSettings::default()
+        },
+    );
+    Some(NetworkingConfig {
+        endpoints_config: Some(eps),
+    })
+}
+
+/// `berth port CONTAINER [PORT[/PROTO]]`.
+pub async fn port(client: &Client, args: &PortArgs) -> anyhow::Result<i32> {
+    let v: Value = client
+        .get(&format!("/containers/{}/json", args.container))
+        .await?;
+    let ports = v["NetworkSettings"]["Ports"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let want = args.port.as_ref().map(|p| {
+        if p.contains('/') {
+            p.clone()
+        } else {
+            format!("{p}/tcp")
+        }
+    });
+    let mut found = false;
+    for (key, binds) in &ports {
+        if want.as_ref().is_some_and(|w| w != key) {
+            continue;
+        }
+        for b in binds.as_array().into_iter().flatten() {
+            found = true;
+            let ip = b["HostIp"].as_str().unwrap_or("0.0.0.0");
+            let hp = b["HostPort"].as_str().unwrap_or_default();
+            if want.is_some() {
+                println!("{ip}:{hp}");
+            } else {
+                println!("{key} -> {ip}:{hp}");
+            }
+        }
+    }
+    if !found && let Some(w) = want {
+        bail!(
+            "Error: No public port '{w}' published for {}",
+            args.container
+        );
+    }
+    Ok(0)
+}
+
+/// `berth network ...`.
+pub async fn network(client: &Client, args: &NetworkArgs) -> anyhow::Result<i32> {
+    match &args.command {
+        NetworkCommand::Create {
+            subnet,
+            gateway,
+            internal,
+            label,
+            driver,
+            name,
+        } => {
+            let ipam = (subnet.is_some() || gateway.is_some()).then(|| berth_api::network::Ipam {
+                driver: "default".into(),
+                config: Some(vec![IpamConfig {
+                    subnet: subnet.clone().unwrap_or_default(),
+                    gateway: gateway.clone().unwrap_or_default(),
+                    ip_range: String::new(),
+                }]),
+                options: None,
+            });
+            let labels: BTreeMap<String, String> = label
+                .iter()
+                .map(|l| match l.split_once('=') {
+                    Some((k, v)) => (k.to_owned(), v.to_owned()),
+                    None => (l.clone(), String::new()),
+                })
+                .collect();
+            let req = NetworkCreateRequest {
+                name: name.clone(),
+                check_duplicate: true,
+                driver: driver.clone().unwrap_or_else(|| "bridge".into()),
+                internal: *internal,
+                ipam,
+                labels: Some(labels),
+                ..NetworkCreateRequest::default()
+            };
+            let r: NetworkCreateResponse = client.post_json("/networks/create", &req).await?;
+            println!("{}", r.id);
+            Ok(0)
+        }
+        NetworkCommand::Ls { format, quiet } => {
+            let list: Vec<NetworkResource> = client.get("/networks").await?;
+            let rows: Vec<Value> = list
+                .iter()
+                .map(|n| {
+                    serde_json::json!({
+                        "ID": n.id.get(..12).unwrap_or(&n.id),
+                        "Name": n.name,
+                        "Driver": n.driver,
+                        "Scope": n.scope,
+                    })
+                })
+                .collect();
+            let default = if *quiet {
+                "{{.ID}}"
+            } else {
+                "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
+            };
+            print_rows(&rows, format.as_deref().or(Some(default)), default, |f| {
+                Some(match f {
+                    "ID" => "NETWORK ID",
+                    "Name" => "NAME",
+                    "Driver" => "DRIVER",
+                    "Scope" => "SCOPE",
+                    _ => return None,
+                })
+            })?;
+            Ok(0)
+        }
+        NetworkCommand::Inspect { format, networks } => {
+            let mut out = Vec::new();
+            let mut code = 0;
+            for n in networks {
+                match client.get::<Value>(&format!("/networks/{n}")).await {
+                    Ok(v) => out.push(v),
+                    Err(e) => {
+                        eprintln!("{}", error_line(&e));
+                        code = 1;
+                    }
+                }
+            }
+            match format {
+                Some(f) => {
+                    for v in &out {
+                        print_value(v, Some(f))?;
+                    }
+                }
+                None => println!("{}", serde_json::to_string_pretty(&out)?),
+            }
+            Ok(code)
+        }
+        NetworkCommand::Rm { networks } => {
+            let mut code = 0;
+            for n in networks {
+                match client.call(Method::DELETE, &format!("/networks/{n}")).await {
+                    Ok(_) => println!("{n}"),
+                    Err(e) => {
+                        eprintln!("{}", error_line(&e));
+                        code = 1;
+                    }
+                }
+            }
+            Ok(code)
+        }
+        NetworkCommand::Connect {
+            alias,
+            network,
+            container,
+        } => {
+            let body = serde_json::json!({
+                "Container": container,
+                "EndpointConfig": {"Aliases": alias},
+            });
+            client
+                .post_json::<_, Value>(&format!("/networks/{network}/connect"), &body)
+                .await?;
+            Ok(0)
+        }
+        NetworkCommand::Disconnect {
+            force,
+            network,
+            container,
+        } => {
+            let body = serde_json::json!({"Container": container, "Force": force});
+            client
+                .post_json::<_, Value>(&format!("/networks/{network}/disconnect"), &body)
+                .await?;
+            Ok(0)
+        }
+        NetworkCommand::Prune { force } => {
+            if !force {
+                bail!("network prune removes every unused network: pass -f to confirm");
+            }
+            let r: NetworkPruneResponse = client
+                .post_json("/networks/prune", &serde_json::json!({}))
+                .await?;
+            let deleted = r.networks_deleted.unwrap_or_default();
+            if !deleted.is_empty() {
+                println!("Deleted Networks:");
+                for n in deleted {
+                    println!("{n}");
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publish_specs() {
+        let mut b = Bindings::new();
+        parse_publish("127.0.0.1:8080:80", &mut b).unwrap();
+        parse_publish("8000-8001:90-91/udp", &mut b).unwrap();
+        parse_publish("443", &mut b).unwrap();
+        assert_eq!(b["80/tcp"].as_ref().unwrap()[0].host_ip, "127.0.0.1");
+        assert_eq!(b["80/tcp"].as_ref().unwrap()[0].host_port, "8080");
+        assert_eq!(b["91/udp"].as_ref().unwrap()[0].host_port, "8001");
+        assert_eq!(b["443/tcp"].as_ref().unwrap()[0].host_port, "");
+        assert!(parse_publish("8000-8002:80-81", &mut b).is_err());
+        assert!(parse_publish("x:80", &mut b).is_err());
+        assert!(parse_publish("80/sctpx", &mut b).is_err());
+    }
+}
