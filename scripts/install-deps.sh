@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(libseccomp-dev pkg-config busybox-static iproute2 nftables)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(crun runc tmux docker-registry skopeo apache2-utils openssl)
+  pkgs+=(crun runc tmux docker-registry skopeo apache2-utils openssl iperf3)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
