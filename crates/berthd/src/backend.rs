@@ -372,6 +372,18 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<String>, BackendError>> + Send {
         async { Err(BackendError::not_implemented("image load")) }
     }
+    /// `POST /images/prune`: dangling images, or all unused with `all`; docker's
+    /// `{"ImagesDeleted", "SpaceReclaimed"}`.
+    fn image_prune(
+        &self,
+        _all: bool,
+    ) -> impl Future<Output = Result<serde_json::Value, BackendError>> + Send {
+        async { Err(BackendError::not_implemented("image prune")) }
+    }
+    /// `GET /system/df`: docker's `{"LayersSize", "Images", "Containers", ...}`.
+    fn system_df(&self) -> impl Future<Output = Result<serde_json::Value, BackendError>> + Send {
+        async { Err(BackendError::not_implemented("system df")) }
+    }
     /// `POST /auth`: checks credentials against a registry.
     fn registry_login(
         &self,

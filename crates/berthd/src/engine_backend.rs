@@ -382,6 +382,25 @@ impl Backend for EngineBackend {
             .map_err(distribution::backend_error)
     }
 
+    async fn image_prune(&self, all: bool) -> Result<serde_json::Value, BackendError> {
+        let r = self.engine.image_prune(all).await.map_err(err)?;
+        Ok(serde_json::json!({
+            "ImagesDeleted": r.deleted,
+            "SpaceReclaimed": r.space_reclaimed,
+        }))
+    }
+
+    async fn system_df(&self) -> Result<serde_json::Value, BackendError> {
+        let d = self.engine.system_df().await.map_err(err)?;
+        Ok(serde_json::json!({
+            "LayersSize": d.layers_size,
+            "Images": d.images,
+            "Containers": d.containers,
+            "Volumes": [],
+            "BuildCache": [],
+        }))
+    }
+
     async fn registry_login(&self, auth: RegistryAuth) -> Result<(), BackendError> {
         distribution::login(&self.insecure_registries, auth).await
     }

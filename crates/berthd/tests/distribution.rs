@@ -305,3 +305,37 @@ fn login_with_htpasswd_then_push_and_logout() {
     ok(&d.berth(&["rmi", &name]), "rmi");
     fails(&d.berth(&["pull", &name]), "pull after logout");
 }
+
+#[test]
+fn rmi_in_use_is_409_then_df_and_prune() {
+    let d = Daemon::start();
+    ok(&d.berth(&["run", "--name", "c1", "busybox", "true"]), "run");
+    let (status, body) = d.http("DELETE", "/images/busybox", "");
+    assert_eq!(status, 409, "{body}");
+    let err = fails(&d.berth(&["rmi", "busybox"]), "rmi in use");
+    assert!(err.contains("must force"), "{err}");
+
+    let (status, body) = d.http("GET", "/system/df", "");
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("df json");
+    assert!(v["LayersSize"].as_i64().unwrap_or(0) > 0, "{body}");
+    assert_eq!(v["Images"][0]["Containers"], 1, "{body}");
+    assert_eq!(v["Containers"].as_array().map(Vec::len), Some(1), "{body}");
+    let out = ok(&d.berth(&["system", "df"]), "system df");
+    assert!(
+        out.contains("Images") && out.contains("Containers"),
+        "{out}"
+    );
+
+    // In use: prune -a keeps it; once the container is gone it goes.
+    let out = ok(&d.berth(&["image", "prune", "-a", "-f"]), "prune");
+    assert!(out.contains("Total reclaimed space: 0B"), "{out}");
+    ok(&d.berth(&["rm", "c1"]), "rm");
+    let out = ok(&d.berth(&["image", "prune", "-f"]), "prune dangling");
+    assert!(!out.contains("deleted:"), "{out}");
+    let out = ok(&d.berth(&["image", "prune", "-a", "-f"]), "prune -a");
+    assert!(out.contains("untagged: busybox:latest"), "{out}");
+    assert!(out.contains("deleted: sha256:"), "{out}");
+    assert!(!out.contains("Total reclaimed space: 0B"), "{out}");
+    assert_eq!(ok(&d.berth(&["images", "-q"]), "images").trim(), "");
+}

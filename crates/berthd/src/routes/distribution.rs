@@ -26,6 +26,24 @@ pub(super) fn routes<B: Backend>() -> Router<AppState<B>> {
         .route("/images/get", get(save::<B>))
         .route("/images/load", post(load::<B>))
         .route("/auth", post(auth::<B>))
+        .route("/images/prune", post(prune::<B>))
+        .route("/system/df", get(df::<B>))
+}
+
+/// `POST /images/prune?filters={"dangling":["false"]}` (docker's `-a`).
+async fn prune<B: Backend>(State(s): State<AppState<B>>, p: Params) -> Reply {
+    let filters = p.filters()?;
+    let all = filters
+        .get("dangling")
+        .is_some_and(|v| v.iter().any(|x| matches!(x.as_str(), "false" | "0")));
+    let v = s.backend.image_prune(all).await?;
+    Ok(json_response(StatusCode::OK, &v))
+}
+
+/// `GET /system/df`.
+async fn df<B: Backend>(State(s): State<AppState<B>>) -> Reply {
+    let v = s.backend.system_df().await?;
+    Ok(json_response(StatusCode::OK, &v))
 }
 
 type Reply = Result<Response, BackendError>;
