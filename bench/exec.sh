@@ -28,10 +28,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A bridge and pool of its own, so another daemon's default bridge does not collide.
+netargs=()
+if "$bin/berthd" --help 2>/dev/null | grep -q -- --bridge; then
+  netargs=(--bridge "bbx$$" --default-address-pool "base=10.$((150 + $$ % 50)).0.0/21,size=24")
+fi
 BERTH_SHIM=$bin/berth-shim "$bin/berthd" -H "unix://$sock" --data-root "$work/data" \
-  --exec-root "$work/exec" >"$work/berthd.log" 2>&1 &
+  --exec-root "$work/exec" "${netargs[@]}" >"$work/berthd.log" 2>&1 &
 daemon=$!
 for _ in $(seq 1 100); do berth version >/dev/null 2>&1 && break; sleep 0.1; done
+berth version >/dev/null 2>&1 || { echo "berthd did not start:" >&2; cat "$work/berthd.log" >&2; exit 1; }
 "$repo/scripts/make-busybox-rootfs.sh" "$work/rootfs" >/dev/null
 tar -C "$work/rootfs" -cf "$work/busybox.tar" .
 berth import "$work/busybox.tar" bench/busybox:latest >/dev/null

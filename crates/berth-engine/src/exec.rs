@@ -186,7 +186,10 @@ impl Engine {
             g.pid = i64::from(pid);
             g.running = true;
         }
-        if let Some((h, w)) = opts.console_size.filter(|_| tty)
+        let size = opts
+            .console_size
+            .or(e.config.console_size.map(|[h, w]| (h, w)));
+        if let Some((h, w)) = size.filter(|_| tty)
             && h > 0
             && w > 0
         {
