@@ -172,6 +172,16 @@ fn docker_cli_push_and_pull_through_berthd() {
         "run",
     );
     assert_eq!(out.trim(), "docker-pulled");
+    let digest = d.inspect(&name, "{{index .RepoDigests 0}}");
+    assert!(digest.contains("@sha256:"), "{digest}");
+    ok(&d.docker(&["rmi", &name]), "docker rmi");
+    let out = ok(&d.docker(&["pull", &digest]), "docker pull by digest");
+    assert!(out.contains("Downloaded newer image"), "{out}");
+    let out = ok(
+        &d.docker(&["run", "--rm", &digest, "echo", "by-digest"]),
+        "run",
+    );
+    assert_eq!(out.trim(), "by-digest");
 }
 
 #[test]
@@ -303,7 +313,27 @@ fn login_with_htpasswd_then_push_and_logout() {
     let out = ok(&d.berth(&["logout", &reg.host()]), "logout");
     assert!(out.contains("Removing login credentials"), "{out}");
     ok(&d.berth(&["rmi", &name]), "rmi");
-    fails(&d.berth(&["pull", &name]), "pull after logout");
+    let err = fails(&d.berth(&["pull", &name]), "pull after logout");
+    assert!(err.contains("pull access denied"), "{err}");
+
+    // docker login goes through POST /auth.
+    let err = fails(
+        &d.docker_in(
+            &["login", "-u", "berth", "--password-stdin", &reg.host()],
+            b"wrong\n",
+        ),
+        "docker login with a wrong password",
+    );
+    assert!(!err.is_empty());
+    let out = ok(
+        &d.docker_in(
+            &["login", "-u", "berth", "--password-stdin", &reg.host()],
+            b"s3cret\n",
+        ),
+        "docker login",
+    );
+    assert!(out.contains("Login Succeeded"), "{out}");
+    ok(&d.berth(&["pull", &name]), "berth pull with docker's login");
 }
 
 #[test]
