@@ -284,7 +284,8 @@ fn inspect_shows_dockers_fields() {
     assert_eq!(c["HostConfig"]["NanoCpus"], 500_000_000);
     assert_eq!(c["HostConfig"]["PidsLimit"], 50);
     assert!(c["Image"].as_str().unwrap_or("").starts_with("sha256:"));
-    assert_eq!(c["NetworkSettings"]["IPAddress"], "");
+    // On the default bridge (issue 6): an address.
+    assert_ne!(c["NetworkSettings"]["IPAddress"], "");
     assert!(
         c["NetworkSettings"]["SandboxKey"]
             .as_str()
@@ -292,10 +293,12 @@ fn inspect_shows_dockers_fields() {
         "{}",
         c["NetworkSettings"]
     );
-    // Its own network namespace, with only lo, up.
+    // `--network none`: its own network namespace, with only lo, up.
     let out = d.docker(&[
         "run",
         "--rm",
+        "--network",
+        "none",
         "busybox",
         "sh",
         "-c",
