@@ -119,20 +119,27 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("start tokio runtime")?;
     rt.block_on(async {
-        let backend = Arc::new(
-            berthd::engine_backend::EngineBackend::open_with_network(
-                config.data_root.clone(),
-                config.exec_root.clone(),
-                network,
-            )
+        let shutdown = berthd::server::shutdown_signal();
+        let listener = berthd::server::listen(&config).await.context("berthd")?;
+        let engine = berthd::engine_backend::EngineBackend::open_with_network(
+            config.data_root.clone(),
+            config.exec_root.clone(),
+            network,
+        )
+        .await;
+        let backend = match engine {
+            Ok(engine) => Arc::new(engine.with_insecure_registries(insecure)),
+            Err(e) => {
+                let _ = std::fs::remove_file(&config.socket);
+                if let Some(pidfile) = &config.pidfile {
+                    let _ = std::fs::remove_file(pidfile);
+                }
+                return Err(anyhow::Error::new(e).context("open the engine"));
+            }
+        };
+        let served = berthd::server::run(config, listener, backend.clone(), shutdown)
             .await
-            .context("open the engine")?
-            .with_insecure_registries(insecure),
-        );
-        let served =
-            berthd::server::run(config, backend.clone(), berthd::server::shutdown_signal())
-                .await
-                .context("berthd");
+            .context("berthd");
         backend.engine().shutdown_networks().await;
         served
     })

@@ -86,17 +86,11 @@ async fn bind(path: &Path) -> Result<UnixListener, ServerError> {
 /// How long open connections (events, attach, logs -f) may delay shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// Serves the API with `backend` until `shutdown` completes, then removes the socket and
-/// the pid file.
-pub async fn run<B: Backend>(
-    config: Config,
-    backend: Arc<B>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ServerError> {
+/// Makes the data and exec roots and binds the API socket: done before the engine opens, so
+/// a second daemon on a live socket stops before it touches anything.
+pub async fn listen(config: &Config) -> Result<UnixListener, ServerError> {
     mkdir(&config.data_root, 0o711)?;
     mkdir(&config.exec_root, 0o700)?;
-    let engine_id = host::engine_id(&config.data_root)
-        .map_err(|e| ServerError::EngineId(config.data_root.clone(), e))?;
     let listener = bind(&config.socket).await?;
     if let Some(pidfile) = &config.pidfile
         && let Err(e) = std::fs::write(pidfile, format!("{}\n", std::process::id()))
@@ -104,6 +98,27 @@ pub async fn run<B: Backend>(
         let _ = std::fs::remove_file(&config.socket);
         return Err(ServerError::Pidfile(pidfile.clone(), e));
     }
+    Ok(listener)
+}
+
+/// Serves the API on `listener` (from [`listen`]) with `backend` until `shutdown` completes,
+/// then removes the socket and the pid file.
+pub async fn run<B: Backend>(
+    config: Config,
+    listener: UnixListener,
+    backend: Arc<B>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let engine_id = match host::engine_id(&config.data_root) {
+        Ok(id) => id,
+        Err(e) => {
+            let _ = std::fs::remove_file(&config.socket);
+            if let Some(pidfile) = &config.pidfile {
+                let _ = std::fs::remove_file(pidfile);
+            }
+            return Err(ServerError::EngineId(config.data_root.clone(), e));
+        }
+    };
     let daemon = Arc::new(DaemonInfo {
         engine_id,
         data_root: config.data_root.clone(),
@@ -143,18 +158,23 @@ pub async fn run<B: Backend>(
     result
 }
 
-/// Completes on SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
+/// Completes on SIGTERM or SIGINT. The handlers are installed when this is called (inside the
+/// runtime), not when the future is first polled, so a signal that arrives while the engine
+/// opens still ends the daemon cleanly once it serves.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
+    let handlers = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot install signal handlers; stop the daemon with SIGKILL");
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+    );
+    async move {
+        let (Ok(mut term), Ok(mut int)) = handlers else {
+            tracing::error!("cannot install signal handlers; stop the daemon with SIGKILL");
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
     }
 }

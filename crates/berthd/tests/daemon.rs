@@ -8,16 +8,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+mod engine_harness;
+
 /// A running daemon; dropping it kills the process and removes its directories.
 struct Daemon {
     child: Child,
     dir: tempfile::TempDir,
+    /// Its default bridge, unique so that tests' daemons run side by side.
+    bridge: String,
 }
 
 impl Daemon {
     fn start() -> Self {
         let dir = tempfile::tempdir().expect("create temp dir");
         let sock = dir.path().join("berth.sock");
+        let (bridge, pool) = engine_harness::unique_network();
         let child = Command::new(env!("CARGO_BIN_EXE_berthd"))
             .arg("-H")
             .arg(format!("unix://{}", sock.display()))
@@ -27,11 +32,15 @@ impl Daemon {
             .arg(dir.path().join("exec"))
             .arg("--pidfile")
             .arg(dir.path().join("berthd.pid"))
+            .arg("--bridge")
+            .arg(&bridge)
+            .arg("--default-address-pool")
+            .arg(&pool)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn berthd");
-        let d = Self { child, dir };
+        let d = Self { child, dir, bridge };
         let deadline = Instant::now() + Duration::from_secs(10);
         while UnixStream::connect(d.sock()).is_err() {
             assert!(
@@ -102,6 +111,7 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        engine_harness::remove_bridge(&self.bridge);
     }
 }
 

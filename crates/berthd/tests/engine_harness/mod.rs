@@ -86,7 +86,7 @@ pub struct Daemon {
 
 /// A bridge name and an address pool no other daemon of this test process uses (and, by the
 /// pid, very likely none of another test process).
-fn unique_network() -> (String, String) {
+pub fn unique_network() -> (String, String) {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let pid = std::process::id();
@@ -94,6 +94,18 @@ fn unique_network() -> (String, String) {
         format!("bh{pid}x{n}"),
         format!("base=10.{}.{}.0/21,size=24", 100 + pid % 100, (n % 32) * 8),
     )
+}
+
+/// Removes a daemon's default bridge and its nftables table, should the daemon have died
+/// without taking them down.
+pub fn remove_bridge(bridge: &str) {
+    if Path::new("/sys/class/net").join(bridge).exists() {
+        let _ = Command::new("ip").args(["link", "del", bridge]).status();
+    }
+    let _ = Command::new("nft")
+        .args(["delete", "table", "ip", &format!("berth_{bridge}")])
+        .stderr(Stdio::null())
+        .status();
 }
 
 impl Daemon {
@@ -367,19 +379,7 @@ impl Drop for Daemon {
             let _ = self.http("DELETE", &format!("/containers/{id}?force=1"), "");
         }
         self.stop_daemon();
-        // The default bridge, should the daemon have died without taking it down.
-        if std::path::Path::new("/sys/class/net")
-            .join(&self.bridge)
-            .exists()
-        {
-            let _ = Command::new("ip")
-                .args(["link", "del", &self.bridge])
-                .status();
-        }
-        let _ = Command::new("nft")
-            .args(["delete", "table", "ip", &format!("berth_{}", self.bridge)])
-            .stderr(Stdio::null())
-            .status();
+        remove_bridge(&self.bridge);
         // Shims (and their containers) that outlived the daemon.
         if let Ok(rd) = std::fs::read_dir(self.exec_root().join("shims")) {
             for e in rd.flatten() {
