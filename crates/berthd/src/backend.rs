@@ -2,9 +2,8 @@
 //!
 //! Routes parse a request into the arguments of one [`Backend`] method, call it, and turn
 //! its answer into docker's response; they hold no business rules. The engine crate
-//! provides the real implementation (through an adapter here in `berthd`, since arrows
-//! point from `berthd` to `berth-engine`); until then the daemon runs with
-//! [`crate::unimplemented::SystemOnly`].
+//! provides the real implementation through [`crate::engine_backend::EngineBackend`], an
+//! adapter here in `berthd`, since arrows point from `berthd` to `berth-engine`.
 //!
 //! Lifecycle of a call: a method either fails before anything is sent (its
 //! [`BackendError`]'s kind picks the status code), or succeeds and hands back a value or

@@ -5,8 +5,7 @@
 //! [`berth_api::ErrorKind`] that [`error::status_for`] maps to a status code in one place.
 //! A tower layer around the router strips and checks `/v1.xx` prefixes, so
 //! `/v1.45/containers/json` and `/containers/json` are the same route. The engine plugs in
-//! as a `Backend`; until it exists the binary runs [`unimplemented::SystemOnly`], which
-//! answers `/_ping`, `/version` and `/info` and gives 501 for everything else.
+//! as a `Backend` through [`engine_backend::EngineBackend`]; tests may plug in a scripted one.
 
 pub mod backend;
 pub mod distribution;
@@ -16,4 +15,3 @@ pub mod host;
 pub mod http;
 pub mod routes;
 pub mod server;
-pub mod unimplemented;
