@@ -86,7 +86,7 @@ impl Tmux {
 
     /// Polls the screen until `f` holds (a bounded number of tries).
     fn wait_screen(&self, what: &str, f: impl Fn(&str) -> bool) -> String {
-        for _ in 0..300 {
+        for _ in 0..600 {
             let s = self.screen();
             if f(&s) {
                 return s;
@@ -258,6 +258,8 @@ fn berth_detach_keys_and_reattach() {
     t.line("exit 5");
     t.wait_rc(5);
     // start -ai.
+    t.line("clear");
+    t.wait_screen("a clear screen", |s| !s.contains("/ #"));
     t.line(&format!("clear; {b} start -ai dt; echo \"rc=$?\""));
     t.wait_screen("the prompt again", |s| s.contains("/ #"));
     t.line("exit 6");
