@@ -427,3 +427,67 @@ fn overlapping_subnet_and_bad_input_get_dockers_answers() {
         stderr(&out)
     );
 }
+
+#[test]
+fn berth_cli_networks_publish_and_port() {
+    let mut n = Net::start();
+    let d = n.d();
+    let out = d.berth(&["network", "create", "--label", "k=v", "bnet"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let id = stdout(&out).trim().to_owned();
+    n.bridges.push(format!("br-{}", &id[..12]));
+    let d = n.d();
+    let ls = stdout(&d.berth(&["network", "ls"]));
+    assert!(ls.starts_with("NETWORK ID"), "{ls}");
+    assert!(ls.contains("bnet") && ls.contains("none"), "{ls}");
+    let port = free_port();
+    let spec = format!("127.0.0.1:{port}:80");
+    let out = d.berth(&[
+        "run",
+        "-d",
+        "--name",
+        "bw",
+        "--network",
+        "bnet",
+        "--network-alias",
+        "bweb",
+        "-p",
+        &spec,
+        "busybox",
+        "httpd",
+        "-f",
+        "-p",
+        "80",
+        "-h",
+        "/etc",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let p = stdout(&d.berth(&["port", "bw"]));
+    assert_eq!(p.trim(), format!("80/tcp -> 127.0.0.1:{port}"));
+    let host = d.inspect("bw", "{{.Config.Hostname}}");
+    eventually("the published port answers", || {
+        http_get(port, "/hostname")
+            .unwrap_or_default()
+            .contains(&host)
+    });
+    let out = d.berth(&[
+        "run",
+        "--rm",
+        "--network",
+        "bnet",
+        "busybox",
+        "sh",
+        "-c",
+        "for i in 1 2 3 4 5; do ping -c1 -W2 bweb >/dev/null && exit 0; sleep 0.3; done; exit 1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = d.berth(&["network", "rm", "bnet"]);
+    assert!(
+        stderr(&out).contains("has active endpoints"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(d.berth(&["rm", "-f", "bw"]).status.success());
+    let out = d.berth(&["network", "rm", "bnet"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
