@@ -23,7 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin/berthd" -H "unix://$sock" --data-root "$work/data" --exec-root "$work/exec" \
+"$bin/berthd" -H "unix://$sock" --data-root "$work/data" --exec-root "$work/exec" -b "bbench$$" \
   --pidfile "$work/berthd.pid" >"$work/berthd.log" 2>&1 &
 daemon=$!
 for _ in $(seq 1 100); do berth version >/dev/null 2>&1 && break; sleep 0.1; done
