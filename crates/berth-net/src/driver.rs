@@ -414,7 +414,11 @@ impl Driver {
         {
             dns.remove(&att.container_id);
         }
-        if let Err(source) = firewall::remove_ports(&net.bridge, &rule_tag(&att.container_id)) {
+        // Port rules exist only for published ports: without any, skip the two `nft` runs
+        // (table check and chain listing) that would find nothing on every container's exit.
+        if !att.ports.is_empty()
+            && let Err(source) = firewall::remove_ports(&net.bridge, &rule_tag(&att.container_id))
+        {
             errors.push(TeardownError::Firewall {
                 what: format!("container {}", att.container_id),
                 source,
