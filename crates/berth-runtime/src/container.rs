@@ -426,27 +426,50 @@ pub(crate) fn wait_ready(
     chan: &Channel,
     console: &ConsoleMode,
 ) -> Result<Option<OwnedFd>, Error> {
+    recv_until(id, chan, console, Until::Ready)
+}
+
+/// What ends [`recv_until`]: init's `Ready`, or an exec'd child closing its end.
+#[derive(Clone, Copy)]
+pub(crate) enum Until {
+    Ready,
+    Eof,
+}
+
+/// Receive from the child until `until`, handing over a PTY master on the way.
+pub(crate) fn recv_until(
+    id: &str,
+    chan: &Channel,
+    console: &ConsoleMode,
+    until: Until,
+) -> Result<Option<OwnedFd>, Error> {
+    let want = match until {
+        Until::Ready => "ready",
+        Until::Eof => "end of file",
+    };
     let mut pty_master = None;
     loop {
-        match chan.recv()? {
-            Some((Message::Ready, _)) => return Ok(pty_master),
-            Some((Message::Pty, Some(master))) => match console {
+        match (chan.recv()?, until) {
+            (Some((Message::Ready, _)), Until::Ready) | (None, Until::Eof) => {
+                return Ok(pty_master);
+            }
+            (Some((Message::Pty, Some(master))), _) => match console {
                 ConsoleMode::Socket(path) => {
                     crate::terminal::send_to_socket(path, master.as_fd())?;
                 }
                 ConsoleMode::Return => pty_master = Some(master),
             },
-            Some((Message::Error(message), _)) => {
+            (Some((Message::Error(message), _)), _) => {
                 return Err(Error::Init {
                     id: id.into(),
                     message,
                     exit_code: 1,
                 });
             }
-            Some((got, _)) => {
-                return Err(crate::sync::SyncError::Unexpected { got, want: "ready" }.into());
+            (Some((got, _)), _) => {
+                return Err(crate::sync::SyncError::Unexpected { got, want }.into());
             }
-            None => return Err(crate::sync::SyncError::Closed("ready").into()),
+            (None, _) => return Err(crate::sync::SyncError::Closed(want).into()),
         }
     }
 }

@@ -135,32 +135,7 @@ fn parent(
 ) -> Result<Option<OwnedFd>, Error> {
     cgroup.add_task(pid)?;
     chan.send(&Message::Go)?;
-    let mut pty_master = None;
-    loop {
-        match chan.recv()? {
-            None => return Ok(pty_master),
-            Some((Message::Pty, Some(master))) => match console {
-                ConsoleMode::Socket(path) => {
-                    crate::terminal::send_to_socket(path, master.as_fd())?;
-                }
-                ConsoleMode::Return => pty_master = Some(master),
-            },
-            Some((Message::Error(message), _)) => {
-                return Err(Error::Init {
-                    id: id.into(),
-                    message,
-                    exit_code: 1,
-                });
-            }
-            Some((got, _)) => {
-                return Err(crate::sync::SyncError::Unexpected {
-                    got,
-                    want: "end of file",
-                }
-                .into());
-            }
-        }
-    }
+    crate::container::recv_until(id, chan, console, crate::container::Until::Eof)
 }
 
 struct ChildArgs<'a> {
@@ -206,18 +181,10 @@ fn setup(a: &ChildArgs<'_>) -> Result<crate::process::Program, InitError> {
     } else {
         nix::unistd::setsid().map_err(InitError::Setsid)?;
     }
-    crate::process::set_oom_score_adj(process)?;
-    crate::process::set_rlimits(process)?;
-    let nnp = process.no_new_privileges() == Some(true);
-    if !nnp && let Some(p) = a.seccomp {
-        crate::seccomp::load(p).map_err(ProcessError::Seccomp)?;
-    }
-    crate::process::set_user_and_caps(process)?;
-    crate::process::set_umask(process);
-    crate::process::set_cwd(process)?;
-    crate::process::set_no_new_privs(process)?;
-    let program = crate::process::program(process)?;
-    if nnp && let Some(p) = a.seccomp {
+    let program = crate::process::prepare(process, a.seccomp)?;
+    if process.no_new_privileges() == Some(true)
+        && let Some(p) = a.seccomp
+    {
         crate::seccomp::load(p).map_err(ProcessError::Seccomp)?;
     }
     crate::sys::reset_signals().map_err(ProcessError::Signals)?;

@@ -193,19 +193,7 @@ fn setup(init: &Init<'_>) -> Result<crate::process::Program, InitError> {
         }
     }
     rootfs::finish(spec)?;
-    crate::process::set_oom_score_adj(process)?;
-    crate::process::set_rlimits(process)?;
-    let nnp = process.no_new_privileges() == Some(true);
-    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before dropping it.
-    if !nnp && let Some(p) = init.seccomp {
-        crate::seccomp::load(p).map_err(ProcessError::Seccomp)?;
-    }
-    crate::process::set_user_and_caps(process)?;
-    crate::process::set_umask(process);
-    crate::process::set_cwd(process)?;
-    crate::process::set_no_new_privs(process)?;
-    let program = crate::process::program(process)?;
-    Ok(program)
+    Ok(crate::process::prepare(process, init.seccomp)?)
 }
 
 /// Report ready, wait for `start`, then seccomp and exec.

@@ -200,6 +200,28 @@ pub struct Program {
     pub env: Vec<CString>,
 }
 
+/// Apply the process's OOM score, rlimits, user, capabilities, umask, cwd and no_new_privs,
+/// and resolve its program: the steps a container's init and an exec'd process share. Without
+/// no_new_privs, loading a seccomp filter needs CAP_SYS_ADMIN, so `seccomp` is loaded here,
+/// before capabilities are dropped; with it, the caller loads the filter last.
+pub fn prepare(
+    process: &Process,
+    seccomp: Option<&crate::seccomp::SeccompProgram>,
+) -> Result<Program, ProcessError> {
+    set_oom_score_adj(process)?;
+    set_rlimits(process)?;
+    if process.no_new_privileges() != Some(true)
+        && let Some(p) = seccomp
+    {
+        crate::seccomp::load(p).map_err(ProcessError::Seccomp)?;
+    }
+    set_user_and_caps(process)?;
+    set_umask(process);
+    set_cwd(process)?;
+    set_no_new_privs(process)?;
+    program(process)
+}
+
 /// Resolve `args[0]` against the process's PATH (inside the container, after pivot_root) and
 /// build argv and envp.
 pub fn program(process: &Process) -> Result<Program, ProcessError> {
