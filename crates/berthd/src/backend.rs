@@ -29,6 +29,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::distribution::{PullRequest, PushRequest, RegistryAuth};
 
+/// The engine's options of logs and wait conditions, the same field for field.
+pub use berth_engine::{LogsOptions, WaitCondition};
+
 /// An error of the engine, classified by kind; `berthd` maps the kind to a status code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
@@ -89,18 +92,6 @@ pub struct StopOptions {
     pub timeout: Option<i64>,
 }
 
-/// What a wait waits for.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum WaitCondition {
-    /// Until the container is not running (returns at once if it is not).
-    #[default]
-    NotRunning,
-    /// Until the container next exits.
-    NextExit,
-    /// Until the container is removed.
-    Removed,
-}
-
 /// Options of attach.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AttachOptions {
@@ -116,25 +107,6 @@ pub struct AttachOptions {
     pub stderr: bool,
     /// Detach key sequence (`ctrl-p,ctrl-q`).
     pub detach_keys: Option<String>,
-}
-
-/// Options of logs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LogsOptions {
-    /// Keep streaming new output.
-    pub follow: bool,
-    /// Include stdout.
-    pub stdout: bool,
-    /// Include stderr.
-    pub stderr: bool,
-    /// Only entries at or after this time.
-    pub since: Option<SystemTime>,
-    /// Only entries before this time.
-    pub until: Option<SystemTime>,
-    /// Prefix each line with its RFC 3339 nano timestamp and a space.
-    pub timestamps: bool,
-    /// Only the last n lines; `None` for all.
-    pub tail: Option<usize>,
 }
 
 /// Options of container list.

@@ -190,11 +190,6 @@ impl Backend for EngineBackend {
         id: &str,
         condition: WaitCondition,
     ) -> Result<oneshot::Receiver<WaitResponse>, BackendError> {
-        let condition = match condition {
-            WaitCondition::NotRunning => berth_engine::WaitCondition::NotRunning,
-            WaitCondition::NextExit => berth_engine::WaitCondition::NextExit,
-            WaitCondition::Removed => berth_engine::WaitCondition::Removed,
-        };
         self.engine.wait(id, condition).await.map_err(err)
     }
 
@@ -228,22 +223,7 @@ impl Backend for EngineBackend {
         id: &str,
         opts: LogsOptions,
     ) -> Result<OutputStream, BackendError> {
-        let o = self
-            .engine
-            .logs(
-                id,
-                berth_engine::LogsOptions {
-                    follow: opts.follow,
-                    stdout: opts.stdout,
-                    stderr: opts.stderr,
-                    since: opts.since,
-                    until: opts.until,
-                    timestamps: opts.timestamps,
-                    tail: opts.tail,
-                },
-            )
-            .await
-            .map_err(err)?;
+        let o = self.engine.logs(id, opts).await.map_err(err)?;
         Ok(output(o))
     }
 
