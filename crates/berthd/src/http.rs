@@ -220,6 +220,30 @@ pub fn channel_body(rx: tokio::sync::mpsc::Receiver<Bytes>) -> Body {
     Body::new(ChannelBody { rx })
 }
 
+/// A streaming `application/json` response: each value from `rx` as one line of JSON.
+pub fn json_lines_response<T: Serialize + Send + 'static>(
+    mut rx: tokio::sync::mpsc::Receiver<T>,
+) -> Response {
+    let (tx, body_rx) = tokio::sync::mpsc::channel::<Bytes>(16);
+    tokio::spawn(async move {
+        while let Some(value) = rx.recv().await {
+            let Ok(mut line) = serde_json::to_vec(&value) else {
+                continue;
+            };
+            line.push(b'\n');
+            if tx.send(line.into()).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut resp = channel_body(body_rx).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
 struct ChannelBody {
     rx: tokio::sync::mpsc::Receiver<Bytes>,
 }

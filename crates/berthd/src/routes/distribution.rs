@@ -10,7 +10,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use berth_api::progress::ProgressMessage;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use serde_json::json;
@@ -19,7 +18,7 @@ use tokio::sync::mpsc;
 use super::AppState;
 use crate::backend::{Backend, BackendError};
 use crate::distribution::{PullRequest, PushRequest, RegistryAuth};
-use crate::http::{Params, channel_body, json_response};
+use crate::http::{Params, json_lines_response, json_response};
 
 pub(super) fn routes<B: Backend>() -> Router<AppState<B>> {
     Router::new()
@@ -58,28 +57,6 @@ fn registry_auth(headers: &HeaderMap) -> Result<Option<RegistryAuth>, BackendErr
     }
 }
 
-/// Progress messages as newline-separated JSON.
-fn progress_response(mut progress: mpsc::Receiver<ProgressMessage>) -> Response {
-    let (tx, rx) = mpsc::channel::<Bytes>(16);
-    tokio::spawn(async move {
-        while let Some(msg) = progress.recv().await {
-            let Ok(mut line) = serde_json::to_vec(&msg) else {
-                continue;
-            };
-            line.push(b'\n');
-            if tx.send(line.into()).await.is_err() {
-                break;
-            }
-        }
-    });
-    let mut resp = channel_body(rx).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    resp
-}
-
 /// `POST /images/create?fromImage=NAME&tag=T&platform=P`.
 pub(super) async fn pull<B: Backend>(
     s: AppState<B>,
@@ -93,7 +70,7 @@ pub(super) async fn pull<B: Backend>(
         platform: p.non_empty("platform"),
         auth: registry_auth(headers)?,
     };
-    Ok(progress_response(s.backend.image_pull(req).await?))
+    Ok(json_lines_response(s.backend.image_pull(req).await?))
 }
 
 /// `POST /images/{name}/push?tag=T`.
@@ -108,7 +85,7 @@ pub(super) async fn push<B: Backend>(
         tag: p.non_empty("tag"),
         auth: registry_auth(headers)?,
     };
-    Ok(progress_response(s.backend.image_push(req).await?))
+    Ok(json_lines_response(s.backend.image_push(req).await?))
 }
 
 /// A response body of archive chunks; an `Err` aborts the response (the client sees a

@@ -5,7 +5,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use super::AppState;
 use crate::backend::{Backend, BackendError, ImageListOptions, ImageRemoveOptions, ImportOptions};
-use crate::http::{Params, channel_body, json_response, page_not_found};
+use crate::http::{Params, json_lines_response, json_response, page_not_found};
 
 pub(super) fn routes<B: Backend>() -> Router<AppState<B>> {
     Router::new()
@@ -64,25 +64,9 @@ async fn create<B: Backend>(State(s): State<AppState<B>>, p: Params, req: Reques
     };
     let (body_tx, body_rx) = mpsc::channel(8);
     tokio::spawn(feed_body(req.into_body(), body_tx));
-    let mut progress = s.backend.image_import(opts, body_rx).await?;
-    let (tx, rx) = mpsc::channel::<Bytes>(16);
-    tokio::spawn(async move {
-        while let Some(msg) = progress.recv().await {
-            let Ok(mut line) = serde_json::to_vec(&msg) else {
-                continue;
-            };
-            line.push(b'\n');
-            if tx.send(line.into()).await.is_err() {
-                break;
-            }
-        }
-    });
-    let mut resp = channel_body(rx).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    Ok(resp)
+    Ok(json_lines_response(
+        s.backend.image_import(opts, body_rx).await?,
+    ))
 }
 
 /// Forwards the request body's data frames into the backend's channel.

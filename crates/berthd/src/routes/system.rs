@@ -9,12 +9,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use berth_api::system::{ComponentVersion, Platform, PluginsInfo, SystemInfo, SystemVersion};
 use berth_api::{API_VERSION, MIN_API_VERSION};
-use bytes::Bytes;
 
 use super::AppState;
 use crate::backend::{Backend, BackendError, EventsOptions};
 use crate::host::{self, GIT_COMMIT, RUSTC_VERSION, VERSION};
-use crate::http::{Params, channel_body, json_response};
+use crate::http::{Params, json_lines_response, json_response};
 
 pub(super) fn routes<B: Backend>() -> Router<AppState<B>> {
     Router::new()
@@ -156,23 +155,5 @@ async fn events<B: Backend>(
         until: p.time("until")?,
         filters: p.filters()?,
     };
-    let mut events = s.backend.events(opts).await?;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
-    tokio::spawn(async move {
-        while let Some(ev) = events.recv().await {
-            let Ok(mut line) = serde_json::to_vec(&ev) else {
-                continue;
-            };
-            line.push(b'\n');
-            if tx.send(line.into()).await.is_err() {
-                break;
-            }
-        }
-    });
-    let mut resp = channel_body(rx).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    Ok(resp)
+    Ok(json_lines_response(s.backend.events(opts).await?))
 }
