@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
-use http_body_util::BodyExt;
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -142,23 +141,7 @@ pub(super) async fn save_one<B: Backend>(s: AppState<B>, name: &str) -> Reply {
 /// `POST /images/load?quiet=`: the archive is the body; answers docker's JSON lines.
 async fn load<B: Backend>(State(s): State<AppState<B>>, req: Request) -> Reply {
     let (tx, rx) = mpsc::channel(8);
-    tokio::spawn(async move {
-        let mut body = req.into_body();
-        loop {
-            let item = match body.frame().await {
-                None => return,
-                Some(Ok(frame)) => match frame.into_data() {
-                    Ok(data) => Ok(data),
-                    Err(_) => continue,
-                },
-                Some(Err(e)) => Err(BackendError::invalid(format!("read request body: {e}"))),
-            };
-            let stop = item.is_err();
-            if tx.send(item).await.is_err() || stop {
-                return;
-            }
-        }
-    });
+    tokio::spawn(super::images::feed_body(req.into_body(), tx));
     let lines = s.backend.image_load(rx).await?;
     let mut out = Vec::new();
     for l in lines {

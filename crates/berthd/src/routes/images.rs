@@ -70,7 +70,7 @@ async fn create<B: Backend>(State(s): State<AppState<B>>, p: Params, req: Reques
 }
 
 /// Forwards the request body's data frames into the backend's channel.
-async fn feed_body(mut body: Body, tx: mpsc::Sender<Result<Bytes, BackendError>>) {
+pub(super) async fn feed_body(mut body: Body, tx: mpsc::Sender<Result<Bytes, BackendError>>) {
     loop {
         let item = match body.frame().await {
             None => return,
