@@ -170,17 +170,7 @@ fn setup(a: &ChildArgs<'_>) -> Result<crate::process::Program, InitError> {
     }
     crate::namespaces::join_all(a.plan)?;
     let process = a.process;
-    if process.terminal() == Some(true) {
-        let size = process
-            .console_size()
-            .map(|b| (b.height() as u16, b.width() as u16));
-        let master = crate::terminal::setup_in_container(size, false)?;
-        a.chan
-            .send_with(&Message::Pty, Some(master.as_fd()))
-            .map_err(InitError::SendPty)?;
-    } else {
-        nix::unistd::setsid().map_err(InitError::Setsid)?;
-    }
+    crate::init::new_session(process, a.chan, false)?;
     let program = crate::process::prepare(process, a.seccomp)?;
     if process.no_new_privileges() == Some(true)
         && let Some(p) = a.seccomp

@@ -170,17 +170,7 @@ fn setup(init: &Init<'_>) -> Result<crate::process::Program, InitError> {
     gate()?;
     ctx.rootfs = std::path::Path::new("/");
     rootfs::mount_deferred(&deferred, &ctx)?;
-    if process.terminal() == Some(true) {
-        let size = process
-            .console_size()
-            .map(|b| (b.height() as u16, b.width() as u16));
-        let master = crate::terminal::setup_in_container(size, true)?;
-        init.chan
-            .send_with(&Message::Pty, Some(master.as_fd()))
-            .map_err(InitError::SendPty)?;
-    } else {
-        nix::unistd::setsid().map_err(InitError::Setsid)?;
-    }
+    new_session(process, init.chan, true)?;
     if let Some(name) = spec.hostname() {
         nix::unistd::sethostname(name).map_err(|e| InitError::Hostname(name.clone(), e))?;
     }
@@ -194,6 +184,27 @@ fn setup(init: &Init<'_>) -> Result<crate::process::Program, InitError> {
     }
     rootfs::finish(spec)?;
     Ok(crate::process::prepare(process, init.seccomp)?)
+}
+
+/// Start the process's session: with `process.terminal`, a new PTY (its slave the
+/// controlling terminal, `/dev/console` bound to it with `bind_console`) whose master is sent
+/// to the parent; otherwise `setsid`.
+pub(crate) fn new_session(
+    process: &Process,
+    chan: &Channel,
+    bind_console: bool,
+) -> Result<(), InitError> {
+    if process.terminal() == Some(true) {
+        let size = process
+            .console_size()
+            .map(|b| (b.height() as u16, b.width() as u16));
+        let master = crate::terminal::setup_in_container(size, bind_console)?;
+        chan.send_with(&Message::Pty, Some(master.as_fd()))
+            .map_err(InitError::SendPty)?;
+    } else {
+        nix::unistd::setsid().map_err(InitError::Setsid)?;
+    }
+    Ok(())
 }
 
 /// Report ready, wait for `start`, then seccomp and exec.
