@@ -160,6 +160,7 @@ impl Channel {
     pub fn recv(&self) -> Result<Option<(Message, Option<OwnedFd>)>, SyncError> {
         let mut buf = [0u8; MAX_TEXT + 16];
         let mut cmsg = nix::cmsg_space!([RawFd; 1]);
+        let mut reset_seen = false;
         let (len, fd) = loop {
             let mut iov = [IoSliceMut::new(&mut buf)];
             match recvmsg::<()>(
@@ -180,6 +181,10 @@ impl Channel {
                     break (msg.bytes, fd);
                 }
                 Err(nix::Error::EINTR) => continue,
+                // A peer that exits with a message of ours unread (a child whose setup failed
+                // before it read `Go`) leaves ECONNRESET pending, which a seqpacket receive
+                // reports once before the datagrams still queued: read on to get its error.
+                Err(nix::Error::ECONNRESET) if !reset_seen => reset_seen = true,
                 Err(e) => return Err(SyncError::Recv(e)),
             }
         };
