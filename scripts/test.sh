@@ -7,4 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# Integration tests run the daemon, the shim and the CLI as programs: build every binary first
+# (cargo test builds only a package's own binaries for its own tests).
+cargo build --workspace --bins
 cargo test --workspace
