@@ -218,7 +218,7 @@ impl Driver {
             labels: req.labels,
             mtu: self.config.mtu,
         };
-        match self.setup_network(&net, false) {
+        match self.setup_network(&net, false, true) {
             Ok(()) => {}
             // Another network's (or another daemon's) bridge: not ours to tear down.
             Err(e @ Error::Netlink(NetlinkError::LinkExists(_))) => return Err(e),
@@ -230,7 +230,9 @@ impl Driver {
         Ok(net)
     }
 
-    fn setup_network(&self, net: &Network, reuse: bool) -> Result<(), Error> {
+    /// Brings up the bridge, the sysctls, the forwarding openings and DNS; `apply_table` also
+    /// (re)writes the network's nftables table, which a restore keeps when it survived.
+    fn setup_network(&self, net: &Network, reuse: bool, apply_table: bool) -> Result<(), Error> {
         let (bridge, gw, mtu) = (net.bridge.clone(), net.gateway(), net.mtu);
         let gw_net =
             Ipv4Net::new(gw, net.subnet().prefix_len()).map_err(|_| IpamError::BadGateway {
@@ -242,7 +244,9 @@ impl Driver {
         })?;
         firewall::sysctl("net/ipv4/ip_forward", "1")?;
         firewall::sysctl(&format!("net/ipv4/conf/{}/route_localnet", net.bridge), "1")?;
-        firewall::apply_network(&net.bridge, net.subnet(), net.internal)?;
+        if apply_table {
+            firewall::apply_network(&net.bridge, net.subnet(), net.internal)?;
+        }
         firewall::open_foreign_forward(&net.bridge)?;
         if net.dns {
             let server =
@@ -458,29 +462,9 @@ impl Driver {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&net.id);
-        if had_table {
-            let (bridge, gw, mtu) = (net.bridge.clone(), net.gateway(), net.mtu);
-            let gw_net =
-                Ipv4Net::new(gw, net.subnet().prefix_len()).map_err(|_| IpamError::BadGateway {
-                    gateway: gw,
-                    subnet: net.subnet(),
-                })?;
-            netlink::run(None, move |h| async move {
-                netlink::ensure_bridge(&h, &bridge, gw_net, mtu, true).await
-            })?;
-            firewall::sysctl("net/ipv4/ip_forward", "1")?;
-            firewall::sysctl(&format!("net/ipv4/conf/{}/route_localnet", net.bridge), "1")?;
-            firewall::open_foreign_forward(&net.bridge)?;
-            if net.dns {
-                let server =
-                    DnsServer::start(SocketAddrV4::new(gw, 53), self.config.upstream_dns.clone())?;
-                self.dns
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .insert(net.id.clone(), server);
-            }
-        } else {
-            self.setup_network(net, true)?;
+        // A surviving table keeps its rules (ports included); a lost one is rebuilt.
+        self.setup_network(net, true, !had_table)?;
+        if !had_table {
             for a in attachments.iter().filter(|_| !net.internal) {
                 firewall::add_ports(&net.bridge, &rule_tag(&a.container_id), a.ip, &a.ports)?;
             }
