@@ -2,8 +2,9 @@
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, UdpSocket};
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 use ipnet::Ipv4Net;
 
@@ -15,6 +16,7 @@ pub use crate::model::{
     RangeError,
 };
 use crate::netlink::{self, NetlinkError, VethSpec};
+use crate::reaper::Reaper;
 
 /// Errors of the driver.
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +137,7 @@ pub enum TeardownError {
 pub struct Driver {
     config: DriverConfig,
     dns: Mutex<HashMap<String, DnsServer>>,
+    reaper: Reaper,
 }
 
 fn fnv(s: &str) -> u64 {
@@ -179,6 +182,7 @@ impl Driver {
         Driver {
             config,
             dns: Mutex::new(HashMap::new()),
+            reaper: Reaper::default(),
         }
     }
 
@@ -336,13 +340,15 @@ impl Driver {
         let h = fnv(&format!("{}/{}", net.id, req.container_id));
         let spec = VethSpec {
             host: format!("vb{:012x}", h & 0xffff_ffff_ffff),
-            peer_tmp: format!("vc{:012x}", h & 0xffff_ffff_ffff),
             bridge: net.bridge.clone(),
             mtu: net.mtu,
             mac: mac_for(ip),
         };
+        // The same container on the same network gets the same name: a deletion of its
+        // previous veth still running must end first.
+        self.reaper.wait(REAP_WAIT, |n| n == spec.host.as_str());
         let ns = netns.try_clone_to_owned().map_err(NetlinkError::DupNetns)?;
-        let ns2 = netlink::dup(&ns)?;
+        let peer_ns = netlink::dup(&ns)?;
         let att = Attachment {
             network_id: net.id.clone(),
             container_id: req.container_id.clone(),
@@ -357,38 +363,33 @@ impl Driver {
             ports,
             dns_server: net.dns.then(|| net.gateway()),
         };
-        let host_spec = spec.clone();
-        match netlink::run(None, move |h| async move {
-            netlink::create_veth(&h, &host_spec, &ns).await
-        }) {
-            Ok(()) => {}
+        let addr = Ipv4Net::new(ip, att.prefix_len).map_err(|_| IpamError::BadAddress {
+            ip,
+            subnet: net.subnet(),
+        })?;
+        let gateway = att.gateway;
+        // One thread does both ends: the pair is created from the host side with its peer
+        // born in the container's namespace, then the peer is configured from inside.
+        let made = netlink::run_both(ns, move |host, inner| async move {
+            let ifname = netlink::free_ifname(&inner).await?;
+            netlink::create_veth(&host, &spec, &ifname, peer_ns.as_fd()).await?;
+            let configured = netlink::configure_peer(&inner, &ifname, addr, gateway).await;
+            Ok((ifname, configured))
+        });
+        let res = match made {
             // Someone else's link: not ours to delete.
             Err(e @ NetlinkError::LinkExists(_)) => return Err(e.into()),
-            Err(cause) => {
-                let cleanup = self.teardown_attachment(net, &att);
-                return Err(with_cleanup(cause.into(), cleanup));
+            Err(cause) => Err(cause.into()),
+            Ok((_, Err(cause))) => Err(cause.into()),
+            Ok((ifname, Ok(()))) => {
+                firewall::add_ports(&net.bridge, &rule_tag(&att.container_id), ip, &att.ports)
+                    .map(|()| Attachment {
+                        ifname,
+                        ..att.clone()
+                    })
+                    .map_err(Error::from)
             }
-        }
-        let res = (|| -> Result<Attachment, Error> {
-            let (tmp, addr, gw) = (
-                spec.peer_tmp.clone(),
-                Ipv4Net::new(ip, att.prefix_len).map_err(|_| IpamError::BadAddress {
-                    ip,
-                    subnet: net.subnet(),
-                })?,
-                att.gateway,
-            );
-            let ifname = netlink::run(Some(ns2), move |h| async move {
-                let ifname = netlink::free_ifname(&h).await?;
-                netlink::configure_peer(&h, &tmp, &ifname, addr, gw).await?;
-                Ok(ifname)
-            })?;
-            firewall::add_ports(&net.bridge, &rule_tag(&att.container_id), ip, &att.ports)?;
-            Ok(Attachment {
-                ifname,
-                ..att.clone()
-            })
-        })();
+        };
         match res {
             Ok(att) => {
                 if let Some(dns) = self
@@ -402,13 +403,18 @@ impl Driver {
                 Ok(att)
             }
             Err(cause) => {
-                let cleanup = self.teardown_attachment(net, &att);
+                let cleanup = self.teardown_attachment(net, &att, LinkTeardown::Wait);
                 Err(with_cleanup(cause, cleanup))
             }
         }
     }
 
-    fn teardown_attachment(&self, net: &Network, att: &Attachment) -> Vec<TeardownError> {
+    fn teardown_attachment(
+        &self,
+        net: &Network,
+        att: &Attachment,
+        link: LinkTeardown,
+    ) -> Vec<TeardownError> {
         let mut errors = Vec::new();
         if let Some(dns) = self
             .dns
@@ -429,6 +435,10 @@ impl Driver {
             });
         }
         let veth = att.host_veth.clone();
+        if link == LinkTeardown::Background {
+            self.reaper.delete(veth);
+            return errors;
+        }
         if let Err(source) = netlink::run(None, move |h| async move {
             netlink::delete_link(&h, &veth).await
         }) {
@@ -441,10 +451,16 @@ impl Driver {
     }
 
     /// Detaches: removes DNS names and port rules, deletes the veth (both ends; a namespace
-    /// already gone took its end with it) and releases the address. Every failure is reported;
-    /// the address is released even then.
-    pub fn detach(&self, net: &mut Network, att: &Attachment) -> Result<(), Error> {
-        let errors = self.teardown_attachment(net, att);
+    /// already gone took its end with it) now or in the background as `link` says, and releases
+    /// the address (a released address is not handed out again soon: see
+    /// [`Addresses::allocate`]). Every failure is reported; the address is released even then.
+    pub fn detach(
+        &self,
+        net: &mut Network,
+        att: &Attachment,
+        link: LinkTeardown,
+    ) -> Result<(), Error> {
+        let errors = self.teardown_attachment(net, att, link);
         net.addresses.release(att.ip);
         if errors.is_empty() {
             Ok(())
@@ -482,6 +498,12 @@ impl Driver {
         Ok(())
     }
 
+    /// Waits (at most `timeout`) for the veths being deleted in the background; returns whether
+    /// all are gone.
+    pub fn settle(&self, timeout: Duration) -> bool {
+        self.reaper.wait(timeout, |_| true)
+    }
+
     /// The DNS server of a network, if it runs one (for tests and inspection).
     pub fn dns_addr(&self, network_id: &str) -> Option<SocketAddrV4> {
         self.dns
@@ -491,6 +513,19 @@ impl Driver {
             .map(DnsServer::addr)
     }
 }
+
+/// How a detach deletes the container's veth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkTeardown {
+    /// Before `detach` returns.
+    Wait,
+    /// On a background thread, for a container whose namespace goes with it and that will not
+    /// be attached again soon (`--rm`): [`Driver::settle`] waits for it.
+    Background,
+}
+
+/// How long an attach waits for the background deletion of a veth of the same name.
+const REAP_WAIT: Duration = Duration::from_secs(5);
 
 /// The comment that tags a container's port rules.
 pub(crate) fn rule_tag(container_id: &str) -> String {

@@ -124,6 +124,9 @@ pub struct Addresses {
     pub gateway: Ipv4Addr,
     /// Allocated addresses and their holders (container ids).
     pub allocated: BTreeMap<Ipv4Addr, String>,
+    /// The address handed out last: the next search starts after it.
+    #[serde(default)]
+    pub last: Option<Ipv4Addr>,
 }
 
 impl Addresses {
@@ -144,10 +147,14 @@ impl Addresses {
             subnet,
             gateway,
             allocated: BTreeMap::new(),
+            last: None,
         })
     }
 
-    /// Gives `owner` the requested address, or the lowest free one.
+    /// Gives `owner` the requested address, or the first free one after the address handed out
+    /// last, wrapping around (docker's serial allocation): an address just released (whose
+    /// veth may still be on its way out) is not handed out again until the subnet has come
+    /// round.
     pub fn allocate(
         &mut self,
         owner: &str,
@@ -166,13 +173,19 @@ impl Addresses {
                 }
                 ip
             }
-            None => self
-                .subnet
-                .hosts()
-                .find(|ip| *ip != self.gateway && !self.allocated.contains_key(ip))
-                .ok_or(IpamError::Exhausted(self.subnet))?,
+            None => {
+                let free = |ip: &Ipv4Addr| *ip != self.gateway && !self.allocated.contains_key(ip);
+                let after = self.last.unwrap_or(self.subnet.network());
+                self.subnet
+                    .hosts()
+                    .filter(|ip| *ip > after)
+                    .find(free)
+                    .or_else(|| self.subnet.hosts().find(free))
+                    .ok_or(IpamError::Exhausted(self.subnet))?
+            }
         };
         self.allocated.insert(ip, owner.to_string());
+        self.last = Some(ip);
         Ok(ip)
     }
 

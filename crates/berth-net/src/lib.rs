@@ -19,8 +19,9 @@ pub mod ipam;
 mod model;
 pub mod netlink;
 pub mod netns;
+mod reaper;
 
 pub use driver::{
-    AttachRequest, Attachment, Driver, DriverConfig, Error, ErrorKind, Network, NetworkRequest,
-    PortBinding, Protocol, RangeError, TeardownError,
+    AttachRequest, Attachment, Driver, DriverConfig, Error, ErrorKind, LinkTeardown, Network,
+    NetworkRequest, PortBinding, Protocol, RangeError, TeardownError,
 };

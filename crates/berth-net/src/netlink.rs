@@ -7,13 +7,15 @@
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use futures::TryStreamExt;
 use ipnet::Ipv4Net;
-use netlink_packet_route::link::{LinkAttribute, LinkMessage};
+use netlink_packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute, LinkMessage};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute};
-use rtnetlink::{Handle, LinkBridge, LinkUnspec, LinkVeth, RouteMessageBuilder};
+use rtnetlink::{
+    Handle, LinkBridge, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder,
+};
 
 /// Errors of netlink work.
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +86,42 @@ where
                 let conn = tokio::spawn(conn);
                 let out = job(handle).await;
                 conn.abort();
+                out
+            })
+        })
+        .map_err(NetlinkError::Thread)?;
+    thread.join().map_err(|_| NetlinkError::Panicked)?
+}
+
+/// Runs `job` on a dedicated thread with two handles: one on the caller's namespace (opened
+/// before the switch) and one inside `netns`. A netlink socket stays bound to the namespace it
+/// was opened in, so one thread serves both ends of a veth.
+pub fn run_both<T, F, Fut>(netns: OwnedFd, job: F) -> Result<T, NetlinkError>
+where
+    T: Send + 'static,
+    F: FnOnce(Handle, Handle) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, NetlinkError>>,
+{
+    let thread = std::thread::Builder::new()
+        .name("berth-netlink".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .build()
+                .map_err(NetlinkError::Runtime)?;
+            // Sockets must be opened on this thread, so inside the runtime's context.
+            let _guard = rt.enter();
+            let (host_conn, host, _) =
+                rtnetlink::new_connection().map_err(NetlinkError::Connect)?;
+            nix::sched::setns(netns.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET)
+                .map_err(NetlinkError::Setns)?;
+            let (ns_conn, inner, _) = rtnetlink::new_connection().map_err(NetlinkError::Connect)?;
+            rt.block_on(async move {
+                let host_conn = tokio::spawn(host_conn);
+                let ns_conn = tokio::spawn(ns_conn);
+                let out = job(host, inner).await;
+                host_conn.abort();
+                ns_conn.abort();
                 out
             })
         })
@@ -230,8 +268,6 @@ pub fn host_routes() -> Result<Vec<Ipv4Net>, NetlinkError> {
 pub struct VethSpec {
     /// The host end's name (on the bridge).
     pub host: String,
-    /// The peer's temporary name before it is moved and renamed.
-    pub peer_tmp: String,
     /// The bridge to enslave the host end to.
     pub bridge: String,
     /// The MTU of both ends.
@@ -240,85 +276,52 @@ pub struct VethSpec {
     pub mac: [u8; 6],
 }
 
-/// Creates the veth pair, enslaves the host end to the bridge and moves the peer into `netns`.
-/// On failure the caller deletes the pair (`delete_link` of the host end), so that failure is
-/// reported.
+/// Creates the veth pair in one request: the host end enslaved to the bridge and up, the peer
+/// born inside the container's namespace (`netns`) as `ifname` with its MAC. Creating the peer
+/// where it belongs avoids moving a link between namespaces, which costs the kernel an RCU
+/// grace period or two (about 20 ms here). On a later failure the caller deletes the pair
+/// (`delete_link` of the host end).
 pub async fn create_veth(
-    handle: &Handle,
+    host: &Handle,
     spec: &VethSpec,
-    netns: &OwnedFd,
+    ifname: &str,
+    netns: BorrowedFd<'_>,
 ) -> Result<(), NetlinkError> {
-    if link_index(handle, &spec.host).await?.is_some() {
-        return Err(NetlinkError::LinkExists(spec.host.clone()));
+    let bridge = must_index(host, &spec.bridge).await?;
+    let peer = LinkMessageBuilder::<LinkUnspec>::new()
+        .name(ifname.to_string())
+        .mtu(spec.mtu)
+        .address(spec.mac.to_vec())
+        .setns_by_fd(netns.as_raw_fd())
+        .build();
+    let msg = LinkMessageBuilder::<LinkVeth>::new_with_info_kind(InfoKind::Veth)
+        .name(spec.host.clone())
+        .mtu(spec.mtu)
+        .controller(bridge)
+        .up()
+        .set_info_data(InfoData::Veth(InfoVeth::Peer(peer)))
+        .build();
+    match host.link().add(msg).execute().await {
+        Ok(()) => Ok(()),
+        Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -libc::EEXIST => {
+            Err(NetlinkError::LinkExists(spec.host.clone()))
+        }
+        Err(source) => Err(NetlinkError::Request {
+            what: format!("add veth {} on {}", spec.host, spec.bridge),
+            source,
+        }),
     }
-    handle
-        .link()
-        .add(
-            LinkVeth::new(&spec.host, &spec.peer_tmp)
-                .mtu(spec.mtu)
-                .build(),
-        )
-        .execute()
-        .await
-        .map_err(NetlinkError::req(format!("add veth {}", spec.host)))?;
-    wire_veth(handle, spec, netns).await
 }
 
-async fn wire_veth(handle: &Handle, spec: &VethSpec, netns: &OwnedFd) -> Result<(), NetlinkError> {
-    let bridge = must_index(handle, &spec.bridge).await?;
-    let host = must_index(handle, &spec.host).await?;
-    let peer = must_index(handle, &spec.peer_tmp).await?;
-    handle
-        .link()
-        .set(
-            LinkUnspec::new_with_index(host)
-                .controller(bridge)
-                .mtu(spec.mtu)
-                .up()
-                .build(),
-        )
-        .execute()
-        .await
-        .map_err(NetlinkError::req(format!(
-            "attach {} to {} and set it up",
-            spec.host, spec.bridge
-        )))?;
-    handle
-        .link()
-        .set(
-            LinkUnspec::new_with_index(peer)
-                .address(spec.mac.to_vec())
-                .setns_by_fd(netns.as_raw_fd())
-                .build(),
-        )
-        .execute()
-        .await
-        .map_err(NetlinkError::req(format!(
-            "move {} into the container's network namespace",
-            spec.peer_tmp
-        )))
-}
-
-/// Inside the container's namespace: renames the peer to `ifname`, gives it its address, brings
-/// it and `lo` up and adds the default route via `gateway`.
+/// Inside the container's namespace: gives `ifname` its address, brings it and `lo` up and adds
+/// the default route via `gateway` unless one exists.
 pub async fn configure_peer(
     handle: &Handle,
-    peer_tmp: &str,
     ifname: &str,
     addr: Ipv4Net,
     gateway: Ipv4Addr,
 ) -> Result<(), NetlinkError> {
-    let peer = must_index(handle, peer_tmp).await?;
-    handle
-        .link()
-        .set(
-            LinkUnspec::new_with_index(peer)
-                .name(ifname.to_string())
-                .build(),
-        )
-        .execute()
-        .await
-        .map_err(NetlinkError::req(format!("rename {peer_tmp} to {ifname}")))?;
+    let peer = must_index(handle, ifname).await?;
     handle
         .address()
         .add(peer, IpAddr::V4(addr.addr()), addr.prefix_len())

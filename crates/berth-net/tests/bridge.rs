@@ -10,7 +10,7 @@ use std::os::fd::AsFd;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use berth_net::{AttachRequest, PortBinding, Protocol, dns};
+use berth_net::{AttachRequest, LinkTeardown, PortBinding, Protocol, dns};
 use common::{Netns, driver, network, require, sh};
 
 fn attach_req(id: &str, names: &[&str], ports: Vec<PortBinding>) -> AttachRequest {
@@ -61,8 +61,8 @@ fn two_namespaces_on_a_bridge_ping_each_other() {
     assert!(a.ping(att_b.ip), "a cannot ping b");
     assert!(b.ping(att_a.ip), "b cannot ping a");
     assert!(a.ping(g.net.gateway()), "a cannot ping its gateway");
-    d.detach(&mut g.net, &att_a).unwrap();
-    d.detach(&mut g.net, &att_b).unwrap();
+    d.detach(&mut g.net, &att_a, LinkTeardown::Wait).unwrap();
+    d.detach(&mut g.net, &att_b, LinkTeardown::Wait).unwrap();
     assert!(g.net.addresses.allocated.is_empty());
     assert!(
         !a.exec(&["ip", "link", "show", "eth0"]).0,
@@ -178,7 +178,7 @@ fn published_port_answers_on_localhost() {
         berth_net::firewall::port_rule_count(g.bridge(), &tag).unwrap(),
         2
     );
-    d.detach(&mut g.net, &att).unwrap();
+    d.detach(&mut g.net, &att, LinkTeardown::Wait).unwrap();
     assert_eq!(
         berth_net::firewall::port_rule_count(g.bridge(), &tag).unwrap(),
         0
@@ -247,8 +247,8 @@ fn two_networks_are_isolated() {
         a.ping(g1.net.gateway()),
         "the existing bridge was torn down"
     );
-    d.detach(&mut g1.net, &att_a).unwrap();
-    d.detach(&mut g2.net, &att_b).unwrap();
+    d.detach(&mut g1.net, &att_a, LinkTeardown::Wait).unwrap();
+    d.detach(&mut g2.net, &att_b, LinkTeardown::Wait).unwrap();
 }
 
 #[test]
@@ -296,8 +296,8 @@ fn internal_network_has_no_way_out() {
         !b.ping(att_a.ip),
         "another network reaches the internal one"
     );
-    d.detach(&mut gi.net, &att_a).unwrap();
-    d.detach(&mut go.net, &att_b).unwrap();
+    d.detach(&mut gi.net, &att_a, LinkTeardown::Wait).unwrap();
+    d.detach(&mut go.net, &att_b, LinkTeardown::Wait).unwrap();
 }
 
 #[test]
@@ -345,8 +345,8 @@ fn dns_resolves_names_aliases_and_id_prefixes() {
     assert_eq!(answers[2], (0, vec![att_a.ip]));
     // No upstream configured: SERVFAIL rather than a forwarded query.
     assert_eq!(answers[3], (2, vec![]));
-    d.detach(&mut g.net, &att_a).unwrap();
-    d.detach(&mut g.net, &att_b).unwrap();
+    d.detach(&mut g.net, &att_a, LinkTeardown::Wait).unwrap();
+    d.detach(&mut g.net, &att_b, LinkTeardown::Wait).unwrap();
 }
 
 /// Runs in a private network namespace (so the FORWARD-drop chain it adds affects nobody else):
@@ -420,8 +420,8 @@ fn foreign_forward_drop_is_opened_and_teardown_leaves_nothing() {
         d.restore(&ga.net, std::slice::from_ref(&att_a)).unwrap();
         assert_eq!(berth_net::firewall::foreign_rule_count(ga.bridge()).unwrap(), 2);
 
-        d.detach(&mut ga.net, &att_a).unwrap();
-        d.detach(&mut gb.net, &att_b).unwrap();
+        d.detach(&mut ga.net, &att_a, LinkTeardown::Wait).unwrap();
+        d.detach(&mut gb.net, &att_b, LinkTeardown::Wait).unwrap();
         for g in [&mut ga, &mut gb] {
             d.remove_network(&g.net).unwrap();
             g.removed = true;
@@ -500,7 +500,7 @@ fn restore_after_daemon_restart() {
         1
     );
     assert_eq!(ask("db"), vec![att.ip]);
-    d2.detach(&mut g.net, &att).unwrap();
+    d2.detach(&mut g.net, &att, LinkTeardown::Wait).unwrap();
 }
 
 /// A namespace pinned at a file (made before the container starts) is attached by that file and
@@ -535,5 +535,5 @@ fn attach_a_namespace_file() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(common::leftovers(&[&att.host_veth]).is_empty());
-    d.detach(&mut g.net, &att).unwrap();
+    d.detach(&mut g.net, &att, LinkTeardown::Wait).unwrap();
 }

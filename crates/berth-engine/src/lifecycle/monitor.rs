@@ -88,7 +88,14 @@ impl Engine {
         if let Err(e) = self.inner.snap.unmount(&self.dir(&c.id)) {
             tracing::warn!("unmount rootfs of {}: {e}", c.id);
         }
-        self.net_stop(&c.id).await;
+        // A `--rm` container is removed next and never attached again: its veths can go in
+        // the background, off the path of the `run --rm` waiting for the removal.
+        let link = if c.record().host_config.auto_remove {
+            berth_net::LinkTeardown::Background
+        } else {
+            berth_net::LinkTeardown::Wait
+        };
+        self.net_stop(&c.id, link).await;
         if let Err(e) = crate::netns::remove(&self.netns_path(&c.id)) {
             tracing::warn!("remove network namespace of {}: {e}", c.id);
         }

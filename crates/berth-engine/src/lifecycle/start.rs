@@ -116,7 +116,7 @@ impl Engine {
         if let Err(err) = self.inner.snap.unmount(&self.dir(&c.id)) {
             cleanup.push(crate::error::full_message(&err));
         }
-        self.net_stop(&c.id).await;
+        self.net_stop(&c.id, berth_net::LinkTeardown::Wait).await;
         if let Err(err) = crate::netns::remove(&self.netns_path(&c.id)) {
             cleanup.push(err.message());
         }

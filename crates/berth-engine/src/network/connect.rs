@@ -2,7 +2,7 @@
 
 use std::os::fd::AsFd;
 
-use berth_net::AttachRequest;
+use berth_net::{AttachRequest, LinkTeardown};
 
 use super::{net_err, store};
 use crate::error::{EngineError, Result};
@@ -99,7 +99,7 @@ impl Engine {
             if let Some(pos) = cn.attachments.iter().position(|a| a.network_id == net_id) {
                 let att = cn.attachments.remove(pos);
                 if let Some(rec) = st.nets.get_mut(&net_id) {
-                    let r = n.driver.detach(&mut rec.net, &att);
+                    let r = n.driver.detach(&mut rec.net, &att, LinkTeardown::Wait);
                     store::put(&e.inner.store, store::NETWORKS, &net_id, &*rec)?;
                     r.map_err(net_err)?;
                 }

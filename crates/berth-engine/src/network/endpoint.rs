@@ -11,7 +11,7 @@ use berth_api::container::{
     EndpointSettings, HostConfig, NetworkingConfig, PortBinding as ApiPortBinding,
 };
 use berth_api::container::{NetworkSettings, Port};
-use berth_net::{AttachRequest, Attachment, PortBinding, Protocol};
+use berth_net::{AttachRequest, Attachment, LinkTeardown, PortBinding, Protocol};
 
 use super::objects::endpoint_id;
 use super::{ContainerNet, NetState, net_err, store};
@@ -213,7 +213,7 @@ impl Engine {
         let result = attached.and_then(|atts| self.write_net_files(rec, &atts));
         if let Err(err) = result {
             let mut cleanup = Vec::new();
-            self.net_stop(&rec.id).await;
+            self.net_stop(&rec.id, LinkTeardown::Wait).await;
             if let Err(e) = crate::netns::remove(&netns) {
                 cleanup.push(e.message());
             }
@@ -304,7 +304,7 @@ impl Engine {
             failure = Some(e);
         }
         if let Some(e) = failure {
-            self.detach_all(&mut st, &mut cn);
+            self.detach_all(&mut st, &mut cn, LinkTeardown::Wait);
             st.containers.insert(id.to_owned(), cn);
             return Err(e);
         }
@@ -345,8 +345,9 @@ impl Engine {
         Ok(())
     }
 
-    /// At exit, failed start or removal: detaches the container from every network.
-    pub(crate) async fn net_stop(&self, id: &str) {
+    /// At exit, failed start or removal: detaches the container from every network, deleting
+    /// its veths now or, as `link` says, in the background.
+    pub(crate) async fn net_stop(&self, id: &str, link: LinkTeardown) {
         let id = id.to_owned();
         let r = self
             .blocking(move |e| {
@@ -357,7 +358,7 @@ impl Engine {
                 if cn.attachments.is_empty() {
                     return Ok(());
                 }
-                e.detach_all(&mut st, &mut cn);
+                e.detach_all(&mut st, &mut cn, link);
                 let saved = store::put(&e.inner.store, store::ENDPOINTS, &id, &cn);
                 st.containers.insert(id, cn);
                 saved
@@ -370,7 +371,7 @@ impl Engine {
 
     /// At removal: detaches and forgets the container's networking.
     pub(crate) async fn net_forget(&self, id: &str) {
-        self.net_stop(id).await;
+        self.net_stop(id, LinkTeardown::Wait).await;
         self.nets().lock().containers.remove(id);
         if let Err(e) = store::delete(&self.inner.store, store::ENDPOINTS, id) {
             tracing::warn!("forget networks of {id}: {e}");

@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use berth_net::ipam::Pool;
-use berth_net::{Attachment, Driver, DriverConfig, Network};
+use berth_net::{Attachment, Driver, DriverConfig, LinkTeardown, Network};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, Result};
@@ -174,12 +174,12 @@ impl Engine {
         for (id, mut cn) in containers {
             if !known.contains(&id) {
                 // A container removed while the daemon was down mid-removal.
-                self.detach_all(&mut st, &mut cn);
+                self.detach_all(&mut st, &mut cn, LinkTeardown::Wait);
                 store::delete(db, store::ENDPOINTS, &id)?;
                 continue;
             }
             if !running.contains(&id) && !cn.attachments.is_empty() {
-                self.detach_all(&mut st, &mut cn);
+                self.detach_all(&mut st, &mut cn, LinkTeardown::Wait);
                 store::put(db, store::ENDPOINTS, &id, &cn)?;
             }
             st.containers.insert(id, cn);
@@ -238,6 +238,10 @@ impl Engine {
         let r = self
             .blocking(|e| {
                 let n = e.nets();
+                // Veths of `--rm` containers still being deleted go first.
+                if !n.driver.settle(std::time::Duration::from_secs(10)) {
+                    tracing::warn!("veths still being deleted at daemon stop");
+                }
                 let st = n.lock();
                 for rec in st.nets.values() {
                     if rec.net.addresses.allocated.is_empty()
@@ -255,13 +259,13 @@ impl Engine {
     }
 
     /// Detaches every attachment of `cn` (errors are logged: the address is released anyway).
-    pub(crate) fn detach_all(&self, st: &mut NetState, cn: &mut ContainerNet) {
+    pub(crate) fn detach_all(&self, st: &mut NetState, cn: &mut ContainerNet, link: LinkTeardown) {
         let db = &self.inner.store;
         for att in std::mem::take(&mut cn.attachments) {
             let Some(rec) = st.nets.get_mut(&att.network_id) else {
                 continue;
             };
-            if let Err(e) = self.nets().driver.detach(&mut rec.net, &att) {
+            if let Err(e) = self.nets().driver.detach(&mut rec.net, &att, link) {
                 tracing::warn!(
                     "detach {} from {}: {}",
                     att.container_id,
