@@ -9,6 +9,7 @@
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
+use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::sys::signal::{Signal, kill};
 use nix::sys::stat::Mode;
@@ -315,8 +316,24 @@ fn create_in(
         .map_err(|e| Error::Fifo(fifo_path.clone(), e))?;
 
     let (parent_chan, child_chan) = crate::sync::pair()?;
+    // Without a user namespace the child is still root over the host's cgroup files and
+    // moves itself where that is far cheaper for the kernel than the parent moving it.
+    let self_join = !plan.new_user && plan.user.is_none();
     let flags = plan.clone_flags.bits();
     crate::container::single_threaded()?;
+    let v2_dir = cgroup.open_v2_dir()?;
+    // Born in the cgroup2 directory where the kernel allows it; moved there otherwise.
+    let mut v2_done = v2_dir.is_some();
+    let mut clone = || match &v2_dir {
+        Some(dir) => match crate::sys::clone_process_into(flags, dir.as_fd()) {
+            Err(Errno::ENOSYS | Errno::E2BIG | Errno::EINVAL) => {
+                v2_done = false;
+                crate::sys::clone_process(flags)
+            }
+            other => other,
+        },
+        None => crate::sys::clone_process(flags),
+    };
     let forked = match &plan.pid {
         Some(target) => {
             let back = crate::namespaces::open_ns(
@@ -324,15 +341,16 @@ fn create_in(
                 Path::new("/proc/self/ns/pid"),
             )?;
             crate::namespaces::join(target)?;
-            let forked = crate::sys::clone_process(flags);
+            let forked = clone();
             if let Ok(Forked::Parent(_)) | Err(_) = forked {
                 crate::namespaces::join(&back)?;
             }
             forked
         }
-        None => crate::sys::clone_process(flags),
+        None => clone(),
     }
     .map_err(Error::Clone)?;
+    drop(v2_dir);
     let pid = match forked {
         Forked::Child => {
             drop(parent_chan);
@@ -342,6 +360,7 @@ fn create_in(
                 chan: &child_chan,
                 fifo: Some(&fifo),
                 cgroup_mounts: &cgroup_mounts,
+                join_cgroup: self_join.then_some(&cgroup),
                 seccomp: seccomp.as_ref(),
                 stdio: opts.stdio.as_ref(),
             })
@@ -363,7 +382,11 @@ fn create_in(
         },
         None => e,
     };
-    join_parent_steps(pid, linux, &plan, &cgroup, &parent_chan).map_err(child_said)?;
+    let joined = Joined {
+        v1: self_join,
+        v2: v2_done,
+    };
+    join_parent_steps(id, pid, linux, &plan, &cgroup, joined, &parent_chan).map_err(child_said)?;
     let pty_master = wait_ready(id, &parent_chan, &opts.console)?;
 
     let start_time = proc_stat(pid).map(|(_, t)| t).unwrap_or_default();
@@ -392,12 +415,24 @@ fn create_in(
     })
 }
 
-/// The parent's part between clone and the child's set-up: id maps, cgroup, go.
+/// Which parts of the cgroup the child is in without the parent moving it.
+#[derive(Clone, Copy)]
+struct Joined {
+    /// The v1 hierarchies: the child moves itself ([`AnyCgroupManager::join_self`]).
+    v1: bool,
+    /// The cgroup2 directory: the child was born there (`CLONE_INTO_CGROUP`).
+    v2: bool,
+}
+
+/// The parent's part between clone and the child's set-up: id maps, cgroup (what the child is
+/// not in yet), go.
 fn join_parent_steps(
+    id: &str,
     pid: Pid,
     linux: Option<&oci_spec::runtime::Linux>,
     plan: &crate::namespaces::Plan,
     cgroup: &AnyCgroupManager,
+    joined: Joined,
     parent_chan: &Channel,
 ) -> Result<(), Error> {
     if plan.new_user
@@ -415,8 +450,31 @@ fn join_parent_steps(
         )?;
         parent_chan.send(&Message::Mapped)?;
     }
-    cgroup.add_task(pid)?;
-    parent_chan.send(&Message::Go)?;
+    if joined.v1 {
+        // A move by the parent would block the child's own: wait for it first.
+        match parent_chan.expect(Message::Joined) {
+            Ok(_) => {}
+            Err(crate::sync::Remote::Failed(message)) => {
+                return Err(Error::Init {
+                    id: id.into(),
+                    message,
+                    exit_code: 1,
+                });
+            }
+            Err(crate::sync::Remote::Sync(e)) => return Err(e.into()),
+        }
+    }
+    if plan.new_cgroup || !joined.v1 {
+        // The child's cgroup namespace is rooted where it is when it unshares after `Go`.
+        cgroup.add_task_rest(pid, joined.v1, joined.v2)?;
+        parent_chan.send(&Message::Go)?;
+    } else {
+        // What is left (if anything: the cgroup2 directory on a kernel without
+        // CLONE_INTO_CGROUP) costs an RCU grace period: spent while the child sets up its
+        // rootfs, and done before `create` returns, so before the container's process runs.
+        parent_chan.send(&Message::Go)?;
+        cgroup.add_task_rest(pid, joined.v1, joined.v2)?;
+    }
     Ok(())
 }
 

@@ -15,7 +15,7 @@ use nix::sys::stat::Mode;
 use nix::unistd::{Gid, Uid, setresgid, setresuid};
 use oci_spec::runtime::{Process, Spec};
 
-use crate::cgroups::CgroupMount;
+use crate::cgroups::{AnyCgroupManager, CgroupMount};
 use crate::namespaces::{NamespaceError, Plan};
 use crate::process::ProcessError;
 use crate::rootfs::{self, RootfsError};
@@ -69,6 +69,9 @@ pub enum InitError {
     /// Waiting on exec.fifo for `start` failed.
     #[error("wait for start on exec.fifo")]
     Fifo(#[source] nix::Error),
+    /// Moving into the container's cgroup failed.
+    #[error("join the container's cgroup")]
+    Cgroup(#[source] crate::cgroups::CgroupError),
     /// Sending the PTY master to the parent failed.
     #[error("send the pty master to the runtime")]
     SendPty(#[source] crate::sync::SyncError),
@@ -86,6 +89,8 @@ pub struct Init<'a> {
     pub fifo: Option<&'a OwnedFd>,
     /// The cgroup hierarchies for a `cgroup` mount.
     pub cgroup_mounts: &'a [CgroupMount],
+    /// The cgroup the init moves itself into first; `None` when the parent moves it.
+    pub join_cgroup: Option<&'a AnyCgroupManager>,
     /// The compiled seccomp filter.
     pub seccomp: Option<&'a SeccompProgram>,
     /// The container's stdio; None keeps the inherited 0, 1, 2.
@@ -129,6 +134,10 @@ fn wait_for(chan: &Channel, msg: Message) -> Result<(), InitError> {
 fn setup(init: &Init<'_>) -> Result<crate::process::Program, InitError> {
     let spec: &Spec = &init.bundle.spec;
     let process: &Process = spec.process().as_ref().ok_or(InitError::NoMountNamespace)?;
+    if let Some(cgroup) = init.join_cgroup {
+        cgroup.join_self().map_err(InitError::Cgroup)?;
+        init.chan.send(&Message::Joined).map_err(InitError::Sync)?;
+    }
     if init.plan.new_user {
         wait_for(init.chan, Message::Mapped)?;
     }
@@ -146,7 +155,8 @@ fn setup(init: &Init<'_>) -> Result<crate::process::Program, InitError> {
         return Err(InitError::NoMountNamespace);
     }
     nix::sys::stat::umask(Mode::empty());
-    // The parent puts us in the cgroup meanwhile; we wait for it only where it matters.
+    // The parent puts us in the cgroup meanwhile (unless we joined it above); we wait for it
+    // only where it matters.
     let in_cgroup = std::cell::Cell::new(false);
     let gate = || -> Result<(), RootfsError> {
         if !in_cgroup.get() {
@@ -163,6 +173,7 @@ fn setup(init: &Init<'_>) -> Result<crate::process::Program, InitError> {
         bundle: &init.bundle.path,
         cgroup_mounts: init.cgroup_mounts,
         user_ns: init.plan.new_user || init.plan.user.is_some(),
+        cgroup_ns: init.plan.new_cgroup,
         gate: &gate,
     };
     let deferred = rootfs::prepare(spec, &ctx)?;

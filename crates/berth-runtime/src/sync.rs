@@ -23,6 +23,9 @@ pub enum Message {
     Mapped,
     /// Parent → child: in the cgroup; go on.
     Go,
+    /// Child → parent: moved itself into the cgroup's v1 hierarchies (the parent does the
+    /// rest, which would otherwise block that move for an RCU grace period).
+    Joined,
     /// Child → parent: set up and waiting for `start`.
     Ready,
     /// Child → parent: the PTY master rides along.
@@ -38,6 +41,7 @@ impl Message {
             Message::Ready => vec![2],
             Message::Pty => vec![3],
             Message::Mapped => vec![5],
+            Message::Joined => vec![6],
             Message::Error(text) => {
                 let mut end = text.len().min(MAX_TEXT);
                 while !text.is_char_boundary(end) {
@@ -57,6 +61,7 @@ impl Message {
             Some((2, [])) => Ok(Message::Ready),
             Some((3, [])) => Ok(Message::Pty),
             Some((5, [])) => Ok(Message::Mapped),
+            Some((6, [])) => Ok(Message::Joined),
             Some((4, text)) => Ok(Message::Error(String::from_utf8_lossy(text).into_owned())),
             _ => Err(SyncError::Malformed(bytes.first().copied())),
         }
@@ -238,6 +243,7 @@ impl Message {
         match self {
             Message::Go => "go",
             Message::Mapped => "mapped",
+            Message::Joined => "joined",
             Message::Ready => "ready",
             Message::Pty => "pty",
             Message::Error(_) => "error",

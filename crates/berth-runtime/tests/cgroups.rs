@@ -399,6 +399,7 @@ fn cgroups_real_container_mounts_follow_mountinfo() -> TestResult {
             fstype: "cgroup",
             data: h.data(),
             subdir: h.subdir(),
+            host_dir: h.mount_point.join(&cg.rel),
         };
         assert!(mounts.contains(&want), "{want:?} missing from {mounts:?}");
     }

@@ -30,6 +30,15 @@ pub enum CgroupError {
         /// Why it was refused.
         reason: &'static str,
     },
+    /// Opening a cgroup directory (for `CLONE_INTO_CGROUP`) failed.
+    #[error("open cgroup directory {path}")]
+    OpenDir {
+        /// The directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: nix::Error,
+    },
     /// Creating a cgroup directory failed.
     #[error("create cgroup directory {path}")]
     CreateDir {

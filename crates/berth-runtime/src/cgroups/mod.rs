@@ -47,9 +47,12 @@ mod v2_resources;
 #[cfg(test)]
 mod tests;
 
+use std::os::fd::OwnedFd;
 use std::path::{Component, Path, PathBuf};
 
+use nix::fcntl::OFlag;
 use nix::sys::signal::Signal;
+use nix::sys::stat::Mode;
 use nix::unistd::Pid;
 use oci_spec::runtime::LinuxResources;
 
@@ -97,6 +100,9 @@ pub struct CgroupMount {
     /// Where under `/sys/fs/cgroup`: `cpu,cpuacct`, `systemd`, `unified` (hybrid's cgroup2);
     /// empty for cgroup2 on a v2 host (mounted on `/sys/fs/cgroup` itself).
     pub subdir: String,
+    /// The container's cgroup directory in this hierarchy on the host, bind-mounted as is
+    /// when the container shares the host's cgroup namespace.
+    pub host_dir: PathBuf,
 }
 
 /// A container's cgroup, whatever the host's layout. Closed set: an enum, not `Box<dyn>`.
@@ -172,6 +178,47 @@ impl AnyCgroupManager {
         match self {
             Self::V1(m) => m.add_task(pid),
             Self::V2(m) => m.add_task(pid),
+        }
+    }
+
+    /// The part of joining the cgroup a single-threaded child does cheaply itself (v1: every
+    /// hierarchy through `tasks`; v2: nothing, a process cannot move itself cheaply there).
+    /// The child must still be root over the host's cgroup files (no user namespace).
+    pub fn join_self(&self) -> Result<(), CgroupError> {
+        match self {
+            Self::V1(m) => m.join_self(),
+            Self::V2(_) => Ok(()),
+        }
+    }
+
+    /// The container's directory in the cgroup2 hierarchy (v2, or a hybrid host's unified
+    /// mount), opened for `clone3(CLONE_INTO_CGROUP)`: a child born there needs no migration.
+    pub fn open_v2_dir(&self) -> Result<Option<OwnedFd>, CgroupError> {
+        let dir = match self {
+            Self::V1(m) => m.unified_dir(),
+            Self::V2(m) => Some(m.dir()),
+        };
+        dir.map(|d| {
+            nix::fcntl::open(
+                d,
+                OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|source| CgroupError::OpenDir {
+                path: d.to_path_buf(),
+                source,
+            })
+        })
+        .transpose()
+    }
+
+    /// Moves `pid` into what it is not in yet: the v1 hierarchies unless `v1_done` (the child's
+    /// [`Self::join_self`]), the cgroup2 directory unless `v2_done` (born there).
+    pub fn add_task_rest(&self, pid: Pid, v1_done: bool, v2_done: bool) -> Result<(), CgroupError> {
+        match self {
+            Self::V1(m) => m.add_task_to(pid, !v1_done, !v2_done),
+            Self::V2(m) if !v2_done => m.add_task(pid),
+            Self::V2(_) => Ok(()),
         }
     }
 

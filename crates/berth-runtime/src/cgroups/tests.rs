@@ -588,12 +588,17 @@ fn missing_weight_file_is_a_clear_error_v2() -> TestResult {
 
 fn container_mounts(kind: Kind) -> TestResult {
     let fake = Fake::new(kind)?;
-    let mounts = fake.mgr.container_mounts();
-    let cg = |fstype, data: &str, subdir: &str| CgroupMount {
-        fstype,
-        data: data.to_string(),
-        subdir: subdir.to_string(),
-    };
+    let all = fake.mgr.container_mounts();
+    let dirs = all.iter().map(|m| m.host_dir.clone()).collect::<Vec<_>>();
+    assert!(
+        dirs.iter().all(|d| d.ends_with(REL)),
+        "host dirs not the container's: {dirs:?}"
+    );
+    let mounts: Vec<_> = all
+        .into_iter()
+        .map(|m| (m.fstype, m.data, m.subdir))
+        .collect();
+    let cg = |fstype, data: &str, subdir: &str| (fstype, data.to_string(), subdir.to_string());
     match kind {
         Kind::V1 => {
             assert_eq!(mounts.len(), V1_TREE.len() + 1);

@@ -195,6 +195,7 @@ impl V2Manager {
             fstype: "cgroup2",
             data: String::new(),
             subdir: String::new(),
+            host_dir: self.dir.clone(),
         }]
     }
 }

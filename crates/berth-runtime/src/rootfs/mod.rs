@@ -102,6 +102,10 @@ pub struct Context<'a> {
     pub cgroup_mounts: &'a [CgroupMount],
     /// The container has its own user namespace (devices are bind-mounted, not made).
     pub user_ns: bool,
+    /// The container gets its own cgroup namespace: its cgroup filesystems are mounted anew
+    /// after it unshares one. Without, the host's cgroup directories of the container are
+    /// bind-mounted before pivot_root.
+    pub cgroup_ns: bool,
     /// Called (once is enough; it must be idempotent) before anything that needs the init in
     /// its cgroup: waits for the parent and unshares the cgroup namespace.
     pub gate: &'a dyn Fn() -> Result<(), RootfsError>,

@@ -10,18 +10,19 @@ use super::options::{self, Options};
 use super::path::secure_join;
 use super::{Context, RootfsError, bind};
 
-/// Mount each of the spec's mounts, in order, except `cgroup` mounts that no later mount
-/// nests in: those are returned, to be mounted by [`mount_deferred`] after pivot_root, once
-/// the parent has put the init in its cgroup. The init thus sets up most of its rootfs while
-/// the parent's cgroup attach waits for the kernel (an RCU grace period on cgroup v1).
-/// A cgroup mount that must stay in place passes `ctx.gate` first.
+/// Mount each of the spec's mounts, in order. In a cgroup namespace, `cgroup` mounts that no
+/// later mount nests in are returned instead, to be mounted by [`mount_deferred`] after
+/// pivot_root, once the init is in its cgroup and has unshared the namespace (so the init
+/// sets up most of its rootfs while the parent's cgroup attach waits for the kernel); a cgroup
+/// mount that must stay in place passes `ctx.gate` first. Without a cgroup namespace they are
+/// bind mounts of the host's directories, made in place.
 pub fn mount_all<'m>(
     mounts: &'m [Mount],
     ctx: &Context<'_>,
 ) -> Result<Vec<&'m Mount>, RootfsError> {
     let mut deferred = Vec::new();
     for (i, m) in mounts.iter().enumerate() {
-        if is_cgroup(m) {
+        if is_cgroup(m) && ctx.cgroup_ns {
             let nested = mounts[i + 1..]
                 .iter()
                 .any(|later| later.destination().starts_with(m.destination()));
@@ -126,9 +127,14 @@ fn bind_mount(src: &Path, dest: &Path, opts: &Options) -> Result<(), RootfsError
             std::fs::File::create(dest).map_err(|e| RootfsError::Create(dest.into(), e))?;
         }
     }
-    let rec = opts.flags & MsFlags::MS_REC;
-    bind(src, dest, rec)?;
-    let rest = opts.flags & !(MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
+    bind_with_flags(src, dest, opts.flags)
+}
+
+/// Binds `src` on `dest` (recursively with `MS_REC`), then remounts it with the rest of
+/// `flags` (a bind mount ignores them at first).
+fn bind_with_flags(src: &Path, dest: &Path, flags: MsFlags) -> Result<(), RootfsError> {
+    bind(src, dest, flags & MsFlags::MS_REC)?;
+    let rest = flags & !(MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
     if rest.contains(MsFlags::MS_RDONLY) {
         super::remount_readonly(dest, rest & !MsFlags::MS_RDONLY)?;
     } else if !rest.is_empty() {
@@ -150,17 +156,32 @@ fn bind_mount(src: &Path, dest: &Path, opts: &Options) -> Result<(), RootfsError
 }
 
 /// A `cgroup` mount: a tmpfs with one directory per hierarchy (or cgroup2 directly on a
-/// pure v2 host). Outside a cgroup namespace each hierarchy is narrowed to the container's
-/// own cgroup with a bind mount, so the container never sees the host's tree.
+/// pure v2 host). Outside a cgroup namespace each hierarchy is the host's directory of the
+/// container's own cgroup, bind-mounted (so the container never sees the host's tree, and no
+/// new cgroup filesystem is mounted: mounting one waits for the kernel to finish releasing
+/// the cgroups of containers removed just before, up to tens of milliseconds).
 fn mount_cgroups(dest: &Path, opts: &Options, ctx: &Context<'_>) -> Result<(), RootfsError> {
     let ro = opts.flags.contains(MsFlags::MS_RDONLY);
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-    let own = own_cgroups()?;
+    // In a cgroup namespace /proc/self/cgroup is relative to its root: each fresh mount is
+    // narrowed to that (usually "/", so nothing to narrow).
+    let own = if ctx.cgroup_ns {
+        own_cgroups()?
+    } else {
+        Vec::new()
+    };
+    let mount_one_hierarchy = |cg: &crate::cgroups::CgroupMount, dir: &Path| {
+        if ctx.cgroup_ns {
+            mount_hierarchy(cg.fstype, &cg.data, dir, flags | opts.flags, &own)
+        } else {
+            bind_with_flags(&cg.host_dir, dir, (flags | opts.flags) & !MsFlags::MS_REC)
+        }
+    };
     mkdir(dest)?;
     if let [single] = ctx.cgroup_mounts
         && single.subdir.is_empty()
     {
-        return mount_hierarchy(single.fstype, &single.data, dest, flags | opts.flags, &own);
+        return mount_one_hierarchy(single, dest);
     }
     let tmpfs_flags = flags | (opts.flags & !MsFlags::MS_RDONLY);
     mount(
@@ -179,7 +200,7 @@ fn mount_cgroups(dest: &Path, opts: &Options, ctx: &Context<'_>) -> Result<(), R
     for cg in ctx.cgroup_mounts {
         let dir = dest.join(&cg.subdir);
         mkdir(&dir)?;
-        mount_hierarchy(cg.fstype, &cg.data, &dir, flags | opts.flags, &own)?;
+        mount_one_hierarchy(cg, &dir)?;
         // cpu,cpuacct is also reachable as cpu and cpuacct.
         if cg.fstype == "cgroup" && cg.subdir.contains(',') {
             for name in cg.subdir.split(',') {
