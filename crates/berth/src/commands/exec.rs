@@ -146,6 +146,17 @@ pub async fn attach(client: &Client, args: &AttachArgs) -> anyhow::Result<i32> {
         if stdin { "&stdin=1" } else { "" },
         enc(&keys)
     );
+    // Registered before attaching, as docker's CLI does: when the stream ends, the exit code
+    // comes from the wait, not from an inspect that may run before the daemon recorded it.
+    let wait = client
+        .send(
+            hyper::Method::POST,
+            &format!("/containers/{}/wait?condition=not-running", enc(&id)),
+            crate::client::empty(),
+            None,
+            false,
+        )
+        .await?;
     let _raw = if tty && stdin {
         Some(RawMode::enter()?)
     } else {
@@ -165,10 +176,9 @@ pub async fn attach(client: &Client, args: &AttachArgs) -> anyhow::Result<i32> {
     if end == End::Detached {
         return Ok(0);
     }
-    let c: ContainerInspect = client
-        .get(&format!("/containers/{}/json", enc(&id)))
-        .await?;
-    Ok(c.state
-        .and_then(|s| i32::try_from(s.exit_code).ok())
-        .unwrap_or(0))
+    let w: berth_api::container::WaitResponse = crate::client::decode(wait).await?;
+    if let Some(e) = w.error {
+        anyhow::bail!("{}", e.message);
+    }
+    Ok(i32::try_from(w.status_code).unwrap_or(0))
 }
