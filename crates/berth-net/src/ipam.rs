@@ -239,6 +239,22 @@ mod tests {
     }
 
     #[test]
+    fn allocation_is_serial() {
+        let mut a = Addresses::new(net("10.9.0.0/29"), None).unwrap();
+        let ip = |n| Ipv4Addr::new(10, 9, 0, n);
+        assert_eq!(a.allocate("c1", None).unwrap(), ip(2));
+        assert_eq!(a.allocate("c2", None).unwrap(), ip(3));
+        assert!(a.release(ip(2)));
+        // The next after the last given, not the lowest free.
+        assert_eq!(a.allocate("c3", None).unwrap(), ip(4));
+        assert_eq!(a.allocate("c4", None).unwrap(), ip(5));
+        assert_eq!(a.allocate("c5", None).unwrap(), ip(6));
+        // Then round again to the freed one.
+        assert_eq!(a.allocate("c6", None).unwrap(), ip(2));
+        assert_eq!(a.allocate("c7", None), Err(IpamError::Exhausted(a.subnet)));
+    }
+
+    #[test]
     fn allocate_release() {
         let mut a = Addresses::new(net("10.9.0.0/30"), None).unwrap();
         assert_eq!(a.gateway, Ipv4Addr::new(10, 9, 0, 1));
