@@ -99,6 +99,9 @@ impl DistributionError {
     pub fn message(&self) -> String {
         match self {
             DistributionError::Engine(e) => e.message(),
+            // Their own text is already the whole chain: walking the sources again would
+            // repeat it (`write partial blob X: ...: write partial blob X: ...`).
+            DistributionError::Registry(_) | DistributionError::Archive(_) => self.to_string(),
             other => full_message(other),
         }
     }
@@ -391,6 +394,19 @@ mod tests {
         let r = pull_reference("busybox", None).unwrap();
         assert_eq!(r.tag(), Some("latest"));
         assert!(pull_reference("BUSYBOX", None).is_err());
+    }
+
+    #[test]
+    fn a_registry_error_is_told_once() {
+        let e = DistributionError::Registry(RegistryError::Io {
+            op: "write partial blob",
+            path: "/d/content/partial/ab".into(),
+            // ENOSPC
+            source: io::Error::from_raw_os_error(28),
+        });
+        let m = e.message();
+        assert_eq!(m.matches("write partial blob").count(), 1, "{m}");
+        assert!(m.to_lowercase().contains("no space left on device"), "{m}");
     }
 
     #[test]

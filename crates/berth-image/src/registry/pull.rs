@@ -388,8 +388,15 @@ pub(super) async fn fetch_blob(
                 });
             }
             hasher.update(&chunk);
-            file.write_all(&chunk)
-                .map_err(|e| ioerr("write partial blob", e))?;
+            if let Err(e) = file.write_all(&chunk) {
+                // A full disk: the partial download would keep it full, so it goes
+                // (resuming needs the space anyway); any other failure keeps it.
+                if disk_full(&e) {
+                    drop(file);
+                    let _ = fs::remove_file(&path);
+                }
+                return Err(ioerr("write partial blob", e));
+            }
             if let Some(p) = progress
                 && (have - last >= PROGRESS_STEP || have == desc.size)
             {
@@ -432,5 +439,27 @@ pub(super) async fn fetch_blob(
         Ok(content.read(digest)?)
     } else {
         Ok(Vec::new())
+    }
+}
+
+/// ENOSPC or EDQUOT: the filesystem (or the user's quota) has no room left.
+pub(super) fn disk_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull || e.kind() == std::io::ErrorKind::QuotaExceeded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::disk_full;
+
+    #[test]
+    fn enospc_and_edquot_are_a_full_disk() {
+        // ENOSPC, EDQUOT (Linux numbers).
+        for errno in [28, 122] {
+            assert!(
+                disk_full(&std::io::Error::from_raw_os_error(errno)),
+                "{errno}"
+            );
+        }
+        assert!(!disk_full(&std::io::Error::from_raw_os_error(5)));
     }
 }
