@@ -36,6 +36,8 @@ pub enum ErrorKind {
     NotImplemented,
     /// Permission denied.
     Forbidden,
+    /// Credentials missing or refused (a registry's refusal of `docker login`).
+    Unauthorized,
     /// Anything else: a bug or a failure of the host.
     Internal,
 }
@@ -50,6 +52,7 @@ impl std::fmt::Display for ErrorKind {
             Self::Unavailable => "unavailable",
             Self::NotImplemented => "not implemented",
             Self::Forbidden => "forbidden",
+            Self::Unauthorized => "unauthorized",
             Self::Internal => "internal",
         };
         f.write_str(s)

@@ -49,8 +49,10 @@ pub enum DistributionError {
     /// Push of an image that is not here.
     #[error("An image does not exist locally with the tag: {0}")]
     NoLocalImage(String),
-    /// Login refused.
-    #[error("login attempt to {server} failed")]
+    /// Login refused by a token realm: docker's 401 (`Get "BASE/v2/": unauthorized: ...`).
+    /// A basic-auth registry's refusal is moby's unknown error (a 500),
+    /// [`RegistryError::LoginRefused`] as [`DistributionError::Registry`].
+    #[error("{source}")]
     LoginFailed {
         /// The registry.
         server: String,
@@ -131,14 +133,18 @@ pub fn registry_host(server: &str) -> String {
     }
 }
 
+/// A refused pull as moby reports it: 404 `pull access denied for X, repository does not
+/// exist or may require 'docker login': <the registry's error>`; except no credentials
+/// for a basic-auth registry, which moby passes through as it is (a 500, `Get "URL": no
+/// basic auth credentials`).
 fn registry_err(e: RegistryError, name: &Reference) -> DistributionError {
-    if e.is_unauthorized() {
-        DistributionError::PullDenied {
+    match e {
+        RegistryError::NoBasicAuthCredentials { .. } => DistributionError::Registry(e),
+        e if e.is_unauthorized() => DistributionError::PullDenied {
             name: name.familiar_name(),
             source: e,
-        }
-    } else {
-        DistributionError::Registry(e)
+        },
+        e => DistributionError::Registry(e),
     }
 }
 
@@ -368,15 +374,12 @@ pub async fn registry_login(
     let host = registry_host(server);
     Session::login(client, &host, credentials)
         .await
-        .map_err(|e| {
-            if e.is_unauthorized() {
-                DistributionError::LoginFailed {
-                    server: host.clone(),
-                    source: e,
-                }
-            } else {
-                DistributionError::Registry(e)
-            }
+        .map_err(|e| match e {
+            RegistryError::Unauthorized { .. } => DistributionError::LoginFailed {
+                server: host.clone(),
+                source: e,
+            },
+            e => DistributionError::Registry(e),
         })
 }
 

@@ -14,7 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use berth_image::Reference;
 use berth_image::registry::{
-    Client, ClientOptions, Credentials, PullOptions, PushOptions, Session,
+    Client, ClientOptions, Credentials, PullOptions, PushOptions, RegistryError, Session,
 };
 use berth_image::store::ImageStore;
 use common::*;
@@ -173,11 +173,16 @@ async fn bearer_token_flow_push_and_pull() {
         username: "alice".into(),
         password: "nope".into(),
     };
-    assert!(
-        Session::login(&client, &reg.host(), bad)
-            .await
-            .unwrap_err()
-            .is_unauthorized()
+    let err = Session::login(&client, &reg.host(), bad).await.unwrap_err();
+    assert!(err.is_unauthorized(), "{err:?}");
+    // moby's words for a token realm's refusal.
+    assert!(matches!(err, RegistryError::Unauthorized { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "Get \"http://{}/v2/\": unauthorized: authentication required",
+            reg.host()
+        )
     );
     let good = Credentials {
         username: "alice".into(),

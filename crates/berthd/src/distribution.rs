@@ -2,11 +2,13 @@
 //! types of the [`Backend`](crate::backend::Backend) methods, docker's `X-Registry-Auth`
 //! header, and the progress stream.
 //!
-//! A pull or push answers with docker's JSON progress messages. As in moby, an error
-//! before the operation got going (a reference the registry does not know, a registry
-//! that is down, an image that is not here) is an HTTP error status, not a stream: the
-//! first message (`Pulling from ...`, `The push refers to ...`) is held back until a
-//! second one shows the operation is under way.
+//! A pull or push answers with docker's JSON progress messages. As in moby, a pull's
+//! error before it got going (a reference the registry does not know or refuses, a
+//! registry that is down) is an HTTP error status, not a stream: the first message
+//! (`Pulling from ...`) is held back until a second one shows the pull is under way. A
+//! push, as in moby, streams from its first message (`The push refers to ...`, written
+//! before the registry is asked anything), so any registry error ends a 200 stream; a
+//! missing local image is still a 404, checked before the stream starts.
 
 use std::sync::Arc;
 
@@ -110,8 +112,9 @@ pub fn backend_error(e: DistributionError) -> BackendError {
         Kind::Unavailable => ErrorKind::Unavailable,
         _ => ErrorKind::Internal,
     };
+    // moby answers a token realm's refusal of `docker login` with 401.
     let kind = match e {
-        DistributionError::LoginFailed { .. } => ErrorKind::Forbidden,
+        DistributionError::LoginFailed { .. } => ErrorKind::Unauthorized,
         _ => kind,
     };
     BackendError::new(kind, e.message())
@@ -150,12 +153,13 @@ fn progress_fn(tx: mpsc::UnboundedSender<ProgressMessage>) -> ProgressFn {
 
 type Task = JoinHandle<Result<Vec<ProgressMessage>, DistributionError>>;
 
-/// Holds back the first message until a second arrives or the task ends; an error by then
-/// is the request's error, else the messages stream, ending with the task's own messages
-/// or its error.
+/// Holds back the first `hold - 1` messages until one more arrives or the task ends; an
+/// error by then is the request's error, else the messages stream, ending with the task's
+/// own messages or its error.
 async fn start_stream(
     mut events: mpsc::UnboundedReceiver<ProgressMessage>,
     mut task: Task,
+    hold: usize,
 ) -> Result<mpsc::Receiver<ProgressMessage>, BackendError> {
     let joined = |r: Result<Result<Vec<ProgressMessage>, DistributionError>, _>| match r {
         Ok(r) => r,
@@ -164,7 +168,7 @@ async fn start_stream(
     let mut held = Vec::new();
     let mut done = None;
     let mut open = true;
-    while held.len() < 2 && done.is_none() {
+    while held.len() < hold && done.is_none() {
         tokio::select! {
             ev = events.recv(), if open => match ev {
                 Some(m) => held.push(m),
@@ -229,7 +233,8 @@ pub async fn pull(
             .await
             .map(|_| Vec::new())
     });
-    start_stream(rx, task).await
+    // `Pulling from` comes once the manifest is in: a refused or unknown image is a status.
+    start_stream(rx, task, 2).await
 }
 
 /// `POST /images/{name}/push?tag=`: every target in turn, each closed by docker's
@@ -264,7 +269,9 @@ pub async fn push(
         }
         Ok(Vec::new())
     });
-    start_stream(rx, task).await
+    // moby writes `The push refers to repository` before it talks to the registry, so a
+    // refused push (`unauthorized: authentication required`) ends a 200 stream.
+    start_stream(rx, task, 1).await
 }
 
 /// `POST /auth`.
@@ -287,6 +294,29 @@ pub async fn login(insecure: &[String], auth: RegistryAuth) -> Result<(), Backen
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_realms_login_refusal_is_401() {
+        use berth_engine::distribution::RegistryError;
+        let e = DistributionError::LoginFailed {
+            server: "reg".into(),
+            source: RegistryError::Unauthorized {
+                host: "reg".into(),
+                message: "Get \"https://reg/v2/\": unauthorized: incorrect username or password"
+                    .into(),
+            },
+        };
+        let b = backend_error(e);
+        assert_eq!(b.kind, ErrorKind::Unauthorized);
+        assert_eq!(
+            crate::error::status_for(b.kind),
+            axum::http::StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            b.message,
+            "Get \"https://reg/v2/\": unauthorized: incorrect username or password"
+        );
+    }
 
     #[test]
     fn registry_auth_header() {

@@ -241,7 +241,7 @@ fn login_with_htpasswd_then_push_and_logout() {
     assert!(out.contains("Removing login credentials"), "{out}");
     ok(&d.berth(&["rmi", &name]), "rmi");
     let err = fails(&d.berth(&["pull", &name]), "pull after logout");
-    assert!(err.contains("pull access denied"), "{err}");
+    assert!(err.contains("no basic auth credentials"), "{err}");
 
     // docker login goes through POST /auth.
     let err = fails(
@@ -261,6 +261,135 @@ fn login_with_htpasswd_then_push_and_logout() {
     );
     assert!(out.contains("Login Succeeded"), "{out}");
     ok(&d.berth(&["pull", &name]), "berth pull with docker's login");
+}
+
+/// An htpasswd file with user `berth`, password `s3cret`, in `dir`.
+fn htpasswd_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let htpasswd = which("htpasswd")
+        .unwrap_or_else(|| panic!("htpasswd is missing: scripts/install-deps.sh --test"));
+    let out = Command::new(htpasswd)
+        .args(["-Bbn", "berth", "s3cret"])
+        .output()
+        .expect("htpasswd");
+    assert!(out.status.success());
+    let file = dir.join("htpasswd");
+    std::fs::write(&file, &out.stdout).expect("write htpasswd");
+    file
+}
+
+/// One HTTP exchange with an `X-Registry-Auth` header for `user`/`password`.
+fn http_with_auth(d: &Daemon, path: &str, server: &str, password: &str) -> (u16, String) {
+    use base64::Engine as _;
+    use std::io::{Read, Write};
+    let auth = base64::engine::general_purpose::URL_SAFE.encode(
+        serde_json::json!({"username": "berth", "password": password, "serveraddress": server})
+            .to_string(),
+    );
+    let mut s = std::os::unix::net::UnixStream::connect(d.sock()).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .ok();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Registry-Auth: {auth}\r\nContent-Length: 0\r\n\r\n"
+    )
+    .expect("write request");
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, body.to_owned())
+}
+
+/// What moby answers when a registry says 401 (docker 25+, either image store): a pull
+/// without credentials for a basic-auth registry passes the client's `no basic auth
+/// credentials` through (500); a pull whose credentials are refused is 404 `pull access
+/// denied for X, repository does not exist or may require 'docker login': <the
+/// registry's error>`; a push writes `The push refers to repository` first, so its refusal
+/// ends a 200 stream with the registry's error; `POST /auth` refused by a basic-auth
+/// registry is `login attempt to URL failed with status: 401 Unauthorized` (500).
+#[test]
+fn registry_401s_are_reported_as_docker_reports_them() {
+    let dir = tempfile::tempdir().expect("temp");
+    let reg = Registry::start(Some(&htpasswd_file(dir.path())));
+    let d = Daemon::start();
+    let name = tagged(&d, &reg);
+    let host = reg.host();
+    let repo = format!("{host}/test/busybox");
+
+    // Pull, no credentials.
+    let (status, body) = d.http(
+        "POST",
+        &format!("/images/create?fromImage={repo}&tag=1"),
+        "",
+    );
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        body.contains(&format!(
+            "Get \\\"http://{host}/v2/\\\": no basic auth credentials"
+        )),
+        "{body}"
+    );
+    let err = fails(&d.berth(&["pull", &name]), "pull without credentials");
+    assert!(err.contains("no basic auth credentials"), "{err}");
+
+    // Pull, wrong password.
+    let (status, body) = http_with_auth(
+        &d,
+        &format!("/images/create?fromImage={repo}&tag=1"),
+        &host,
+        "wrong",
+    );
+    assert_eq!(status, 404, "{body}");
+    let want = format!(
+        "pull access denied for {repo}, repository does not exist or may require 'docker login': unauthorized: authentication required"
+    );
+    assert!(body.contains(&want), "{body}");
+
+    // Push: a 200 stream that ends with the refusal.
+    let push = format!("/images/{repo}/push?tag=1");
+    let (status, body) = d.http("POST", &push, "");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(&format!("The push refers to repository [{repo}]")),
+        "{body}"
+    );
+    assert!(body.contains("\"errorDetail\""), "{body}");
+    assert!(body.contains("no basic auth credentials"), "{body}");
+    let (status, body) = http_with_auth(&d, &push, &host, "wrong");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("\"error\":\"unauthorized: authentication required\""),
+        "{body}"
+    );
+    let err = fails(&d.berth(&["push", &name]), "push without credentials");
+    assert!(err.contains("no basic auth credentials"), "{err}");
+    let err = fails(
+        &d.docker(&["push", &name]),
+        "docker push without credentials",
+    );
+    assert!(err.contains("no basic auth credentials"), "{err}");
+
+    // Login with a wrong password.
+    let (status, body) = d.http(
+        "POST",
+        "/auth",
+        &serde_json::json!({"username": "berth", "password": "wrong", "serveraddress": host})
+            .to_string(),
+    );
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        body.contains(&format!(
+            "login attempt to http://{host}/v2/ failed with status: 401 Unauthorized"
+        )),
+        "{body}"
+    );
+    // The daemon is fine.
+    ok(&d.berth(&["images"]), "images");
 }
 
 #[test]

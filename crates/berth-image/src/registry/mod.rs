@@ -61,13 +61,35 @@ pub enum RegistryError {
         /// The registry's error message (or body excerpt).
         message: String,
     },
-    /// Credentials are missing or refused.
-    #[error("unauthorized: authentication required for {host}: {message}")]
+    /// The registry asks for basic auth and there are no credentials (docker's words:
+    /// `Get "URL": no basic auth credentials`).
+    #[error("{method} \"{url}\": no basic auth credentials")]
+    NoBasicAuthCredentials {
+        /// The method, as Go writes it (`Get`, `Head`, `Post`).
+        method: String,
+        /// The URL.
+        url: String,
+    },
+    /// Credentials are missing or refused: the registry's own error in docker's form
+    /// (`unauthorized: authentication required`, `denied: requested access to the resource
+    /// is denied`).
+    #[error("{message}")]
     Unauthorized {
         /// The registry.
         host: String,
-        /// What went wrong.
+        /// The registry's error.
         message: String,
+    },
+    /// `docker login`: `/v2/` still answers an error status with the credentials (docker's
+    /// words: `login attempt to URL failed with status: 401 Unauthorized`).
+    #[error("login attempt to {url} failed with status: {status} {reason}")]
+    LoginRefused {
+        /// `BASE/v2/`.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// Its reason phrase.
+        reason: String,
     },
     /// The manifest or repository does not exist.
     #[error("manifest for {0} not found: manifest unknown")]
@@ -153,11 +175,13 @@ impl RegistryError {
         }
     }
 
-    /// True when the registry refused the credentials (docker's 401 for `login`).
+    /// True when the registry refused access: no credentials, wrong ones, or not allowed.
     pub fn is_unauthorized(&self) -> bool {
         matches!(
             self,
             RegistryError::Unauthorized { .. }
+                | RegistryError::NoBasicAuthCredentials { .. }
+                | RegistryError::LoginRefused { .. }
                 | RegistryError::Status {
                     status: 401 | 403,
                     ..

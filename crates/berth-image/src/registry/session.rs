@@ -54,14 +54,17 @@ impl Session {
         let url = format!("{}/v2/", s.base);
         let resp = s.raw(Method::GET, &url, &HeaderMap::new(), None).await?;
         if resp.status() == StatusCode::UNAUTHORIZED {
-            s.authenticate(&resp).await?;
+            s.authenticate(&resp, &Method::GET, &url).await?;
         }
         Ok(s)
     }
 
     /// `docker login`: checks `creds` against the registry at `domain` (basic auth on
     /// `/v2/`, or a token from the Bearer realm without a repository scope). An open
-    /// registry accepts anything, as with docker.
+    /// registry accepts anything, as with docker. Refusals are worded as moby words them:
+    /// a token realm's refusal is `Get "BASE/v2/": unauthorized: ...`
+    /// ([`RegistryError::Unauthorized`]), `/v2/` still failing with the credentials is
+    /// [`RegistryError::LoginRefused`].
     pub async fn login(
         client: &Client,
         domain: &str,
@@ -82,12 +85,25 @@ impl Session {
         if resp.status() != StatusCode::UNAUTHORIZED {
             return check(resp, "GET", &url).await.map(drop);
         }
-        s.authenticate(&resp).await?;
+        s.authenticate(&resp, &Method::GET, &url)
+            .await
+            .map_err(|e| match e {
+                RegistryError::Unauthorized { host, message } => RegistryError::Unauthorized {
+                    host,
+                    message: format!("Get \"{url}\": {message}"),
+                },
+                e => e,
+            })?;
         let resp = s.raw(Method::GET, &url, &HeaderMap::new(), None).await?;
-        if resp.status() == StatusCode::UNAUTHORIZED {
-            return Err(s.unauthorized(resp).await);
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(RegistryError::LoginRefused {
+                url,
+                status: status.as_u16(),
+                reason: status.canonical_reason().unwrap_or("").to_owned(),
+            });
         }
-        check(resp, "GET", &url).await.map(drop)
+        Ok(())
     }
 
     /// The repository path.
@@ -159,7 +175,7 @@ impl Session {
         if resp.status() != StatusCode::UNAUTHORIZED {
             return Ok(resp);
         }
-        self.authenticate(&resp).await?;
+        self.authenticate(&resp, &method, url).await?;
         let resp = self.raw(method, url, headers, body).await?;
         if resp.status() == StatusCode::UNAUTHORIZED {
             return Err(self.unauthorized(resp).await);
@@ -167,16 +183,25 @@ impl Session {
         Ok(resp)
     }
 
+    /// A refusal: the registry's errors in docker's form, else docker's default for a
+    /// 401 without them.
     async fn unauthorized(&self, resp: Response) -> RegistryError {
-        let message = error_message(resp).await;
+        let body = resp.bytes().await.unwrap_or_default();
+        let message = registry_errors(&body)
+            .unwrap_or_else(|| "unauthorized: authentication required".to_owned());
         RegistryError::Unauthorized {
             host: self.host.clone(),
             message,
         }
     }
 
-    /// Turns a 401 into an `Authorization` value for the next requests.
-    async fn authenticate(&self, resp: &Response) -> Result<(), RegistryError> {
+    /// Turns a 401 to `method url` into an `Authorization` value for the next requests.
+    async fn authenticate(
+        &self,
+        resp: &Response,
+        method: &Method,
+        url: &str,
+    ) -> Result<(), RegistryError> {
         let challenge = resp
             .headers()
             .get_all(header::WWW_AUTHENTICATE)
@@ -188,15 +213,15 @@ impl Session {
             None => {
                 return Err(RegistryError::Unauthorized {
                     host: self.host.clone(),
-                    message: "no supported WWW-Authenticate challenge".into(),
+                    message: "unauthorized: no supported WWW-Authenticate challenge".into(),
                 });
             }
             Some(Challenge::Basic) => match &self.creds {
                 Some(c) => c.basic_header(),
                 None => {
-                    return Err(RegistryError::Unauthorized {
-                        host: self.host.clone(),
-                        message: "the registry requires a login".into(),
+                    return Err(RegistryError::NoBasicAuthCredentials {
+                        method: go_method(method),
+                        url: url.to_owned(),
                     });
                 }
             },
@@ -324,24 +349,45 @@ pub async fn check(resp: Response, method: &str, url: &str) -> Result<Response, 
     })
 }
 
-/// The registry's `{"errors":[{"code","message"}]}`, or the start of the body.
-async fn error_message(resp: Response) -> String {
-    let status = resp.status();
-    let body = resp.bytes().await.unwrap_or_default();
-    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body)
-        && let Some(errs) = v.get("errors").and_then(|e| e.as_array())
-    {
+/// A method as Go's `url.Error` writes it: `Get`, `Head`, `Post`.
+fn go_method(m: &Method) -> String {
+    let s = m.as_str();
+    let mut out = s.get(..1).unwrap_or("").to_owned();
+    out.push_str(&s.get(1..).unwrap_or("").to_ascii_lowercase());
+    out
+}
+
+/// The registry's `{"errors":[{"code","message"}]}` as docker's distribution client words
+/// them (`UNAUTHORIZED` → `unauthorized: authentication required`), or a token server's
+/// `{"details": ...}` (`unauthorized: incorrect username or password`).
+fn registry_errors(body: &[u8]) -> Option<String> {
+    let v = serde_json::from_slice::<serde_json::Value>(body).ok()?;
+    if let Some(errs) = v.get("errors").and_then(|e| e.as_array()) {
         let msgs: Vec<String> = errs
             .iter()
             .map(|e| {
                 let code = e.get("code").and_then(|c| c.as_str()).unwrap_or("");
+                let code = code.to_ascii_lowercase().replace('_', " ");
                 let msg = e.get("message").and_then(|c| c.as_str()).unwrap_or("");
                 format!("{code}: {msg}").trim_matches([' ', ':']).to_owned()
             })
             .collect();
         if !msgs.is_empty() {
-            return msgs.join("; ");
+            return Some(msgs.join("; "));
         }
+    }
+    v.get("details")
+        .and_then(|d| d.as_str())
+        .filter(|d| !d.is_empty())
+        .map(|d| format!("unauthorized: {d}"))
+}
+
+/// The registry's errors (see [`registry_errors`]), or the start of the body.
+async fn error_message(resp: Response) -> String {
+    let status = resp.status();
+    let body = resp.bytes().await.unwrap_or_default();
+    if let Some(m) = registry_errors(&body) {
+        return m;
     }
     let text = String::from_utf8_lossy(&body[..body.len().min(200)])
         .trim()
@@ -350,5 +396,32 @@ async fn error_message(resp: Response) -> String {
         status.canonical_reason().unwrap_or("error").to_owned()
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_errors_in_dockers_words() {
+        let body = br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":null}]}"#;
+        assert_eq!(
+            registry_errors(body).as_deref(),
+            Some("unauthorized: authentication required")
+        );
+        let body = br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#;
+        assert_eq!(
+            registry_errors(body).as_deref(),
+            Some("manifest unknown: manifest unknown")
+        );
+        let body = br#"{"details":"incorrect username or password"}"#;
+        assert_eq!(
+            registry_errors(body).as_deref(),
+            Some("unauthorized: incorrect username or password")
+        );
+        assert_eq!(registry_errors(b"<html>"), None);
+        assert_eq!(go_method(&Method::HEAD), "Head");
+        assert_eq!(go_method(&Method::GET), "Get");
     }
 }
