@@ -4,6 +4,7 @@
 # `copy docker://… dir:…` (download and verify only), and berth's load of the saved archive:
 # once through the library (crates/berth-image/examples/registry_tool) and once end to end
 # through a release-built berthd and the berth CLI (`berth pull`, `berth save`/`berth load`).
+# Beside them `podman pull` (installed from Debian if missing, with a storage of its own).
 # Usage: bench/pull.sh [MB] [RUNS]   (needs docker-registry and skopeo: scripts/install-deps.sh --test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,11 @@ D_PID=
 cleanup() {
   [ -n "$D_PID" ] && kill "$D_PID" 2>/dev/null
   [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null
-  wait 2>/dev/null; rm -rf "$W"
+  wait 2>/dev/null
+  command -v podman >/dev/null && podman --root "$W/podman-root" --runroot "$W/podman-run" \
+    --storage-driver overlay system reset -f >/dev/null 2>&1
+  umount -R "$W/podman-root" 2>/dev/null
+  rm -rf "$W"
 }
 trap cleanup EXIT
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -55,7 +60,10 @@ for _ in $(seq 150); do [ -S "$SOCK" ] && break; sleep 0.1; done
 [ -S "$SOCK" ] || { echo "berthd did not start:" >&2; cat "$W/berthd.log" >&2; exit 1; }
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-berth=(); sko=(); load=(); dpull=(); dload=()
+command -v podman >/dev/null || apt-get install -y -qq podman >/dev/null 2>&1 || true
+# podman with a storage of its own under the bench dir, so nothing of the host's is touched.
+PODMAN=(podman --root "$W/podman-root" --runroot "$W/podman-run" --storage-driver overlay)
+berth=(); sko=(); load=(); dpull=(); dload=(); pm=()
 for i in $(seq "$RUNS"); do
   sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
   t=$("$TOOL" pull "$W/pull$i" "$REF" | cut -d' ' -f1); berth+=("$t")
@@ -73,6 +81,16 @@ for i in $(seq "$RUNS"); do
   s0=$(now); "${BERTH[@]}" load -q -i "$W/berth-img.tar" >/dev/null; s1=$(now)
   dload+=("$(echo "$s1 - $s0" | bc)")
   "${BERTH[@]}" rmi "$REF" >/dev/null
+  if command -v podman >/dev/null; then
+    sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
+    s0=$(now)
+    if "${PODMAN[@]}" pull -q --tls-verify=false "$REF" >/dev/null 2>"$W/podman.err"; then
+      s1=$(now); pm+=("$(echo "$s1 - $s0" | bc)")
+      "${PODMAN[@]}" rmi -f "$REF" >/dev/null 2>&1 || true
+    else
+      echo "podman pull failed: $(cat "$W/podman.err")" >&2
+    fi
+  fi
 done
 tar_mb=$(( $(stat -c %s "$W/img.tar") / 1048576 ))
 bm=$(printf '%s\n' "${berth[@]}" | median)
@@ -87,3 +105,9 @@ dlm=$(printf '%s\n' "${dload[@]}" | median)
 dtar_mb=$(( $(stat -c %s "$W/berth-img.tar") / 1048576 ))
 echo "berth pull via berthd (release):       ${dpull[*]} s  median $dpm s  (ratio to skopeo $(echo "scale=2; $dpm / $sm" | bc))"
 echo "berth load via berthd of the ${dtar_mb} MB archive: ${dload[*]} s  median $dlm s ($(echo "scale=0; $dtar_mb / $dlm" | bc) MB/s)"
+if [ "${#pm[@]}" -gt 0 ]; then
+  pmm=$(printf '%s\n' "${pm[@]}" | median)
+  echo "podman pull (download+verify+unpack): ${pm[*]} s  median $pmm s  (berthd/podman $(echo "scale=2; $dpm / $pmm" | bc))"
+else
+  echo "podman pull: not measured (podman missing or failing, see above)"
+fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End to end through the daemon: `berth run --rm busybox true`, median and min–max of RUNS runs
-# after warm-up, beside `podman run` (when podman is installed, on the same busybox tar) and
+# after warm-up, beside `podman run` (installed from Debian if missing, on the same busybox tar) and
 # `docker run` (when a dockerd is reachable); then berthd's idle RSS and the RSS of the shim of
 # each running container.
 # Usage (root): bench/run.sh [RUNS]   (default 30)
@@ -57,12 +57,17 @@ median() { sort -n "$work/$1.times" | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+
 
 time_runs berth berth run --rm bench/busybox true
 others=()
+command -v podman >/dev/null || apt-get install -y -qq podman >/dev/null 2>&1 || true
 if command -v podman >/dev/null; then
+  # Debian's podman defaults to crun, which refuses this hybrid cgroup layout, and asks for
+  # rlimits above this machine's hard ones: runc and limits it may set.
+  podman_run=(podman run --rm --runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+  echo "podman: $(podman --version), run as: ${podman_run[*]}"
   podman import "$work/busybox.tar" localhost/berth-bench-busybox >/dev/null 2>&1 &&
-    time_runs podman podman run --rm localhost/berth-bench-busybox true && others+=(podman) ||
+    time_runs podman "${podman_run[@]}" localhost/berth-bench-busybox true && others+=(podman) ||
     echo "podman: could not run on this host (see above)" >&2
 else
-  echo "podman: not installed (apt-get install podman to compare)"
+  echo "podman: not installed and apt-get install podman failed"
 fi
 if docker -H unix:///var/run/docker.sock info >/dev/null 2>&1; then
   docker -H unix:///var/run/docker.sock import "$work/busybox.tar" berth-bench-busybox >/dev/null &&
