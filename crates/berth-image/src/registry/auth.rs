@@ -1,5 +1,6 @@
 //! Registry authentication: `WWW-Authenticate` challenges, credentials, and docker's
-//! `config.json` (`{"auths": {"host": {"auth": base64("user:pass")}}}`, mode 0600).
+//! `config.json` (`{"auths": {"host": {"auth": base64("user:pass")}}}`, mode 0600), or
+//! the credential helper it names (`credHelpers`, `credsStore`; see [`super::credhelper`]).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -11,6 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 
+use super::credhelper::{self, HelperError};
 use crate::ErrorKind;
 
 /// A user name and password (or identity token as password).
@@ -143,6 +145,9 @@ pub enum ConfigFileError {
     /// An `auth` entry is not base64 of `user:password`.
     #[error("invalid auth entry for {0} in docker config")]
     InvalidAuth(String),
+    /// The credential helper the config names failed.
+    #[error(transparent)]
+    Helper(#[from] HelperError),
 }
 
 impl ConfigFileError {
@@ -150,6 +155,8 @@ impl ConfigFileError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             ConfigFileError::Io { .. } => ErrorKind::Internal,
+            ConfigFileError::Helper(HelperError::InvalidName(_)) => ErrorKind::InvalidArgument,
+            ConfigFileError::Helper(_) => ErrorKind::Internal,
             _ => ErrorKind::InvalidArgument,
         }
     }
@@ -180,20 +187,51 @@ fn read_json(path: &Path) -> Result<Map<String, Value>, ConfigFileError> {
     }
 }
 
-/// The credentials stored for `host` in the docker config at `path` (also matched when
-/// the key is a URL such as `https://host/v1/`).
+/// A config key's host (`https://host/v1/` → `host`).
+fn key_host(k: &str) -> String {
+    let k = k
+        .trim_start_matches("https://")
+        .trim_start_matches("http://");
+    k.split('/').next().unwrap_or(k).to_owned()
+}
+
+/// The credential helper serving `host`, as docker picks it: `credHelpers` (keyed by the
+/// host, docker's key for it, or a URL of the host), else `credsStore`.
+fn helper_for(doc: &Map<String, Value>, host: &str) -> Option<String> {
+    let want = auth_key(host);
+    if let Some(Value::Object(helpers)) = doc.get("credHelpers") {
+        let found = helpers
+            .get(host)
+            .or_else(|| helpers.get(&want))
+            .or_else(|| {
+                helpers
+                    .iter()
+                    .find(|(k, _)| key_host(k) == host)
+                    .map(|(_, v)| v)
+            });
+        if let Some(name) = found.and_then(Value::as_str).filter(|n| !n.is_empty()) {
+            return Some(name.to_owned());
+        }
+    }
+    doc.get("credsStore")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+}
+
+/// The credentials for `host` from the docker config at `path`: from its credential
+/// helper when it names one (which then answers alone, as with docker), else its `auths`
+/// (also matched when the key is a URL such as `https://host/v1/`).
 pub fn load_credentials(path: &Path, host: &str) -> Result<Option<Credentials>, ConfigFileError> {
     let doc = read_json(path)?;
+    if let Some(helper) = helper_for(&doc, host) {
+        return Ok(credhelper::get(&helper, &auth_key(host))?);
+    }
     let Some(Value::Object(auths)) = doc.get("auths") else {
         return Ok(None);
     };
     let want = auth_key(host);
-    let strip = |k: &str| {
-        let k = k
-            .trim_start_matches("https://")
-            .trim_start_matches("http://");
-        k.split('/').next().unwrap_or(k).to_owned()
-    };
+    let strip = key_host;
     let entry = auths
         .get(&want)
         .or_else(|| auths.iter().find(|(k, _)| strip(k) == host).map(|(_, v)| v));
@@ -216,13 +254,19 @@ pub fn load_credentials(path: &Path, host: &str) -> Result<Option<Credentials>, 
 }
 
 /// `docker login`: stores the credentials for `host`, keeping every other key, written
-/// temp-then-rename with mode 0600.
+/// temp-then-rename with mode 0600. With a credential helper for `host` the helper keeps
+/// them and `auths` gets an empty entry, as docker writes it (the login is listed, no
+/// secret is in the file).
 pub fn save_credentials(
     path: &Path,
     host: &str,
     creds: &Credentials,
 ) -> Result<(), ConfigFileError> {
     let mut doc = read_json(path)?;
+    let helper = helper_for(&doc, host);
+    if let Some(h) = &helper {
+        credhelper::store(h, &auth_key(host), creds)?;
+    }
     let auths = doc
         .entry("auths")
         .or_insert_with(|| Value::Object(Map::new()));
@@ -230,15 +274,24 @@ pub fn save_credentials(
         *auths = Value::Object(Map::new());
     }
     if let Value::Object(a) = auths {
-        let auth = STANDARD.encode(format!("{}:{}", creds.username, creds.password));
-        a.insert(auth_key(host), serde_json::json!({ "auth": auth }));
+        let entry = if helper.is_some() {
+            serde_json::json!({})
+        } else {
+            let auth = STANDARD.encode(format!("{}:{}", creds.username, creds.password));
+            serde_json::json!({ "auth": auth })
+        };
+        a.insert(auth_key(host), entry);
     }
     write_json(path, &doc)
 }
 
-/// `docker logout`: removes `host`'s entry; true when there was one.
+/// `docker logout`: removes `host`'s entry (and has its credential helper, if any, erase
+/// it); true when there was an entry.
 pub fn remove_credentials(path: &Path, host: &str) -> Result<bool, ConfigFileError> {
     let mut doc = read_json(path)?;
+    if let Some(h) = helper_for(&doc, host) {
+        credhelper::erase(&h, &auth_key(host))?;
+    }
     let removed = match doc.get_mut("auths") {
         Some(Value::Object(a)) => a.remove(&auth_key(host)).is_some(),
         _ => false,
@@ -322,11 +375,7 @@ mod tests {
     fn config_json_roundtrip_and_mode() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("config.json");
-        fs::write(
-            &p,
-            r#"{"auths":{},"credsStore":"x","HttpHeaders":{"a":"b"}}"#,
-        )
-        .unwrap();
+        fs::write(&p, r#"{"auths":{},"psFormat":"x","HttpHeaders":{"a":"b"}}"#).unwrap();
         let creds = Credentials {
             username: "alice".into(),
             password: "s3cret".into(),
@@ -336,7 +385,7 @@ mod tests {
         let mode = fs::metadata(&p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         let doc: Value = serde_json::from_slice(&fs::read(&p).unwrap()).unwrap();
-        assert_eq!(doc["credsStore"], "x");
+        assert_eq!(doc["psFormat"], "x");
         assert_eq!(doc["auths"]["127.0.0.1:5000"]["auth"], "YWxpY2U6czNjcmV0");
         assert!(doc["auths"]["https://index.docker.io/v1/"].is_object());
         assert_eq!(
@@ -357,5 +406,19 @@ mod tests {
             load_credentials(&p, "h").unwrap_err().kind(),
             ErrorKind::InvalidArgument
         );
+    }
+
+    #[test]
+    fn helper_chosen_as_docker_chooses_it() {
+        let doc = |j: &str| serde_json::from_str::<Map<String, Value>>(j).unwrap();
+        let d = doc(
+            r#"{"credsStore":"pass","credHelpers":{"gcr.io":"gcloud","https://reg.lan:5000/v1/":"lan","https://index.docker.io/v1/":"hub"}}"#,
+        );
+        assert_eq!(helper_for(&d, "gcr.io").as_deref(), Some("gcloud"));
+        assert_eq!(helper_for(&d, "reg.lan:5000").as_deref(), Some("lan"));
+        assert_eq!(helper_for(&d, "docker.io").as_deref(), Some("hub"));
+        assert_eq!(helper_for(&d, "quay.io").as_deref(), Some("pass"));
+        assert_eq!(helper_for(&doc(r#"{"credsStore":""}"#), "quay.io"), None);
+        assert_eq!(helper_for(&doc(r#"{"auths":{}}"#), "quay.io"), None);
     }
 }

@@ -15,6 +15,7 @@
 //! only for `localhost`, `127.0.0.1`, `[::1]` and hosts in [`ClientOptions::insecure_registries`].
 
 pub mod auth;
+pub mod credhelper;
 mod progress;
 mod pull;
 mod push;

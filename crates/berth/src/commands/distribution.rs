@@ -1,8 +1,10 @@
 //! `pull`, `push`, `save`, `load`, `login`, `logout`.
 //!
 //! Credentials live in docker's `config.json` (`$DOCKER_CONFIG/config.json`, else
-//! `~/.docker/config.json`, mode 0600), so docker and berth share them; pull and push send
-//! them to the daemon in `X-Registry-Auth` as the docker CLI does. Progress messages are
+//! `~/.docker/config.json`, mode 0600), or in the credential helper it names
+//! (`credHelpers`, `credsStore`: `docker-credential-<name>` on PATH), so docker and berth
+//! share them; pull and push send them to the daemon in `X-Registry-Auth` as the docker
+//! CLI does. Progress messages are
 //! drawn as docker draws them: one line per layer redrawn in place on a terminal, plain
 //! status lines otherwise.
 
@@ -45,15 +47,25 @@ pub fn server_host(server: &str) -> String {
     }
 }
 
-/// The `X-Registry-Auth` value for `host` from the stored credentials.
-fn auth_header(host: &str) -> Option<String> {
-    let creds = load_credentials(&docker_config(), host).ok().flatten()?;
-    let v = json!({
-        "username": creds.username,
-        "password": creds.password,
-        "serveraddress": host,
-    });
-    Some(URL_SAFE.encode(v.to_string()))
+/// The `X-Registry-Auth` value for `host` from the stored credentials (`config.json` or
+/// its credential helper). A helper that fails fails the command, as with docker; a
+/// helper's `<token>` user means an identity token.
+fn auth_header(host: &str) -> anyhow::Result<Option<String>> {
+    let Some(creds) = load_credentials(&docker_config(), host)
+        .map_err(|e| anyhow::Error::new(e).context("error getting credentials"))?
+    else {
+        return Ok(None);
+    };
+    let v = if creds.username == "<token>" {
+        json!({ "identitytoken": creds.password, "serveraddress": host })
+    } else {
+        json!({
+            "username": creds.username,
+            "password": creds.password,
+            "serveraddress": host,
+        })
+    };
+    Ok(Some(URL_SAFE.encode(v.to_string())))
 }
 
 fn parse_reference(name: &str) -> anyhow::Result<Reference> {
@@ -198,7 +210,7 @@ pub async fn pull(client: &Client, args: &PullArgs) -> anyhow::Result<i32> {
         ("tag", tag),
         ("platform", args.platform.clone()),
     ]);
-    let auth = auth_header(r.domain());
+    let auth = auth_header(r.domain())?;
     let resp = client
         .send_with_auth(Method::POST, &format!("/images/create{q}"), auth)
         .await?;
@@ -214,7 +226,7 @@ pub async fn pull(client: &Client, args: &PullArgs) -> anyhow::Result<i32> {
 pub async fn push(client: &Client, args: &PushArgs) -> anyhow::Result<i32> {
     let r = parse_reference(&args.name)?;
     let q = query(&[("tag", r.tag().map(str::to_owned))]);
-    let auth = auth_header(r.domain());
+    let auth = auth_header(r.domain())?;
     let path = format!("/images/{}/push{q}", r.familiar_name());
     let resp = client.send_with_auth(Method::POST, &path, auth).await?;
     stream_progress(resp).await?;
