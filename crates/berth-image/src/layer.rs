@@ -280,7 +280,11 @@ impl Applier {
                 )
                 .map_err(|e| err(e.into()))?;
                 let mut file = std::fs::File::from(fd);
-                let n = copy_entry(e, &mut file, &mut self.buf).map_err(LayerError::Read)?;
+                // A failed write (a full disk) names the file; a failed read is the tar's.
+                let n = copy_entry(e, &mut file, &mut self.buf).map_err(|c| match c {
+                    Copy::Read(e) => LayerError::Read(e),
+                    Copy::Write(e) => err(e),
+                })?;
                 self.size += n;
                 set_fd_meta(&file, &meta).map_err(&err)?;
                 rustix::fs::futimens(&file, &times(meta.mtime)).map_err(|e| err(e.into()))?;
@@ -478,7 +482,13 @@ fn chown_at(dir: impl AsFd, name: &OsStr, uid: u32, gid: u32) -> io::Result<()> 
     )?)
 }
 
-fn copy_entry(r: &mut dyn Read, w: &mut std::fs::File, buf: &mut [u8]) -> io::Result<u64> {
+/// Which side of [`copy_entry`] failed.
+enum Copy {
+    Read(io::Error),
+    Write(io::Error),
+}
+
+fn copy_entry(r: &mut dyn Read, w: &mut std::fs::File, buf: &mut [u8]) -> Result<u64, Copy> {
     use std::io::Write;
     let mut total = 0;
     loop {
@@ -486,9 +496,9 @@ fn copy_entry(r: &mut dyn Read, w: &mut std::fs::File, buf: &mut [u8]) -> io::Re
             Ok(0) => return Ok(total),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+            Err(e) => return Err(Copy::Read(e)),
         };
-        w.write_all(&buf[..n])?;
+        w.write_all(&buf[..n]).map_err(Copy::Write)?;
         total += n as u64;
     }
 }

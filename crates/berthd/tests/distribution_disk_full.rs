@@ -1,6 +1,6 @@
-//! A disk that fills during a pull: berthd on a data root that is a 30 MiB tmpfs pulls
-//! images bigger than that, once failing while the layer downloads and once while it
-//! unpacks. Each pull fails with docker's "no space left on device", the daemon keeps
+//! A disk that fills: berthd on a data root that is a 20 MiB tmpfs pulls images bigger
+//! than that, once failing while the layer downloads and once while it unpacks, then
+//! loads an archive bigger than that. Each fails with "no space left on device", the daemon keeps
 //! serving, and the store holds no half-written blob under a digest, no partial download
 //! taking the space, and no half-unpacked layer. Needs root, busybox-static and
 //! docker-registry.
@@ -66,7 +66,11 @@ struct Tmpfs(Option<std::path::PathBuf>);
 impl Drop for Tmpfs {
     fn drop(&mut self) {
         if let Some(p) = &self.0 {
-            let _ = Command::new("umount").arg(p).status();
+            // Usually the daemon's guard has unmounted it already.
+            let _ = Command::new("umount")
+                .arg(p)
+                .stderr(std::process::Stdio::null())
+                .status();
         }
     }
 }
@@ -124,22 +128,25 @@ fn a_pull_that_fills_the_disk_fails_cleanly_and_the_daemon_goes_on() {
     let mut tmpfs = Tmpfs(None);
     let mut d = Daemon::start();
     let work = tempfile::tempdir().expect("temp dir");
-    // 40 MiB that does not compress, and 40 MiB of zeros whose gzip blob is tiny: the first
+    // 28 MiB that does not compress, and 28 MiB of zeros whose gzip blob is tiny: the first
     // fills the disk while it downloads, the second while it unpacks.
-    let noisy = one_file_tar(work.path(), "noise.bin", &noise(40 << 20, 7), false);
-    let zeros = one_file_tar(work.path(), "zeros.bin", &vec![0u8; 40 << 20], true);
+    let noisy = one_file_tar(work.path(), "noise.bin", &noise(28 << 20, 7), false);
+    let zeros = one_file_tar(work.path(), "zeros.bin", &vec![0u8; 28 << 20], true);
     let noisy_ref = format!("{}/test/noise:1", reg.host());
     let zeros_ref = format!("{}/test/zeros:1", reg.host());
     for (tar, name) in [(&noisy, &noisy_ref), (&zeros, &zeros_ref)] {
         ok(&d.docker(&["import", tar, name]), "import");
         ok(&d.berth(&["push", name]), "push");
     }
+    let saved = work.path().join("noise-saved.tar");
+    let saved = saved.to_str().expect("utf-8");
+    ok(&d.berth(&["save", "-o", saved, &noisy_ref]), "save");
 
-    // The same daemon on an empty 30 MiB tmpfs.
+    // The same daemon on an empty 20 MiB tmpfs.
     d.stop_daemon();
     let data = d.data_root();
     let st = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=30m,mode=0711", "tmpfs"])
+        .args(["-t", "tmpfs", "-o", "size=20m,mode=0711", "tmpfs"])
         .arg(&data)
         .status()
         .expect("mount");
@@ -180,6 +187,19 @@ fn a_pull_that_fills_the_disk_fails_cleanly_and_the_daemon_goes_on() {
     store_is_clean(&data);
     let images = ok(&d.berth(&["images", "-q"]), "images");
     assert_eq!(images.trim(), "", "a failed pull registered an image");
+
+    // Full while loading an archive.
+    let out = d.berth(&["load", "-i", saved]);
+    assert!(!out.status.success(), "load onto a full disk succeeded");
+    let err = stderr(&out);
+    assert!(
+        err.to_lowercase().contains("no space left on device"),
+        "{err}"
+    );
+    eprintln!("load onto the full disk: {}", err.trim());
+    store_is_clean(&data);
+    let images = ok(&d.berth(&["images", "-q"]), "images");
+    assert_eq!(images.trim(), "", "a failed load registered an image");
 
     // The daemon goes on: an image that fits imports and runs.
     let bb = busybox_tar(work.path());

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
@@ -153,7 +153,19 @@ fn unpack(store: &ImageStore, reader: impl Read) -> Result<Unpacked, ArchiveErro
         let mut f = File::create(&path).map_err(ioerr)?;
         // A short read here (a truncated archive) is an error, not a short file.
         let want = entry.header().size().map_err(ArchiveError::Read)?;
-        let got = io::copy(&mut entry, &mut f).map_err(ArchiveError::Read)?;
+        // A failed read is the archive's; a failed write (a full disk) names the file.
+        let mut got = 0u64;
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = match entry.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ArchiveError::Read(e)),
+            };
+            f.write_all(&buf[..n]).map_err(ioerr)?;
+            got += n as u64;
+        }
         if got != want {
             return Err(ArchiveError::Read(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
