@@ -21,12 +21,14 @@ W=$(mktemp -d /var/tmp/berth-pull-bench.XXXXXX)
 REG_PID=
 D_PID=
 cleanup() {
-  [ -n "$D_PID" ] && kill "$D_PID" 2>/dev/null
-  [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null
-  wait 2>/dev/null
-  command -v podman >/dev/null && podman --root "$W/podman-root" --runroot "$W/podman-run" \
-    --storage-driver overlay system reset -f >/dev/null 2>&1
-  umount -R "$W/podman-root" 2>/dev/null
+  [ -n "$D_PID" ] && kill "$D_PID" 2>/dev/null || true
+  [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  if command -v podman >/dev/null; then
+    podman --root "$W/podman-root" --runroot "$W/podman-run" --storage-driver overlay \
+      system reset -f >/dev/null 2>&1 || true
+  fi
+  umount -R "$W/podman-root" 2>/dev/null || true
   rm -rf "$W"
 }
 trap cleanup EXIT
