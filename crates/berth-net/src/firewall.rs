@@ -5,8 +5,9 @@
 //! out unless `internal`, everything else into the bridge dropped: that is the isolation
 //! between networks), NAT chains (`prerouting`/`output` jump to `ports` for the host's own
 //! addresses; `postrouting` masquerades the subnet's outbound traffic, and 127.0.0.0/8 sources
-//! DNAT'ed onto the bridge), and a `raw` chain that drops packets from the bridge to 127.0.0.0/8
-//! (the bridge has `route_localnet=1`, see `docs/networking.md`).
+//! DNAT'ed onto the bridge), a `raw` chain that drops packets from the bridge to 127.0.0.0/8
+//! (the bridge has `route_localnet=1`, see `docs/networking.md`), and on an internal network an
+//! `input` chain that rejects what the bridge sends to the host's addresses but its own.
 //!
 //! An accept in our table does not override another table's drop policy on the same hook, so for
 //! every foreign `forward` base chain with policy drop we add accept rules for our bridge: in
@@ -139,10 +140,19 @@ pub fn sysctl(key: &str, value: &str) -> Result<(), FirewallError> {
 pub fn apply_network(bridge: &str, subnet: Ipv4Net, internal: bool) -> Result<(), FirewallError> {
     let t = table_name(bridge);
     let b = bridge;
-    let (forward, nat) = if internal {
+    let (forward, nat, input) = if internal {
         (
             format!("iifname \"{b}\" drop\n    oifname \"{b}\" drop"),
             String::new(),
+            // The host's other addresses (other bridges' gateways, the uplink's) are local, so
+            // a container would reach them through `input`, never `forward`: only the
+            // bridge's own address (its gateway: DNS, and what listens on it) is let in, as
+            // docker does (it gives an internal network no default route).
+            format!(
+                "\n  chain input {{\n    type filter hook input priority 0; policy accept;\n    \
+                 iifname \"{b}\" fib daddr . iif type != {{ local, broadcast, multicast }} \
+                 reject with icmp type admin-prohibited\n  }}"
+            ),
         )
     } else {
         (
@@ -152,6 +162,7 @@ pub fn apply_network(bridge: &str, subnet: Ipv4Net, internal: bool) -> Result<()
             format!(
                 "ip saddr {subnet} oifname != \"{b}\" masquerade\n    oifname \"{b}\" ip saddr 127.0.0.0/8 masquerade\n    oifname \"{b}\" ct status dnat ip saddr {subnet} masquerade"
             ),
+            String::new(),
         )
     };
     let script = format!(
@@ -163,7 +174,7 @@ table ip {t} {{
     oifname "{b}" ct state established,related accept
     iifname "{b}" oifname "{b}" accept
     {forward}
-  }}
+  }}{input}
   chain raw {{
     type filter hook prerouting priority -300; policy accept;
     iifname "{b}" ip daddr 127.0.0.0/8 drop

@@ -53,9 +53,23 @@ impl Net {
 
     /// `docker network create NAME` (from the daemon's pool); remembers its bridge.
     fn network(&mut self, name: &str) -> String {
-        let id = self.ok(&["network", "create", name]).trim().to_owned();
+        self.network_with(name, &[])
+    }
+
+    /// `docker network create FLAGS.. NAME`; remembers its bridge.
+    fn network_with(&mut self, name: &str, flags: &[&str]) -> String {
+        let mut args = vec!["network", "create"];
+        args.extend_from_slice(flags);
+        args.push(name);
+        let id = self.ok(&args).trim().to_owned();
         self.bridges.push(format!("br-{}", &id[..12]));
         id
+    }
+
+    /// A network's gateway address.
+    fn gateway_of(&self, net: &str) -> String {
+        self.d()
+            .inspect_network(net, "{{(index .IPAM.Config 0).Gateway}}")
     }
 
     fn ip_of(&self, name: &str, net: &str) -> String {
@@ -78,9 +92,17 @@ impl Net {
             .collect()
     }
 
+    /// The name of a bridge's nftables table (berth-net's `table_name`: `br-x` → `berth_br_x`).
+    fn table_name(bridge: &str) -> String {
+        format!(
+            "berth_{}",
+            bridge.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        )
+    }
+
     fn nft_table(bridge: &str) -> Option<String> {
         let out = Command::new("nft")
-            .args(["list", "table", "ip", &format!("berth_{bridge}")])
+            .args(["list", "table", "ip", &Self::table_name(bridge)])
             .stderr(Stdio::null())
             .output()
             .expect("run nft (apt-get install nftables)");
@@ -110,9 +132,9 @@ impl Drop for Net {
                 let _ = Command::new("ip").args(["link", "del", b]).status();
             }
             if Self::nft_table(b).is_some() {
-                left.push(format!("nft table berth_{b}"));
+                left.push(format!("nft table {}", Self::table_name(b)));
                 let _ = Command::new("nft")
-                    .args(["delete", "table", "ip", &format!("berth_{b}")])
+                    .args(["delete", "table", "ip", &Self::table_name(b)])
                     .status();
             }
         }
@@ -132,6 +154,72 @@ fn http_get(port: u16, path: &str) -> std::io::Result<String> {
     let mut out = String::new();
     s.read_to_string(&mut out)?;
     Ok(out)
+}
+
+/// A TCP listener on a host address (a bridge's gateway) that answers each connection with
+/// `reached <addr>` and closes it; stopped on drop.
+struct HostListener {
+    addr: std::net::SocketAddr,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl HostListener {
+    fn on(ip: &str) -> Self {
+        let ip: std::net::Ipv4Addr = ip.parse().expect("a gateway address");
+        let l = TcpListener::bind((ip, 0)).expect("listen on a gateway address");
+        l.set_nonblocking(true).expect("nonblocking listener");
+        let addr = l.local_addr().expect("listener address");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                match l.accept() {
+                    Ok((mut s, _)) => {
+                        // Read the request first: a close with unread data would reset the
+                        // connection before the client reads the answer.
+                        let _ = s.set_nonblocking(false);
+                        let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+                        let _ = s.read(&mut [0u8; 512]);
+                        let _ = writeln!(s, "reached {addr}");
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        HostListener {
+            addr,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// `IP PORT`, as nc takes them.
+    fn nc_target(&self) -> String {
+        format!("{} {}", self.addr.ip(), self.addr.port())
+    }
+}
+
+impl Drop for HostListener {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A shell loop that tries `nc -w1 IP PORT` for each target and prints what answered (the
+/// host listeners' `reached ...` lines, an httpd's status line) or `unreachable IP PORT`.
+fn nc_each(targets: &[String]) -> String {
+    targets
+        .iter()
+        .map(|t| {
+            format!(
+                "printf 'GET /hostname HTTP/1.0\\r\\n\\r\\n' | nc -w1 {t} | head -n1 | grep . || echo 'unreachable {t}'; "
+            )
+        })
+        .collect()
 }
 
 fn free_port() -> u16 {
@@ -490,4 +578,145 @@ fn berth_cli_networks_publish_and_port() {
     assert!(d.berth(&["rm", "-f", "bw"]).status.success());
     let out = d.berth(&["network", "rm", "bnet"]);
     assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn internal_network_reaches_peers_by_name_and_nothing_else() {
+    let mut n = Net::start();
+    n.network_with("inner", &["--internal"]);
+    n.network("outer");
+    assert_eq!(n.d().inspect_network("inner", "{{.Internal}}"), "true");
+    assert_eq!(n.d().inspect_network("outer", "{{.Internal}}"), "false");
+    // Host addresses outside the internal network: the default bridge's gateway and outer's.
+    let host = [
+        HostListener::on(&n.gateway_of("bridge")),
+        HostListener::on(&n.gateway_of("outer")),
+    ];
+    // A container on a normal network.
+    n.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "out",
+        "--network",
+        "outer",
+        "busybox",
+        "httpd",
+        "-f",
+        "-p",
+        "80",
+        "-h",
+        "/etc",
+    ]);
+    // A container on the internal network, asking for a published port: docker ignores it.
+    let port = free_port();
+    let spec = format!("127.0.0.1:{port}:80");
+    n.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--network",
+        "inner",
+        "-p",
+        &spec,
+        "busybox",
+        "httpd",
+        "-f",
+        "-p",
+        "80",
+        "-h",
+        "/etc",
+    ]);
+    let web_id = n.d().inspect("web", "{{.Id}}");
+    let web_host = n.d().inspect("web", "{{.Config.Hostname}}");
+    assert_eq!(
+        n.ok(&["port", "web"]).trim(),
+        "",
+        "a port published on --internal"
+    );
+    let ruleset = Command::new("nft")
+        .args(["list", "ruleset"])
+        .output()
+        .expect("run nft (apt-get install nftables)");
+    assert!(
+        !stdout(&ruleset).contains(&web_id),
+        "a port rule for a container on --internal: {}",
+        stdout(&ruleset)
+    );
+    assert!(
+        TcpStream::connect_timeout(
+            &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+            Duration::from_secs(2)
+        )
+        .is_err(),
+        "127.0.0.1:{port} answers for a container on --internal"
+    );
+    let web_ip = n.ip_of("web", "inner");
+    let out_ip = n.ip_of("out", "outer");
+    let mut outside: Vec<String> = host.iter().map(HostListener::nc_target).collect();
+    outside.push(format!("{out_ip} 80"));
+
+    // Inside: the peer by name; nothing outside the network, by TCP or ping.
+    let inside = n.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "inner",
+        "busybox",
+        "sh",
+        "-c",
+        &format!(
+            "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://web/hostname && break; sleep 0.3; done; {} ping -c1 -W1 {out_ip} >/dev/null && echo 'pinged {out_ip}'; true",
+            nc_each(&outside)
+        ),
+    ]);
+    assert!(
+        inside.contains(&web_host),
+        "web by name from inner: {inside}"
+    );
+    for t in &outside {
+        assert!(
+            inside.contains(&format!("unreachable {t}")),
+            "inner reached {t}: {inside}"
+        );
+    }
+    assert!(!inside.contains("reached"), "inner got out: {inside}");
+    assert!(
+        !inside.contains("HTTP/"),
+        "inner reached out's httpd: {inside}"
+    );
+    assert!(!inside.contains("pinged"), "inner pinged out: {inside}");
+
+    // The same attempts from a normal network succeed (the listeners and out are there), and
+    // the internal container is not reachable from it.
+    let mut from_outer = outside.clone();
+    from_outer.push(format!("{web_ip} 80"));
+    let normal = n.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "outer",
+        "busybox",
+        "sh",
+        "-c",
+        &nc_each(&from_outer),
+    ]);
+    for l in &host {
+        assert!(
+            normal.contains(&format!("reached {}", l.addr)),
+            "outer did not reach {}: {normal}",
+            l.addr
+        );
+    }
+    assert!(
+        normal.contains("HTTP/1.1 200"),
+        "outer did not reach out: {normal}"
+    );
+    assert!(
+        normal.contains(&format!("unreachable {web_ip} 80")),
+        "outer reached the internal container: {normal}"
+    );
+    n.ok(&["rm", "-f", "web", "out"]);
+    n.ok(&["network", "rm", "inner", "outer"]);
 }
