@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use engine_harness::{Daemon, busybox_tar, stderr, stdout};
-use registry_harness::Registry;
+use registry_harness::{Registry, noise};
 
 fn ok(out: &Output, what: &str) -> String {
     assert!(
@@ -23,20 +23,6 @@ fn ok(out: &Output, what: &str) -> String {
         stdout(out)
     );
     stdout(out)
-}
-
-/// `len` bytes that no compressor shrinks (xorshift64*).
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        out.extend_from_slice(&x.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
-    }
-    out.truncate(len);
-    out
 }
 
 /// A one-file root filesystem tar (`-z`: gzip-compressed) of `data` at `/name`.
