@@ -36,6 +36,10 @@ impl Net {
         self.d.as_ref().expect("daemon")
     }
 
+    fn d_mut(&mut self) -> &mut Daemon {
+        self.d.as_mut().expect("daemon")
+    }
+
     fn ok(&self, args: &[&str]) -> String {
         let out = self.d().docker(args);
         assert!(
@@ -719,4 +723,216 @@ fn internal_network_reaches_peers_by_name_and_nothing_else() {
     );
     n.ok(&["rm", "-f", "web", "out"]);
     n.ok(&["network", "rm", "inner", "outer"]);
+}
+
+/// A running container on a user network and one publishing a port survive a SIGKILL of the
+/// daemon: after it restarts on the same roots and bridge, the port answers, the names resolve
+/// both ways (the DNS server is the daemon's, so it came back), inspect shows the endpoints,
+/// and removing everything then stopping the daemon leaves no veth, bridge or table.
+#[test]
+fn daemon_restart_keeps_ports_names_and_endpoints() {
+    let mut n = Net::start();
+    let default_bridge = n.d().bridge.clone();
+    n.network("app");
+    let app_bridge = n.bridges.last().cloned().expect("app's bridge");
+    let port = free_port();
+    let spec = format!("127.0.0.1:{port}:80");
+    n.ok(&[
+        "run", "-d", "--name", "web", "-p", &spec, "busybox", "httpd", "-f", "-p", "80", "-h",
+        "/etc",
+    ]);
+    for name in ["one", "two"] {
+        n.ok(&[
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--network",
+            "app",
+            "busybox",
+            "httpd",
+            "-f",
+            "-p",
+            "80",
+            "-h",
+            "/etc",
+        ]);
+    }
+    let host = |n: &Net, name: &str| n.d().inspect(name, "{{.Config.Hostname}}");
+    let (web_host, one_host, two_host) = (host(&n, "web"), host(&n, "one"), host(&n, "two"));
+    // `exec NAME` fetches PEER's hostname by name.
+    let fetch = |n: &Net, name: &str, peer: &str| {
+        n.ok(&[
+            "exec",
+            name,
+            "sh",
+            "-c",
+            &format!(
+                "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://{peer}/hostname && exit 0; sleep 0.3; done; exit 1"
+            ),
+        ])
+    };
+    let check = |n: &Net, when: &str| {
+        eventually(&format!("127.0.0.1:{port} answers {when}"), || {
+            http_get(port, "/hostname")
+                .unwrap_or_default()
+                .contains(&web_host)
+        });
+        assert!(
+            fetch(n, "one", "two").contains(&two_host),
+            "one → two {when}"
+        );
+        assert!(
+            fetch(n, "two", "one").contains(&one_host),
+            "two → one {when}"
+        );
+    };
+    check(&n, "before the restart");
+    let ids: Vec<String> = ["web", "one", "two"]
+        .iter()
+        .map(|c| n.d().inspect(c, "{{.Id}}"))
+        .collect();
+    // One more on both networks, with a port and an alias, whose process dies while the
+    // daemon is down: after the restart nothing of its networking is left.
+    let gone_port = free_port();
+    let gone_spec = format!("127.0.0.1:{gone_port}:80");
+    n.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "gone",
+        "--network",
+        "app",
+        "--network-alias",
+        "goner",
+        "-p",
+        &gone_spec,
+        "busybox",
+        "httpd",
+        "-f",
+        "-p",
+        "80",
+        "-h",
+        "/etc",
+    ]);
+    n.ok(&["network", "connect", "bridge", "gone"]);
+    let gone_id = n.d().inspect("gone", "{{.Id}}");
+    let gone_pid = n.d().inspect("gone", "{{.State.Pid}}");
+    assert!(
+        fetch(&n, "one", "goner").contains(&host(&n, "gone")),
+        "one → goner"
+    );
+    let veths = |b: &str| Net::ports_of(b).len();
+    assert_eq!((veths(&default_bridge), veths(&app_bridge)), (2, 3));
+
+    n.d_mut().crash();
+    let killed = Command::new("kill")
+        .args(["-9", &gone_pid])
+        .status()
+        .expect("run kill");
+    assert!(killed.success(), "kill -9 {gone_pid}");
+    eventually("gone's process to die", || {
+        !std::path::Path::new(&format!("/proc/{gone_pid}")).exists()
+    });
+    // The tables lost while the daemon is down (a firewall reload flushing the ruleset):
+    // the restore rebuilds them with the port rules of the running containers.
+    for b in [&default_bridge, &app_bridge] {
+        let st = Command::new("nft")
+            .args(["delete", "table", "ip", &Net::table_name(b)])
+            .status()
+            .expect("run nft");
+        assert!(st.success(), "delete the table of {b}");
+    }
+    n.d_mut().restart();
+    check(&n, "after the restart");
+    eventually("gone to be found exited", || {
+        n.d().inspect("gone", "{{.State.Status}}") == "exited"
+    });
+    assert_eq!(
+        (veths(&default_bridge), veths(&app_bridge)),
+        (1, 2),
+        "veths after the restart"
+    );
+    assert_eq!(n.netns_files(), 3, "namespace files after the restart");
+    assert!(
+        http_get(gone_port, "/hostname").is_err(),
+        "gone's port answers after its exit"
+    );
+    let ruleset = Command::new("nft")
+        .args(["list", "ruleset"])
+        .output()
+        .expect("run nft");
+    assert!(
+        !stdout(&ruleset).contains(&gone_id),
+        "gone's port rule left: {}",
+        stdout(&ruleset)
+    );
+    let members = n
+        .d()
+        .inspect_network("app", "{{range .Containers}}{{.Name}} {{end}}");
+    let mut members: Vec<&str> = members.split_whitespace().collect();
+    members.sort();
+    assert_eq!(members, ["one", "two"]);
+    let web_net = n
+        .d()
+        .inspect_network("bridge", "{{range $id, $c := .Containers}}{{$id}} {{end}}");
+    assert_eq!(web_net.trim(), ids[0], "the default bridge's containers");
+    assert_eq!(
+        n.ok(&["port", "web"]).trim(),
+        format!("80/tcp -> 127.0.0.1:{port}")
+    );
+    // A new container on the network resolves the old ones through the restored DNS server,
+    // and the old ones resolve it.
+    n.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "three",
+        "--network",
+        "app",
+        "busybox",
+        "httpd",
+        "-f",
+        "-p",
+        "80",
+        "-h",
+        "/etc",
+    ]);
+    let three_host = host(&n, "three");
+    assert!(fetch(&n, "three", "one").contains(&one_host), "three → one");
+    assert!(
+        fetch(&n, "one", "three").contains(&three_host),
+        "one → three"
+    );
+    let table = Net::nft_table(&default_bridge).expect("the default bridge's table");
+    assert_eq!(
+        table.matches(&format!("berth:{}", ids[0])).count(),
+        1,
+        "web's port rule, once: {table}"
+    );
+
+    // Everything removed, networks pruned, the daemon stopped: nothing left.
+    n.ok(&["rm", "-f", "web", "one", "two", "three", "gone"]);
+    assert_eq!(veths(&default_bridge) + veths(&app_bridge), 0, "veths left");
+    let pruned = n.ok(&["network", "prune", "-f"]);
+    assert!(pruned.contains("app"), "network prune: {pruned}");
+    n.d_mut().stop_daemon();
+    for b in [&default_bridge, &app_bridge] {
+        assert!(
+            !std::path::Path::new("/sys/class/net").join(b).exists(),
+            "bridge {b} left after the daemon stopped"
+        );
+        assert!(
+            Net::nft_table(b).is_none(),
+            "table {} left after the daemon stopped",
+            Net::table_name(b)
+        );
+    }
+    assert_eq!(n.netns_files(), 0, "namespace files left");
+    assert!(
+        http_get(port, "/hostname").is_err(),
+        "127.0.0.1:{port} still answers"
+    );
+    // The guards talk to a daemon: start it again for them.
+    n.d_mut().restart();
 }

@@ -177,6 +177,11 @@ impl Daemon {
         self.spawn(&bin_dir());
     }
 
+    /// Kills the daemon (SIGKILL, as a crash) and leaves it down; `restart` starts it again.
+    pub fn crash(&mut self) {
+        self.kill_daemon();
+    }
+
     fn kill_daemon(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
