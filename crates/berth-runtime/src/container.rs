@@ -321,36 +321,7 @@ fn create_in(
     let self_join = !plan.new_user && plan.user.is_none();
     let flags = plan.clone_flags.bits();
     crate::container::single_threaded()?;
-    let v2_dir = cgroup.open_v2_dir()?;
-    // Born in the cgroup2 directory where the kernel allows it; moved there otherwise.
-    let mut v2_done = v2_dir.is_some();
-    let mut clone = || match &v2_dir {
-        Some(dir) => match crate::sys::clone_process_into(flags, dir.as_fd()) {
-            Err(Errno::ENOSYS | Errno::E2BIG | Errno::EINVAL) => {
-                v2_done = false;
-                crate::sys::clone_process(flags)
-            }
-            other => other,
-        },
-        None => crate::sys::clone_process(flags),
-    };
-    let forked = match &plan.pid {
-        Some(target) => {
-            let back = crate::namespaces::open_ns(
-                oci_spec::runtime::LinuxNamespaceType::Pid,
-                Path::new("/proc/self/ns/pid"),
-            )?;
-            crate::namespaces::join(target)?;
-            let forked = clone();
-            if let Ok(Forked::Parent(_)) | Err(_) = forked {
-                crate::namespaces::join(&back)?;
-            }
-            forked
-        }
-        None => clone(),
-    }
-    .map_err(Error::Clone)?;
-    drop(v2_dir);
+    let (forked, v2_done) = clone_child(flags, plan.pid.as_ref(), &cgroup)?;
     let pid = match forked {
         Forked::Child => {
             drop(parent_chan);
@@ -415,6 +386,60 @@ fn create_in(
     })
 }
 
+/// Clones the child (`clone_flags`, inside `pid_ns` when given: joined around the clone and
+/// left again) into the cgroup's cgroup2 directory where the kernel allows it (`CLONE_INTO_CGROUP`,
+/// no migration needed); returns whether it was born there. The caller is single-threaded.
+pub(crate) fn clone_child(
+    flags: libc::c_int,
+    pid_ns: Option<&crate::namespaces::Join>,
+    cgroup: &AnyCgroupManager,
+) -> Result<(Forked, bool), Error> {
+    let v2_dir = cgroup.open_v2_dir()?;
+    let mut v2_done = v2_dir.is_some();
+    let mut clone = || match &v2_dir {
+        Some(dir) => match crate::sys::clone_process_into(flags, dir.as_fd()) {
+            // Kernels before 5.7 (or a cgroup it refuses): clone plainly, the parent moves it.
+            Err(Errno::ENOSYS | Errno::E2BIG | Errno::EINVAL) => {
+                v2_done = false;
+                crate::sys::clone_process(flags)
+            }
+            other => other,
+        },
+        None => crate::sys::clone_process(flags),
+    };
+    let forked = match pid_ns {
+        Some(target) => {
+            let back = crate::namespaces::open_ns(
+                oci_spec::runtime::LinuxNamespaceType::Pid,
+                Path::new("/proc/self/ns/pid"),
+            )?;
+            crate::namespaces::join(target)?;
+            let forked = clone();
+            if let Ok(Forked::Parent(_)) | Err(_) = forked {
+                crate::namespaces::join(&back)?;
+            }
+            forked
+        }
+        None => clone(),
+    }
+    .map_err(Error::Clone)?;
+    Ok((forked, v2_done))
+}
+
+/// In the parent: waits for the child's `Joined` (it moved itself into the v1 hierarchies),
+/// turning an error it reports into [`Error::Init`].
+pub(crate) fn await_joined(id: &str, chan: &Channel) -> Result<(), Error> {
+    match chan.expect(Message::Joined) {
+        Ok(_) => Ok(()),
+        Err(Remote::Failed(message)) => Err(Error::Init {
+            id: id.into(),
+            message,
+            exit_code: 1,
+        }),
+        Err(Remote::Sync(e)) => Err(e.into()),
+    }
+}
+
 /// Which parts of the cgroup the child is in without the parent moving it.
 #[derive(Clone, Copy)]
 struct Joined {
@@ -452,17 +477,7 @@ fn join_parent_steps(
     }
     if joined.v1 {
         // A move by the parent would block the child's own: wait for it first.
-        match parent_chan.expect(Message::Joined) {
-            Ok(_) => {}
-            Err(crate::sync::Remote::Failed(message)) => {
-                return Err(Error::Init {
-                    id: id.into(),
-                    message,
-                    exit_code: 1,
-                });
-            }
-            Err(crate::sync::Remote::Sync(e)) => return Err(e.into()),
-        }
+        await_joined(id, parent_chan)?;
     }
     if plan.new_cgroup || !joined.v1 {
         // The child's cgroup namespace is rooted where it is when it unshares after `Go`.

@@ -1,18 +1,18 @@
 //! `exec`: start another process in a running container. The caller's `pid_for_children` is
 //! switched to the container's pid namespace around a plain `clone`, so the new process is a
-//! direct child of the caller and a member of the container's pid namespace; the child joins
-//! the container's other namespaces (user first, mount last) through `/proc/<pid>/ns/*`, the
-//! parent puts it in the container's cgroup, and it applies the same security settings as the
+//! direct child of the caller and a member of the container's pid namespace; it is born in the
+//! container's cgroup2 directory and moves itself into the v1 hierarchies (the parent does what
+//! is left), joins the container's other namespaces (user first, mount last) through
+//! `/proc/<pid>/ns/*`, and applies the same security settings as the
 //! init (seccomp from the container's spec, the process's capabilities, user, no_new_privs).
 //! Success is the sync channel's end-of-file at `execve`; a failure comes back as text.
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::path::Path;
 
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::Pid;
-use oci_spec::runtime::{LinuxNamespaceType, Process};
+use oci_spec::runtime::Process;
 
 use crate::container::{ConsoleMode, Container};
 use crate::error::Error;
@@ -71,26 +71,12 @@ impl Container {
         let cgroup = self.cgroup()?;
         let (parent_chan, child_chan) = crate::sync::pair()?;
         crate::container::single_threaded()?;
-        let forked = match &plan.pid {
-            Some(target) => {
-                let back = crate::namespaces::open_ns(
-                    LinuxNamespaceType::Pid,
-                    Path::new("/proc/self/ns/pid"),
-                )?;
-                crate::namespaces::join(target)?;
-                let forked = crate::sys::clone_process(0);
-                if let Ok(Forked::Parent(_)) | Err(_) = forked {
-                    crate::namespaces::join(&back)?;
-                }
-                forked
-            }
-            None => crate::sys::clone_process(0),
-        }
-        .map_err(Error::Clone)?;
+        let (forked, v2_done) = crate::container::clone_child(0, plan.pid.as_ref(), &cgroup)?;
         let pid = match forked {
             Forked::Child => {
                 drop(parent_chan);
                 child(ChildArgs {
+                    cgroup: &cgroup,
                     process,
                     plan: &plan,
                     chan: &child_chan,
@@ -102,7 +88,14 @@ impl Container {
         };
         drop(child_chan);
         drop(opts.stdio);
-        match parent(self.id(), pid, &cgroup, &parent_chan, &opts.console) {
+        match parent(
+            self.id(),
+            pid,
+            &cgroup,
+            v2_done,
+            &parent_chan,
+            &opts.console,
+        ) {
             Ok(pty_master) => Ok(Exec { pid, pty_master }),
             Err(e) => {
                 // A process that reported an error exits by itself, with the code to keep.
@@ -126,19 +119,24 @@ impl Container {
     }
 }
 
+/// The parent's part: once the child moved itself into the v1 hierarchies, the rest of the
+/// cgroup (the cgroup2 directory unless the child was born there), then `Go`.
 fn parent(
     id: &str,
     pid: Pid,
     cgroup: &crate::cgroups::AnyCgroupManager,
+    v2_done: bool,
     chan: &Channel,
     console: &ConsoleMode,
 ) -> Result<Option<OwnedFd>, Error> {
-    cgroup.add_task(pid)?;
+    crate::container::await_joined(id, chan)?;
+    cgroup.add_task_rest(pid, true, v2_done)?;
     chan.send(&Message::Go)?;
     crate::container::recv_until(id, chan, console, crate::container::Until::Eof)
 }
 
 struct ChildArgs<'a> {
+    cgroup: &'a crate::cgroups::AnyCgroupManager,
     process: &'a Process,
     plan: &'a Plan,
     chan: &'a Channel,
@@ -160,6 +158,10 @@ fn child(a: ChildArgs<'_>) -> ! {
 }
 
 fn setup(a: &ChildArgs<'_>) -> Result<crate::process::Program, InitError> {
+    // Still root in the host's user namespace: move into the v1 hierarchies ourselves, the
+    // cheap way (see `AnyCgroupManager::join_self`).
+    a.cgroup.join_self().map_err(InitError::Cgroup)?;
+    a.chan.send(&Message::Joined).map_err(InitError::Sync)?;
     match a.chan.expect(Message::Go) {
         Ok(_) => {}
         Err(Remote::Sync(e)) => return Err(InitError::Sync(e)),
