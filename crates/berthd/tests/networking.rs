@@ -934,3 +934,165 @@ fn daemon_restart_keeps_ports_names_and_endpoints() {
     // The guards talk to a daemon: start it again for them.
     n.d_mut().restart();
 }
+
+/// `network connect --alias` on a running and on a created container, `disconnect`, their
+/// errors, and `network prune` keeping what is used and leaving nothing of what it removes.
+#[test]
+fn connect_with_alias_disconnect_and_prune() {
+    let mut n = Net::start();
+    n.network("front");
+    n.network("back");
+    n.network("spare");
+    let back_bridge = n.bridges[2].clone();
+    let spare_bridge = n.bridges[3].clone();
+    n.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "app",
+        "--network",
+        "front",
+        "busybox",
+        "httpd",
+        "-f",
+        "-p",
+        "80",
+        "-h",
+        "/etc",
+    ]);
+    let app_host = n.d().inspect("app", "{{.Config.Hostname}}");
+    // Running: a second interface, the alias on that network only.
+    n.ok(&["network", "connect", "--alias", "api", "back", "app"]);
+    let links = n.ok(&["exec", "app", "ls", "/sys/class/net"]);
+    assert_eq!(
+        links.split_whitespace().collect::<Vec<_>>(),
+        ["eth0", "eth1", "lo"]
+    );
+    let aliases = n.d().inspect(
+        "app",
+        "{{json (index .NetworkSettings.Networks \"back\").Aliases}}",
+    );
+    assert!(aliases.contains("api"), "{aliases}");
+    assert!(
+        n.d()
+            .inspect_network("back", "{{range .Containers}}{{.Name}} {{end}}")
+            .contains("app"),
+        "back's containers"
+    );
+    assert_eq!(Net::ports_of(&back_bridge).len(), 1);
+    let back_ip = n.ip_of("app", "back");
+    let out = n.ok(&[
+        "run", "--rm", "--network", "back", "busybox", "sh", "-c",
+        "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://api/hostname && wget -qO- http://app/hostname && exit 0; sleep 0.3; done; exit 1",
+    ]);
+    assert_eq!(
+        out.matches(&app_host).count(),
+        2,
+        "app and api on back: {out}"
+    );
+    // Twice: docker's 403 and message.
+    let (status, body) = n
+        .d()
+        .http("POST", "/networks/back/connect", r#"{"Container":"app"}"#);
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("endpoint with name app already exists in network back"),
+        "{body}"
+    );
+    // Created, not running: the endpoint is attached at start.
+    n.ok(&[
+        "create",
+        "--name",
+        "late",
+        "--network",
+        "front",
+        "busybox",
+        "httpd",
+        "-f",
+        "-p",
+        "80",
+        "-h",
+        "/etc",
+    ]);
+    n.ok(&["network", "connect", "--alias", "later", "back", "late"]);
+    n.ok(&["start", "late"]);
+    let late_host = n.d().inspect("late", "{{.Config.Hostname}}");
+    let out = n.ok(&[
+        "run", "--rm", "--network", "back", "busybox", "sh", "-c",
+        "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://later/hostname && exit 0; sleep 0.3; done; exit 1",
+    ]);
+    assert!(out.contains(&late_host), "later on back: {out}");
+    // Disconnect: the interface goes; back no longer reaches app, front still does.
+    n.ok(&["network", "disconnect", "back", "app"]);
+    let links = n.ok(&["exec", "app", "ls", "/sys/class/net"]);
+    assert_eq!(links.split_whitespace().collect::<Vec<_>>(), ["eth0", "lo"]);
+    assert_eq!(
+        Net::ports_of(&back_bridge).len(),
+        1,
+        "only late's veth on back"
+    );
+    assert!(
+        !n.d()
+            .inspect_network("back", "{{range .Containers}}{{.Name}} {{end}}")
+            .contains("app "),
+        "app still listed on back"
+    );
+    let out = n.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "back",
+        "busybox",
+        "sh",
+        "-c",
+        &nc_each(&[format!("{back_ip} 80")]),
+    ]);
+    assert!(
+        out.contains(&format!("unreachable {back_ip} 80")),
+        "app's old address on back answers: {out}"
+    );
+    let out = n.ok(&[
+        "run", "--rm", "--network", "front", "busybox", "sh", "-c",
+        "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://app/hostname && exit 0; sleep 0.3; done; exit 1",
+    ]);
+    assert!(out.contains(&app_host), "app on front: {out}");
+    let out = n.docker(&["network", "disconnect", "back", "app"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("is not connected to network back"),
+        "{}",
+        stderr(&out)
+    );
+    // Prune: only the unused network goes, with its bridge and table.
+    let pruned = n.ok(&["network", "prune", "-f"]);
+    assert!(pruned.contains("spare"), "prune: {pruned}");
+    assert!(
+        !pruned.contains("front") && !pruned.contains("back"),
+        "prune took a used network: {pruned}"
+    );
+    assert!(
+        !std::path::Path::new("/sys/class/net")
+            .join(&spare_bridge)
+            .exists()
+    );
+    assert!(Net::nft_table(&spare_bridge).is_none());
+    // Everything removed: prune takes the rest, and nothing of them is left.
+    n.ok(&["rm", "-f", "app", "late"]);
+    let pruned = n.ok(&["network", "prune", "-f"]);
+    assert!(
+        pruned.contains("front") && pruned.contains("back"),
+        "prune: {pruned}"
+    );
+    let ls = n.ok(&["network", "ls", "--format", "{{.Name}}"]);
+    let mut names: Vec<&str> = ls.split_whitespace().collect();
+    names.sort();
+    assert_eq!(names, ["bridge", "host", "none"]);
+    for b in &n.bridges[1..] {
+        assert!(
+            !std::path::Path::new("/sys/class/net").join(b).exists(),
+            "bridge {b} left"
+        );
+        assert!(Net::nft_table(b).is_none(), "table of {b} left");
+    }
+    assert_eq!(n.netns_files(), 0, "namespace files left");
+}
