@@ -10,19 +10,8 @@ use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Output};
 
-use engine_harness::{Daemon, stderr, stdout};
+use engine_harness::{Daemon, ok, stderr, stdout};
 use registry_harness::{Registry, which};
-
-fn ok(out: &Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what} failed ({:?}): {}\n{}",
-        out.status.code(),
-        stderr(out),
-        stdout(out)
-    );
-    stdout(out)
-}
 
 fn fails(out: &Output, what: &str) -> String {
     assert!(!out.status.success(), "{what} succeeded: {}", stdout(out));
@@ -280,29 +269,11 @@ fn htpasswd_file(dir: &std::path::Path) -> std::path::PathBuf {
 /// One HTTP exchange with an `X-Registry-Auth` header for `user`/`password`.
 fn http_with_auth(d: &Daemon, path: &str, server: &str, password: &str) -> (u16, String) {
     use base64::Engine as _;
-    use std::io::{Read, Write};
     let auth = base64::engine::general_purpose::URL_SAFE.encode(
         serde_json::json!({"username": "berth", "password": password, "serveraddress": server})
             .to_string(),
     );
-    let mut s = std::os::unix::net::UnixStream::connect(d.sock()).expect("connect");
-    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
-        .ok();
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Registry-Auth: {auth}\r\nContent-Length: 0\r\n\r\n"
-    )
-    .expect("write request");
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, body.to_owned())
+    d.http_with("POST", path, &[("X-Registry-Auth", &auth)], "")
 }
 
 /// What moby answers when a registry says 401 (docker 25+, either image store): a pull

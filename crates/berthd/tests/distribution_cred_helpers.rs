@@ -13,7 +13,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use engine_harness::{Daemon, bin_dir, docker_bin, stderr, stdout};
+use engine_harness::{Daemon, bin_dir, docker_bin, ok, stderr};
 use registry_harness::{Registry, which};
 
 /// A fake helper keeping each server's JSON in `<store>/<server with / and : as _>` and
@@ -80,17 +80,6 @@ fn run(
         stdin.write_all(input).expect("stdin");
     }
     child.wait_with_output().expect("CLI output")
-}
-
-fn ok(out: &Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what} failed ({:?}): {}\n{}",
-        out.status.code(),
-        stderr(out),
-        stdout(out)
-    );
-    stdout(out)
 }
 
 fn calls(store: &Path) -> Vec<String> {

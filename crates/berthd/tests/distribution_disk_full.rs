@@ -9,21 +9,10 @@ mod engine_harness;
 mod registry_harness;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-use engine_harness::{Daemon, busybox_tar, stderr, stdout};
+use engine_harness::{Daemon, busybox_tar, ok, stderr, stdout};
 use registry_harness::{Registry, noise};
-
-fn ok(out: &Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what} failed ({:?}): {}\n{}",
-        out.status.code(),
-        stderr(out),
-        stdout(out)
-    );
-    stdout(out)
-}
 
 /// A one-file root filesystem tar (`-z`: gzip-compressed) of `data` at `/name`.
 fn one_file_tar(dir: &Path, name: &str, data: &[u8], gzip: bool) -> String {

@@ -4,17 +4,7 @@
 
 mod engine_harness;
 
-use engine_harness::{Daemon, cgroups_of, eventually, process_with, stderr, stdout};
-
-fn ok(out: &std::process::Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what} failed ({:?}): {}",
-        out.status.code(),
-        stderr(out)
-    );
-    stdout(out)
-}
+use engine_harness::{Daemon, cgroups_of, eventually, ok, process_with, stderr, stdout};
 
 #[test]
 fn run_prints_output_and_returns_the_exit_code() {

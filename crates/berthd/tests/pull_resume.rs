@@ -7,22 +7,11 @@ mod engine_harness;
 mod registry_harness;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use engine_harness::{Daemon, bin_dir, busybox_tar, stderr, stdout};
+use engine_harness::{Daemon, bin_dir, busybox_tar, ok, stderr, stdout};
 use registry_harness::{Proxy, Registry, noise};
-
-fn ok(out: &Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what} failed ({:?}): {}\n{}",
-        out.status.code(),
-        stderr(out),
-        stdout(out)
-    );
-    stdout(out)
-}
 
 fn sha256_hex(path: &Path) -> String {
     let out = Command::new("sha256sum")

@@ -268,11 +268,26 @@ impl Daemon {
 
     /// One HTTP/1.1 exchange: (status, body).
     pub fn http(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        self.http_with(method, path, &[("Content-Type", "application/json")], body)
+    }
+
+    /// One HTTP/1.1 exchange with extra `headers`: (status, body).
+    pub fn http_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String) {
         let mut s = UnixStream::connect(self.sock()).expect("connect");
         s.set_read_timeout(Some(Duration::from_secs(30))).ok();
+        let extra: String = headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}\r\n"))
+            .collect();
         write!(
             s,
-            "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{extra}Content-Length: {}\r\n\r\n{body}",
             body.len()
         )
         .expect("write request");
@@ -406,6 +421,19 @@ impl Drop for Daemon {
             }
         }
     }
+}
+
+/// The stdout of a command that must have succeeded (else a panic naming `what`, with its
+/// exit code, stderr and stdout).
+pub fn ok(out: &Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what} failed ({:?}): {}\n{}",
+        out.status.code(),
+        stderr(out),
+        stdout(out)
+    );
+    stdout(out)
 }
 
 pub fn stdout(o: &Output) -> String {
