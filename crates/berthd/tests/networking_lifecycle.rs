@@ -12,7 +12,7 @@ mod networking_support;
 use std::process::Command;
 
 use engine_harness::{eventually, stderr, stdout};
-use networking_support::{Net, free_port, http_get, nc_each};
+use networking_support::{HostListener, Net, free_port, http_get, nc_each};
 
 /// A running container on a user network and one publishing a port survive a SIGKILL of the
 /// daemon: after it restarts on the same roots and bridge, the port answers, the names resolve
@@ -386,4 +386,62 @@ fn connect_with_alias_disconnect_and_prune() {
         assert!(Net::nft_table(b).is_none(), "table of {b} left");
     }
     assert_eq!(n.netns_files(), 0, "namespace files left");
+}
+
+/// An `--internal` network whose table is lost while the daemon is down gets it back closed:
+/// after the restart its container still reaches its peer by name and still reaches no host
+/// address outside the network.
+#[test]
+fn internal_network_stays_closed_after_a_restart() {
+    let mut n = Net::start();
+    n.network_with("inner", &["--internal"]);
+    let inner_bridge = n.bridges.last().cloned().expect("inner's bridge");
+    let listener = HostListener::on(&n.gateway_of("bridge"));
+    n.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "in",
+        "--network",
+        "inner",
+        "busybox",
+        "httpd",
+        "-f",
+        "-p",
+        "80",
+        "-h",
+        "/etc",
+    ]);
+    let in_host = n.d().inspect("in", "{{.Config.Hostname}}");
+    n.d_mut().crash();
+    let st = Command::new("nft")
+        .args(["delete", "table", "ip", &Net::table_name(&inner_bridge)])
+        .status()
+        .expect("run nft");
+    assert!(st.success(), "delete inner's table");
+    n.d_mut().restart();
+    let script = format!(
+        "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://in/hostname && break; sleep 0.3; done; {}",
+        nc_each(&[listener.nc_target()])
+    );
+    let out = n.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "inner",
+        "busybox",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(
+        out.contains(&in_host),
+        "in by name after the restart: {out}"
+    );
+    assert!(
+        out.contains(&format!("unreachable {}", listener.nc_target())),
+        "inner reached the host after the restart: {out}"
+    );
+    n.ok(&["rm", "-f", "in"]);
+    n.ok(&["network", "rm", "inner"]);
 }
