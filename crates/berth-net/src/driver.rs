@@ -45,6 +45,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The veth of an earlier run of the container is still being deleted in the background
+    /// (see [`LinkTeardown::Background`]); attaching now could race that deletion.
+    #[error("veth {0} of an earlier run of this container is still being deleted; try again")]
+    StillDeleting(String),
     /// The network still has attachments.
     #[error("error while removing network: network {0} has active endpoints")]
     InUse(String),
@@ -94,9 +98,11 @@ impl Error {
                 ErrorKind::Conflict
             }
             Error::CleanupFailed { cause, .. } => cause.kind(),
-            Error::Netlink(_) | Error::Firewall(_) | Error::Dns(_) | Error::Teardown(_) => {
-                ErrorKind::Internal
-            }
+            Error::Netlink(_)
+            | Error::Firewall(_)
+            | Error::Dns(_)
+            | Error::Teardown(_)
+            | Error::StillDeleting(_) => ErrorKind::Internal,
         }
     }
 }
@@ -345,8 +351,10 @@ impl Driver {
             mac: mac_for(ip),
         };
         // The same container on the same network gets the same name: a deletion of its
-        // previous veth still running must end first.
-        self.reaper.wait(REAP_WAIT, |n| n == spec.host.as_str());
+        // previous veth still running must end first (the reaper deletes by name).
+        if !self.reaper.wait(REAP_WAIT, |n| n == spec.host.as_str()) {
+            return Err(Error::StillDeleting(spec.host));
+        }
         let ns = netns.try_clone_to_owned().map_err(NetlinkError::DupNetns)?;
         let peer_ns = netlink::dup(&ns)?;
         let att = Attachment {

@@ -398,8 +398,11 @@ pub(crate) fn clone_child(
     let mut v2_done = v2_dir.is_some();
     let mut clone = || match &v2_dir {
         Some(dir) => match crate::sys::clone_process_into(flags, dir.as_fd()) {
-            // Kernels before 5.7 (or a cgroup it refuses): clone plainly, the parent moves it.
-            Err(Errno::ENOSYS | Errno::E2BIG | Errno::EINVAL) => {
+            // Kernels before 5.7 (ENOSYS, E2BIG), a seccomp filter refusing clone3 (ENOSYS or
+            // EPERM), a cgroup it refuses (EINVAL), or a v2 pids limit reached in the target
+            // (EAGAIN: a migration is not held to pids.max, so exec into a container at its
+            // limit still works, as with runc): clone plainly, the parent moves the child.
+            Err(Errno::ENOSYS | Errno::E2BIG | Errno::EINVAL | Errno::EPERM | Errno::EAGAIN) => {
                 v2_done = false;
                 crate::sys::clone_process(flags)
             }

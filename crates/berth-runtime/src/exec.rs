@@ -1,5 +1,6 @@
 //! `exec`: start another process in a running container. The caller's `pid_for_children` is
-//! switched to the container's pid namespace around a plain `clone`, so the new process is a
+//! switched to the container's pid namespace around the clone (`clone3` into the container's
+//! cgroup2 directory, or a plain `clone` where that is refused), so the new process is a
 //! direct child of the caller and a member of the container's pid namespace; it is born in the
 //! container's cgroup2 directory and moves itself into the v1 hierarchies (the parent does what
 //! is left), joins the container's other namespaces (user first, mount last) through
