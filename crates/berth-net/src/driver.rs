@@ -375,7 +375,7 @@ impl Driver {
             ip,
             subnet: net.subnet(),
         })?;
-        let gateway = att.gateway;
+        let gateway = (!net.internal).then_some(att.gateway);
         // One thread does both ends: the pair is created from the host side with its peer
         // born in the container's namespace, then the peer is configured from inside.
         let made = netlink::run_both(ns, move |host, inner| async move {

@@ -313,13 +313,14 @@ pub async fn create_veth(
     }
 }
 
-/// Inside the container's namespace: gives `ifname` its address, brings it and `lo` up and adds
-/// the default route via `gateway` unless one exists.
+/// Inside the container's namespace: gives `ifname` its address, brings it and `lo` up and,
+/// with `gateway`, adds the default route through it unless one exists (an `--internal`
+/// network passes none: docker gives it no way out, not even a route).
 pub async fn configure_peer(
     handle: &Handle,
     ifname: &str,
     addr: Ipv4Net,
-    gateway: Ipv4Addr,
+    gateway: Option<Ipv4Addr>,
 ) -> Result<(), NetlinkError> {
     let peer = must_index(handle, ifname).await?;
     handle
@@ -341,6 +342,9 @@ pub async fn configure_peer(
         .execute()
         .await
         .map_err(NetlinkError::req("set lo up"))?;
+    let Some(gateway) = gateway else {
+        return Ok(());
+    };
     // A second network does not replace the first one's default route (docker's behaviour).
     if !has_default_route(handle).await? {
         handle
