@@ -207,16 +207,30 @@ pub fn cgroup_dirs(id: &str) -> Vec<PathBuf> {
 impl Drop for Fixture {
     fn drop(&mut self) {
         let client = self.client();
+        let shim = self.shim_pid().map(nix::unistd::Pid::from_raw);
         if client.socket().exists() {
             let _ = client.signal(None, 9, true);
             let _ = client.wait(None);
             let _ = client.shutdown();
+            // The shim deletes the container (cgroup included) on its way out: a SIGKILL
+            // during that would leave the cgroup behind. Give it a few seconds.
+            if let Some(pid) = shim {
+                for _ in 0..100 {
+                    // Gone, or a zombie waiting for its reaper.
+                    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"));
+                    let state = stat.as_deref().ok().and_then(|t| {
+                        t.rfind(')')
+                            .and_then(|i| t[i + 1..].split_whitespace().next())
+                    });
+                    if matches!(state, None | Some("Z")) {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+            }
         }
-        if let Some(pid) = self.shim_pid() {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
+        if let Some(pid) = shim {
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
         }
         if let Ok(c) = berth_runtime::Runtime::new(self.runtime_root()).load(&self.id) {
             let _ = c.delete(true);
