@@ -107,6 +107,9 @@ pub enum EngineError {
     /// A record could not be encoded or decoded.
     #[error("container record {0}")]
     Record(String, #[source] serde_json::Error),
+    /// A container's network namespace could not be made or removed.
+    #[error(transparent)]
+    Netns(#[from] berth_net::netns::NetnsError),
     /// A file operation failed.
     #[error("{what} {path}")]
     Io {
@@ -241,6 +244,7 @@ impl EngineError {
             E::Db(_)
             | E::Record(..)
             | E::Io { .. }
+            | E::Netns(_)
             | E::Seccomp(_)
             | E::Spec(..)
             | E::ShimStart(_)

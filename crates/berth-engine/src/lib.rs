@@ -36,7 +36,7 @@
 //!
 //! # Networking
 //! Every container with its own stack gets a namespace pinned at `EXEC_ROOT/netns/<id>`
-//! ([`netns`]); [`network`] attaches it to its networks through `berth-net` at start and
+//! (`berth_net::netns`); [`network`] attaches it to its networks through `berth-net` at start and
 //! detaches it at exit (`host` and `container:` join another namespace instead).
 
 #![deny(unsafe_code)]
@@ -54,7 +54,6 @@ mod lifecycle;
 pub mod logs;
 pub mod model;
 pub mod names;
-pub mod netns;
 pub mod network;
 pub mod signals;
 pub mod spec;

@@ -96,7 +96,7 @@ impl Engine {
             berth_net::LinkTeardown::Wait
         };
         self.net_stop(&c.id, link).await;
-        if let Err(e) = crate::netns::remove(&self.netns_path(&c.id)) {
+        if let Err(e) = berth_net::netns::remove(&self.netns_path(&c.id)) {
             tracing::warn!("remove network namespace of {}: {e}", c.id);
         }
         let saved = self.save(c, |r| {

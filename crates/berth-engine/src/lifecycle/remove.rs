@@ -49,8 +49,8 @@ impl Engine {
             errors.push(crate::error::full_message(&e));
         }
         self.net_forget(&c.id).await;
-        if let Err(e) = crate::netns::remove(&self.netns_path(&c.id)) {
-            errors.push(e.message());
+        if let Err(e) = berth_net::netns::remove(&self.netns_path(&c.id)) {
+            errors.push(EngineError::from(e).message());
         }
         for d in [dir, self.shim_dir(&c.id)] {
             if let Err(e) = std::fs::remove_dir_all(&d)

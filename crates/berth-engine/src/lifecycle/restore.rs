@@ -83,7 +83,7 @@ impl Engine {
         }
         for (name, path) in entries(&self.inner.cfg.exec_root.join("netns")) {
             if !short.contains(name.as_str())
-                && let Err(e) = crate::netns::remove(&path)
+                && let Err(e) = berth_net::netns::remove(&path)
             {
                 tracing::warn!("remove orphan network namespace: {e}");
             }

@@ -117,8 +117,8 @@ impl Engine {
             cleanup.push(crate::error::full_message(&err));
         }
         self.net_stop(&c.id, berth_net::LinkTeardown::Wait).await;
-        if let Err(err) = crate::netns::remove(&self.netns_path(&c.id)) {
-            cleanup.push(err.message());
+        if let Err(err) = berth_net::netns::remove(&self.netns_path(&c.id)) {
+            cleanup.push(EngineError::from(err).message());
         }
         // Sessions waiting for this start get the error and end.
         for p in c.take_pending() {

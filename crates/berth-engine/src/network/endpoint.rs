@@ -199,8 +199,8 @@ impl Engine {
             return Ok(self.netns_path(&p.id));
         }
         let netns = self.netns_path(&rec.id);
-        crate::netns::remove(&netns)?;
-        crate::netns::create(&netns)?;
+        berth_net::netns::remove(&netns)?;
+        berth_net::netns::create(&netns)?;
         if mode == "none" {
             return Ok(netns);
         }
@@ -214,8 +214,8 @@ impl Engine {
         if let Err(err) = result {
             let mut cleanup = Vec::new();
             self.net_stop(&rec.id, LinkTeardown::Wait).await;
-            if let Err(e) = crate::netns::remove(&netns) {
-                cleanup.push(e.message());
+            if let Err(e) = berth_net::netns::remove(&netns) {
+                cleanup.push(EngineError::from(e).message());
             }
             return Err(err.with_cleanup(cleanup));
         }
