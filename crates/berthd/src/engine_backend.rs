@@ -259,7 +259,7 @@ impl Backend for EngineBackend {
     async fn image_import(
         &self,
         opts: ImportOptions,
-        mut body: ByteStream,
+        body: ByteStream,
     ) -> Result<mpsc::Receiver<ProgressMessage>, BackendError> {
         if opts.from_src != "-" {
             return Err(BackendError::not_implemented("import from a URL"));
@@ -268,15 +268,7 @@ impl Backend for EngineBackend {
             Some(t) if !t.is_empty() => format!("{r}:{t}"),
             _ => r,
         });
-        let (tx, rx) = mpsc::channel(8);
-        tokio::spawn(async move {
-            while let Some(item) = body.recv().await {
-                let item = item.map_err(|e| std::io::Error::other(e.message));
-                if tx.send(item).await.is_err() {
-                    return;
-                }
-            }
-        });
+        let rx = io_stream(body);
         let id = self
             .engine
             .image_import(rx, reference, opts.changes)
@@ -346,16 +338,8 @@ impl Backend for EngineBackend {
         Ok(rx)
     }
 
-    async fn image_load(&self, mut body: ByteStream) -> Result<Vec<String>, BackendError> {
-        let (tx, rx) = mpsc::channel(8);
-        tokio::spawn(async move {
-            while let Some(item) = body.recv().await {
-                let item = item.map_err(|e| std::io::Error::other(e.message));
-                if tx.send(item).await.is_err() {
-                    return;
-                }
-            }
-        });
+    async fn image_load(&self, body: ByteStream) -> Result<Vec<String>, BackendError> {
+        let rx = io_stream(body);
         self.engine
             .image_load(rx)
             .await
@@ -480,4 +464,18 @@ impl Backend for EngineBackend {
     async fn network_prune(&self) -> Result<Vec<String>, BackendError> {
         self.engine.network_prune().await.map_err(err)
     }
+}
+
+/// A request body as the engine's stream of I/O results (for import and load).
+fn io_stream(mut body: ByteStream) -> mpsc::Receiver<std::io::Result<bytes::Bytes>> {
+    let (tx, rx) = mpsc::channel(8);
+    tokio::spawn(async move {
+        while let Some(item) = body.recv().await {
+            let item = item.map_err(|e| std::io::Error::other(e.message));
+            if tx.send(item).await.is_err() {
+                return;
+            }
+        }
+    });
+    rx
 }
