@@ -43,26 +43,7 @@ tar -C "$work/rootfs" -cf "$work/busybox.tar" .
 berth import "$work/busybox.tar" bench/busybox:latest >/dev/null
 cid=$(berth run -d bench/busybox sleep 100000)
 
-# time_runs NAME CMD...: RUNS timed runs after WARMUP, one figure per line in $work/NAME.times
-time_runs() {
-  local name=$1
-  shift
-  : >"$work/$name.times"
-  for ((i = 0; i < warmup + runs; i++)); do
-    local start=$EPOCHREALTIME
-    "$@" >/dev/null 2>"$work/err" || { echo "$name failed:" >&2; cat "$work/err" >&2; return 1; }
-    local end=$EPOCHREALTIME
-    ((i < warmup)) || echo "$start $end" | awk '{printf "%.3f\n", ($2 - $1) * 1000}' >>"$work/$name.times"
-  done
-}
-summary() {
-  sort -n "$work/$1.times" | awk -v name="$1" '
-    {a[NR] = $1}
-    END {
-      med = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
-      printf "%-14s %10.2f %10.2f %10.2f\n", name, med, a[1], a[NR]
-    }'
-}
+. "$repo/bench/lib.sh"
 
 time_runs berth berth exec "$cid" true
 others=()

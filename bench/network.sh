@@ -48,18 +48,7 @@ done
 tar -C "$work/rootfs" -cf "$work/iperf.tar" .
 berth import "$work/iperf.tar" bench/iperf:latest >/dev/null
 
-time_runs() {
-  local name=$1
-  shift
-  : >"$work/$name.times"
-  for ((i = 0; i < warmup + runs; i++)); do
-    local start=$EPOCHREALTIME
-    "$@" >/dev/null 2>"$work/err" || { echo "$name failed:" >&2; cat "$work/err" >&2; return 1; }
-    local end=$EPOCHREALTIME
-    ((i < warmup)) || echo "$start $end" | awk '{printf "%.3f\n", ($2 - $1) * 1000}' >>"$work/$name.times"
-  done
-}
-median() { sort -n "$work/$1.times" | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+. "$repo/bench/lib.sh"
 
 time_runs none berth run --rm --network none bench/busybox true
 time_runs bridge berth run --rm bench/busybox true
@@ -81,9 +70,8 @@ for ((i = 0; i < pairs; i++)); do
   gbps "$ip" 5201 >>"$work/direct.gbps"
   gbps 127.0.0.1 "$port" >>"$work/published.gbps"
 done
-med() { sort -n "$work/$1.gbps" | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-direct=$(med direct)
-published=$(med published)
+direct=$(median_of "$work/direct.gbps")
+published=$(median_of "$work/published.gbps")
 echo "bench: iperf3 TCP, $pairs alternating runs of ${secs}s per path, median Gbit/s received"
 printf '  direct %s:5201        %8s   (runs: %s)\n  published 127.0.0.1:%s %8s   (runs: %s)\n  ratio                   %7.1f%% (target >= 90%%)\n' \
   "$ip" "$direct" "$(tr '\n' ' ' <"$work/direct.gbps")" \

@@ -31,29 +31,7 @@ for _ in $(seq 1 100); do berth version >/dev/null 2>&1 && break; sleep 0.1; don
 tar -C "$work/rootfs" -cf "$work/busybox.tar" .
 berth import "$work/busybox.tar" bench/busybox:latest >/dev/null
 
-# time_runs NAME CMD...: RUNS timed runs after WARMUP, one figure per line in $work/NAME.times
-time_runs() {
-  local name=$1
-  shift
-  : >"$work/$name.times"
-  for ((i = 0; i < warmup + runs; i++)); do
-    local start=$EPOCHREALTIME
-    "$@" >/dev/null 2>"$work/err" || { echo "$name failed:" >&2; cat "$work/err" >&2; return 1; }
-    local end=$EPOCHREALTIME
-    ((i < warmup)) || echo "$start $end" | awk '{printf "%.3f\n", ($2 - $1) * 1000}' >>"$work/$name.times"
-  done
-}
-summary() {
-  sort -n "$work/$1.times" | awk -v name="$1" -v base="${2:-0}" '
-    {a[NR] = $1}
-    END {
-      med = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
-      printf "%-14s %10.2f %10.2f %10.2f", name, med, a[1], a[NR]
-      if (base > 0) printf " %11.2fx", med / base
-      printf "\n"
-    }'
-}
-median() { sort -n "$work/$1.times" | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+. "$repo/bench/lib.sh"
 
 time_runs berth berth run --rm bench/busybox true
 others=()
