@@ -12,11 +12,10 @@ mod engine_harness;
 mod networking_support;
 
 use std::net::{TcpListener, TcpStream};
-use std::process::Command;
 use std::time::Duration;
 
 use engine_harness::{eventually, stderr, stdout};
-use networking_support::{HostListener, Net, free_port, http_get, nc_each};
+use networking_support::{HostListener, Net, free_port, http_get, nc_each, nft_ruleset};
 
 #[test]
 fn containers_resolve_each_other_by_name_and_alias_on_a_user_network() {
@@ -26,23 +25,7 @@ fn containers_resolve_each_other_by_name_and_alias_on_a_user_network() {
     for name in ["bridge", "host", "none", "front"] {
         assert!(ls.contains(name), "network ls lacks {name}: {ls}");
     }
-    n.ok(&[
-        "run",
-        "-d",
-        "--name",
-        "web",
-        "--network",
-        "front",
-        "--network-alias",
-        "www",
-        "busybox",
-        "httpd",
-        "-f",
-        "-p",
-        "80",
-        "-h",
-        "/etc",
-    ]);
+    n.web("web", &["--network", "front", "--network-alias", "www"]);
     let out = n.ok(&[
         "run", "--rm", "--network", "front", "busybox", "sh", "-c",
         "for i in 1 2 3 4 5 6 7 8 9 10; do ping -c1 -W2 web >/dev/null && ping -c1 -W2 www >/dev/null && wget -qO- http://web/hostname && cat /etc/resolv.conf && exit 0; sleep 0.3; done; exit 1",
@@ -78,10 +61,7 @@ fn published_port_answers_on_127_0_0_1_and_port_lists_it() {
     let n = Net::start();
     let port = free_port();
     let spec = format!("127.0.0.1:{port}:80");
-    n.ok(&[
-        "run", "-d", "--name", "web", "-p", &spec, "busybox", "httpd", "-f", "-p", "80", "-h",
-        "/etc",
-    ]);
+    n.web("web", &["-p", &spec]);
     let host = n.d().inspect("web", "{{.Config.Hostname}}");
     let mut body = String::new();
     eventually("the published port answers", || {
@@ -98,10 +78,7 @@ fn published_port_answers_on_127_0_0_1_and_port_lists_it() {
             .is_empty()
     );
     // -P: the exposed port on a free high port.
-    n.ok(&[
-        "run", "-d", "--name", "all", "--expose", "80", "-P", "busybox", "httpd", "-f", "-p", "80",
-        "-h", "/etc",
-    ]);
+    n.web("all", &["--expose", "80", "-P"]);
     let mapped = n.ok(&["port", "all", "80"]);
     let hp: u16 = mapped
         .lines()
@@ -129,21 +106,7 @@ fn two_networks_are_isolated() {
     n.network("red");
     n.network("blue");
     for (name, net) in [("rr", "red"), ("bb", "blue")] {
-        n.ok(&[
-            "run",
-            "-d",
-            "--name",
-            name,
-            "--network",
-            net,
-            "busybox",
-            "httpd",
-            "-f",
-            "-p",
-            "80",
-            "-h",
-            "/etc",
-        ]);
+        n.web(name, &["--network", net]);
     }
     let (red_ip, blue_ip) = (n.ip_of("rr", "red"), n.ip_of("bb", "blue"));
     for (net, own, other) in [("red", &red_ip, &blue_ip), ("blue", &blue_ip, &red_ip)] {
@@ -210,9 +173,7 @@ fn none_has_only_lo_and_host_sees_the_hosts_interfaces() {
 #[test]
 fn container_mode_shares_the_peers_stack() {
     let n = Net::start();
-    n.ok(&[
-        "run", "-d", "--name", "peer", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc",
-    ]);
+    n.web("peer", &[]);
     let ip = n.d().inspect("peer", "{{.NetworkSettings.IPAddress}}");
     let host = n.d().inspect("peer", "{{.Config.Hostname}}");
     let out = n.ok(&[
@@ -380,41 +341,11 @@ fn internal_network_reaches_peers_by_name_and_nothing_else() {
         HostListener::on(&n.gateway_of("outer")),
     ];
     // A container on a normal network.
-    n.ok(&[
-        "run",
-        "-d",
-        "--name",
-        "out",
-        "--network",
-        "outer",
-        "busybox",
-        "httpd",
-        "-f",
-        "-p",
-        "80",
-        "-h",
-        "/etc",
-    ]);
+    n.web("out", &["--network", "outer"]);
     // A container on the internal network, asking for a published port: docker ignores it.
     let port = free_port();
     let spec = format!("127.0.0.1:{port}:80");
-    n.ok(&[
-        "run",
-        "-d",
-        "--name",
-        "web",
-        "--network",
-        "inner",
-        "-p",
-        &spec,
-        "busybox",
-        "httpd",
-        "-f",
-        "-p",
-        "80",
-        "-h",
-        "/etc",
-    ]);
+    n.web("web", &["--network", "inner", "-p", &spec]);
     let web_id = n.d().inspect("web", "{{.Id}}");
     let web_host = n.d().inspect("web", "{{.Config.Hostname}}");
     assert_eq!(
@@ -422,14 +353,11 @@ fn internal_network_reaches_peers_by_name_and_nothing_else() {
         "",
         "a port published on --internal"
     );
-    let ruleset = Command::new("nft")
-        .args(["list", "ruleset"])
-        .output()
-        .expect("run nft (apt-get install nftables)");
+    let ruleset = nft_ruleset();
     assert!(
-        !stdout(&ruleset).contains(&web_id),
+        !ruleset.contains(&web_id),
         "a port rule for a container on --internal: {}",
-        stdout(&ruleset)
+        ruleset
     );
     assert!(
         TcpStream::connect_timeout(

@@ -11,8 +11,8 @@ mod networking_support;
 
 use std::process::Command;
 
-use engine_harness::{eventually, stderr, stdout};
-use networking_support::{HostListener, Net, free_port, http_get, nc_each};
+use engine_harness::{eventually, stderr};
+use networking_support::{HostListener, Net, free_port, http_get, nc_each, nft_ruleset};
 
 /// A running container on a user network and one publishing a port survive a SIGKILL of the
 /// daemon: after it restarts on the same roots and bridge, the port answers, the names resolve
@@ -26,26 +26,9 @@ fn daemon_restart_keeps_ports_names_and_endpoints() {
     let app_bridge = n.bridges.last().cloned().expect("app's bridge");
     let port = free_port();
     let spec = format!("127.0.0.1:{port}:80");
-    n.ok(&[
-        "run", "-d", "--name", "web", "-p", &spec, "busybox", "httpd", "-f", "-p", "80", "-h",
-        "/etc",
-    ]);
+    n.web("web", &["-p", &spec]);
     for name in ["one", "two"] {
-        n.ok(&[
-            "run",
-            "-d",
-            "--name",
-            name,
-            "--network",
-            "app",
-            "busybox",
-            "httpd",
-            "-f",
-            "-p",
-            "80",
-            "-h",
-            "/etc",
-        ]);
+        n.web(name, &["--network", "app"]);
     }
     let host = |n: &Net, name: &str| n.d().inspect(name, "{{.Config.Hostname}}");
     let (web_host, one_host, two_host) = (host(&n, "web"), host(&n, "one"), host(&n, "two"));
@@ -85,25 +68,17 @@ fn daemon_restart_keeps_ports_names_and_endpoints() {
     // daemon is down: after the restart nothing of its networking is left.
     let gone_port = free_port();
     let gone_spec = format!("127.0.0.1:{gone_port}:80");
-    n.ok(&[
-        "run",
-        "-d",
-        "--name",
+    n.web(
         "gone",
-        "--network",
-        "app",
-        "--network-alias",
-        "goner",
-        "-p",
-        &gone_spec,
-        "busybox",
-        "httpd",
-        "-f",
-        "-p",
-        "80",
-        "-h",
-        "/etc",
-    ]);
+        &[
+            "--network",
+            "app",
+            "--network-alias",
+            "goner",
+            "-p",
+            &gone_spec,
+        ],
+    );
     n.ok(&["network", "connect", "bridge", "gone"]);
     let gone_id = n.d().inspect("gone", "{{.Id}}");
     let gone_pid = n.d().inspect("gone", "{{.State.Pid}}");
@@ -147,14 +122,11 @@ fn daemon_restart_keeps_ports_names_and_endpoints() {
         http_get(gone_port, "/hostname").is_err(),
         "gone's port answers after its exit"
     );
-    let ruleset = Command::new("nft")
-        .args(["list", "ruleset"])
-        .output()
-        .expect("run nft");
+    let ruleset = nft_ruleset();
     assert!(
-        !stdout(&ruleset).contains(&gone_id),
+        !ruleset.contains(&gone_id),
         "gone's port rule left: {}",
-        stdout(&ruleset)
+        ruleset
     );
     let members = n
         .d()
@@ -172,21 +144,7 @@ fn daemon_restart_keeps_ports_names_and_endpoints() {
     );
     // A new container on the network resolves the old ones through the restored DNS server,
     // and the old ones resolve it.
-    n.ok(&[
-        "run",
-        "-d",
-        "--name",
-        "three",
-        "--network",
-        "app",
-        "busybox",
-        "httpd",
-        "-f",
-        "-p",
-        "80",
-        "-h",
-        "/etc",
-    ]);
+    n.web("three", &["--network", "app"]);
     let three_host = host(&n, "three");
     assert!(fetch(&n, "three", "one").contains(&one_host), "three → one");
     assert!(
@@ -236,21 +194,7 @@ fn connect_with_alias_disconnect_and_prune() {
     n.network("spare");
     let back_bridge = n.bridges[2].clone();
     let spare_bridge = n.bridges[3].clone();
-    n.ok(&[
-        "run",
-        "-d",
-        "--name",
-        "app",
-        "--network",
-        "front",
-        "busybox",
-        "httpd",
-        "-f",
-        "-p",
-        "80",
-        "-h",
-        "/etc",
-    ]);
+    n.web("app", &["--network", "front"]);
     let app_host = n.d().inspect("app", "{{.Config.Hostname}}");
     // Running: a second interface, the alias on that network only.
     n.ok(&["network", "connect", "--alias", "api", "back", "app"]);
@@ -397,21 +341,7 @@ fn internal_network_stays_closed_after_a_restart() {
     n.network_with("inner", &["--internal"]);
     let inner_bridge = n.bridges.last().cloned().expect("inner's bridge");
     let listener = HostListener::on(&n.gateway_of("bridge"));
-    n.ok(&[
-        "run",
-        "-d",
-        "--name",
-        "in",
-        "--network",
-        "inner",
-        "busybox",
-        "httpd",
-        "-f",
-        "-p",
-        "80",
-        "-h",
-        "/etc",
-    ]);
+    n.web("in", &["--network", "inner"]);
     let in_host = n.d().inspect("in", "{{.Config.Hostname}}");
     n.d_mut().crash();
     let st = Command::new("nft")

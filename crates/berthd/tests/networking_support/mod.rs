@@ -46,6 +46,15 @@ impl Net {
         stdout(&out)
     }
 
+    /// `run -d --name NAME OPTS... busybox httpd -f -p 80 -h /etc`: a web server whose files
+    /// are the container's /etc (`/hostname` answers its hostname).
+    pub fn web(&self, name: &str, opts: &[&str]) -> String {
+        let mut args = vec!["run", "-d", "--name", name];
+        args.extend_from_slice(opts);
+        args.extend_from_slice(&["busybox", "httpd", "-f", "-p", "80", "-h", "/etc"]);
+        self.ok(&args)
+    }
+
     pub fn docker(&self, args: &[&str]) -> Output {
         self.d().docker(args)
     }
@@ -219,6 +228,15 @@ pub fn nc_each(targets: &[String]) -> String {
             )
         })
         .collect()
+}
+
+/// `nft list ruleset`.
+pub fn nft_ruleset() -> String {
+    let out = Command::new("nft")
+        .args(["list", "ruleset"])
+        .output()
+        .expect("run nft (apt-get install nftables)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 pub fn free_port() -> u16 {
