@@ -233,3 +233,38 @@ pub fn query(pairs: &[(&str, Option<String>)]) -> String {
         format!("?{}", parts.join("&"))
     }
 }
+
+/// A streamed body of newline-separated JSON values (progress messages, events), read one
+/// value at a time; lines that do not parse as `T` are skipped.
+pub struct JsonLines {
+    body: Incoming,
+    pending: Vec<u8>,
+}
+
+impl JsonLines {
+    /// Reads `resp`'s body.
+    pub fn new(resp: Response<Incoming>) -> Self {
+        JsonLines {
+            body: resp.into_body(),
+            pending: Vec::new(),
+        }
+    }
+
+    /// The next value, or `None` at the end of the body.
+    pub async fn next<T: DeserializeOwned>(&mut self) -> anyhow::Result<Option<T>> {
+        loop {
+            while let Some(nl) = self.pending.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = self.pending.drain(..=nl).collect();
+                if let Ok(v) = serde_json::from_slice::<T>(&line) {
+                    return Ok(Some(v));
+                }
+            }
+            let Some(frame) = self.body.frame().await else {
+                return Ok(None);
+            };
+            if let Ok(data) = frame.map_err(ClientError::Http)?.into_data() {
+                self.pending.extend_from_slice(&data);
+            }
+        }
+    }
+}

@@ -24,7 +24,7 @@ use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
 use crate::cli::{LoadArgs, LoginArgs, LogoutArgs, PullArgs, PushArgs, SaveArgs};
-use crate::client::{Client, ClientError, DaemonError, empty, enc, query};
+use crate::client::{Client, ClientError, DaemonError, JsonLines, empty, enc, query};
 use crate::format::units::human_size;
 
 /// docker's `config.json`.
@@ -163,33 +163,21 @@ impl Progress {
 
 /// Reads newline-separated JSON messages, drawing them; fails on an error message.
 async fn stream_progress(resp: hyper::Response<Incoming>) -> anyhow::Result<()> {
-    let mut body = resp.into_body();
-    let mut pending: Vec<u8> = Vec::new();
+    let mut lines = JsonLines::new(resp);
     let mut p = Progress::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(ClientError::Http)?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        pending.extend_from_slice(&data);
-        while let Some(nl) = pending.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = pending.drain(..=nl).collect();
-            let Ok(m) = serde_json::from_slice::<ProgressMessage>(&line) else {
-                continue;
-            };
-            if let Some(e) = m
-                .error_detail
-                .as_ref()
-                .map(|d| d.message.clone())
-                .or(m.error.clone())
-            {
-                anyhow::bail!(DaemonError {
-                    status: hyper::StatusCode::INTERNAL_SERVER_ERROR,
-                    message: e,
-                });
-            }
-            p.show(&m)?;
+    while let Some(m) = lines.next::<ProgressMessage>().await? {
+        if let Some(e) = m
+            .error_detail
+            .as_ref()
+            .map(|d| d.message.clone())
+            .or(m.error.clone())
+        {
+            anyhow::bail!(DaemonError {
+                status: hyper::StatusCode::INTERNAL_SERVER_ERROR,
+                message: e,
+            });
         }
+        p.show(&m)?;
     }
     Ok(())
 }

@@ -1,12 +1,11 @@
 //! `events`: docker's one line per event.
 
 use berth_api::event::EventMessage;
-use http_body_util::BodyExt;
 use hyper::Method;
 
 use super::filters_json;
 use crate::cli::EventsArgs;
-use crate::client::{Client, ClientError, empty, query};
+use crate::client::{Client, JsonLines, empty, query};
 use crate::format::template::Template;
 use crate::format::units::api_timestamp;
 
@@ -53,26 +52,14 @@ pub async fn events(client: &Client, args: &EventsArgs) -> anyhow::Result<i32> {
     let resp = client
         .send(Method::GET, &format!("/events{q}"), empty(), None, false)
         .await?;
-    let mut body = resp.into_body();
-    let mut pending = Vec::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(ClientError::Http)?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        pending.extend_from_slice(&data);
-        while let Some(nl) = pending.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = pending.drain(..=nl).collect();
-            let Ok(value) = serde_json::from_slice::<serde_json::Value>(&line) else {
-                continue;
-            };
-            match (&template, args.format.as_deref()) {
-                (Some(t), _) => println!("{}", t.render(&value)),
-                (None, Some("json")) => println!("{}", serde_json::to_string(&value)?),
-                _ => {
-                    if let Ok(e) = serde_json::from_value::<EventMessage>(value) {
-                        println!("{}", format_event(&e));
-                    }
+    let mut lines = JsonLines::new(resp);
+    while let Some(value) = lines.next::<serde_json::Value>().await? {
+        match (&template, args.format.as_deref()) {
+            (Some(t), _) => println!("{}", t.render(&value)),
+            (None, Some("json")) => println!("{}", serde_json::to_string(&value)?),
+            _ => {
+                if let Ok(e) = serde_json::from_value::<EventMessage>(value) {
+                    println!("{}", format_event(&e));
                 }
             }
         }

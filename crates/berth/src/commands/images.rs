@@ -10,7 +10,7 @@ use tokio::io::AsyncReadExt;
 
 use super::{filters_json, for_each, print_rows};
 use crate::cli::{ImagesArgs, ImportArgs, RmiArgs, TagArgs};
-use crate::client::{Body, Client, ClientError, empty, enc, query};
+use crate::client::{Body, Client, JsonLines, empty, enc, query};
 use crate::format::short_id;
 use crate::format::units::{ago, human_size};
 
@@ -192,24 +192,13 @@ pub async fn import(client: &Client, args: &ImportArgs) -> anyhow::Result<i32> {
     let resp = client
         .send(Method::POST, &path, body, Some("application/x-tar"), false)
         .await?;
-    let mut body = resp.into_body();
-    let mut pending = Vec::new();
+    let mut lines = JsonLines::new(resp);
     let mut failed = None;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(ClientError::Http)?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        pending.extend_from_slice(&data);
-        while let Some(nl) = pending.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = pending.drain(..=nl).collect();
-            if let Ok(msg) = serde_json::from_slice::<ProgressMessage>(&line) {
-                if let Some(e) = msg.error_detail.map(|d| d.message).or(msg.error) {
-                    failed = Some(e);
-                } else if let Some(s) = msg.status {
-                    println!("{s}");
-                }
-            }
+    while let Some(msg) = lines.next::<ProgressMessage>().await? {
+        if let Some(e) = msg.error_detail.map(|d| d.message).or(msg.error) {
+            failed = Some(e);
+        } else if let Some(s) = msg.status {
+            println!("{s}");
         }
     }
     match failed {
