@@ -64,6 +64,7 @@ pub mod user;
 pub use error::{EngineError, Kind, Result};
 pub use exec::ExecStartOptions;
 pub use lifecycle::attach::{AttachOptions, AttachSession, Chunk, Output};
+pub use lifecycle::create::Created;
 pub use lifecycle::wait::WaitCondition;
 pub use logs::LogsOptions;
 pub use network::NetworkConfig;

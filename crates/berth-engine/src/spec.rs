@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use berth_runtime::defaults;
 use berth_runtime::seccomp::profile;
 use oci_spec::runtime::{
-    Capability, Linux, LinuxCapabilities, LinuxCpu, LinuxMemory, LinuxNamespace,
+    Capability, Linux, LinuxBlockIo, LinuxCapabilities, LinuxCpu, LinuxMemory, LinuxNamespace,
     LinuxNamespaceType, LinuxPids, LinuxResources, Mount, Process, Root, Spec, User,
 };
 
@@ -100,8 +100,9 @@ fn resources(rec: &ContainerRecord) -> LinuxResources {
         if hc.memory_swap != 0 {
             m.set_swap(Some(hc.memory_swap));
         } else if hc.memory > 0 {
-            // docker's default: swap as large as the memory limit (total = 2 × memory).
-            m.set_swap(Some(hc.memory * 2));
+            // docker's default: swap as large as the memory limit (total = 2 × memory);
+            // create refused limits whose double does not fit.
+            m.set_swap(Some(hc.memory.saturating_mul(2)));
         }
         r.set_memory(Some(m));
     }
@@ -109,7 +110,8 @@ fn resources(rec: &ContainerRecord) -> LinuxResources {
     let mut any_cpu = false;
     if hc.nano_cpus > 0 {
         cpu.set_period(Some(100_000));
-        cpu.set_quota(Some(hc.nano_cpus * 100_000 / 1_000_000_000));
+        // create keeps NanoCpus within 0.01..=NCPU CPUs: no overflow, never a zero quota.
+        cpu.set_quota(Some(hc.nano_cpus.saturating_mul(100_000) / 1_000_000_000));
         any_cpu = true;
     } else if hc.cpu_quota > 0 {
         cpu.set_quota(Some(hc.cpu_quota));
@@ -132,6 +134,12 @@ fn resources(rec: &ContainerRecord) -> LinuxResources {
     }
     if any_cpu {
         r.set_cpu(Some(cpu));
+    }
+    if hc.blkio_weight > 0 {
+        // create dropped the weight (with a warning) where the kernel has no weight file.
+        let mut b = LinuxBlockIo::default();
+        b.set_weight(Some(hc.blkio_weight));
+        r.set_block_io(Some(b));
     }
     if let Some(limit) = hc.pids_limit.filter(|l| *l > 0) {
         let mut p = LinuxPids::default();
@@ -243,7 +251,8 @@ pub fn build(rec: &ContainerRecord, rootfs: &Path, dir: &Path, netns: &Path) -> 
         .any(|o| o == "no-new-privileges" || o == "no-new-privileges:true");
     process.set_no_new_privileges(Some(no_new_privs));
     if hc.oom_score_adj != 0 {
-        process.set_oom_score_adj(Some(hc.oom_score_adj as i32));
+        // create keeps it within [-1000, 1000].
+        process.set_oom_score_adj(i32::try_from(hc.oom_score_adj).ok());
     }
 
     let mut root = Root::default();

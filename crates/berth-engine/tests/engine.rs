@@ -133,7 +133,8 @@ async fn lifecycle_events_failed_start_and_reopen() {
             body(&["sh", "-c", "echo hi; echo oops >&2; exit 2"], ""),
         )
         .await
-        .expect("create");
+        .expect("create")
+        .id;
     let waited = engine
         .wait(&id, WaitCondition::NextExit)
         .await
@@ -186,7 +187,8 @@ async fn lifecycle_events_failed_start_and_reopen() {
     let bad = engine
         .create(Some("bad-user".into()), body(&["true"], "nobody-here"))
         .await
-        .expect("create bad-user");
+        .expect("create bad-user")
+        .id;
     let e = engine.start(&bad).await.expect_err("start must fail");
     assert_eq!(e.kind(), Kind::InvalidArgument);
     assert!(

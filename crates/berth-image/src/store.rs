@@ -636,8 +636,8 @@ impl ImageStore {
         Ok(id)
     }
 
-    /// `docker rmi`: by reference, untags and deletes the image when no reference is left;
-    /// by ID, refuses an image referenced in several repositories unless `force`, else
+    /// `docker rmi`: by reference (forced or not), untags it and deletes the image when no
+    /// reference is left; by ID, refuses an image referenced in several repositories unless `force`, else
     /// untags it everywhere and deletes it. Layers no other image uses are removed.
     pub fn delete(&self, name: &str, force: bool) -> Result<Vec<DeleteItem>, StoreError> {
         let mut out = Vec::new();
@@ -646,7 +646,9 @@ impl ImageStore {
             let (id, by_ref) = Self::resolve_in(&idx, name)?;
             let refs = idx.references_to(&id);
             let to_untag: Vec<Reference> = match by_ref {
-                Some(r) if refs.len() > 1 && !force => vec![r],
+                // By reference, forced or not, only that reference goes while others
+                // remain (docker's `rmi -f TAG`): a lost tag is lost data.
+                Some(r) if refs.len() > 1 => vec![r],
                 Some(_) => refs,
                 None => {
                     let repos: BTreeSet<String> = refs.iter().map(Reference::name).collect();

@@ -30,6 +30,7 @@ pub mod state;
 pub mod sync;
 #[allow(unsafe_code)]
 mod sys;
+pub mod sysctl;
 pub mod terminal;
 
 pub use container::{ConsoleMode, Container, CreateOptions, Created, Runtime};

@@ -248,11 +248,16 @@ pub fn validate(spec: &Spec) -> Result<(), SpecError> {
         if spec.hostname().is_some() && !has(LinuxNamespaceType::Uts) {
             return Err(invalid("hostname", "needs a uts namespace"));
         }
-        if linux.sysctl().as_ref().is_some_and(|s| !s.is_empty())
-            && !has(LinuxNamespaceType::Ipc)
-            && !has(LinuxNamespaceType::Network)
-        {
-            return Err(invalid("linux.sysctl", "needs an ipc or network namespace"));
+        // Only sysctls of namespaces the container has of its own: anything else would
+        // change the host's value.
+        let own = crate::sysctl::OwnNamespaces {
+            ipc: has(LinuxNamespaceType::Ipc),
+            net: has(LinuxNamespaceType::Network),
+            uts: has(LinuxNamespaceType::Uts),
+        };
+        for key in linux.sysctl().iter().flat_map(|s| s.keys()) {
+            crate::sysctl::check(key, own)
+                .map_err(|e| invalid(format!("linux.sysctl.{key}"), e.to_string()))?;
         }
     }
     Ok(())

@@ -156,10 +156,10 @@ impl Backend for EngineBackend {
         name: Option<String>,
         body: ContainerCreateBody,
     ) -> Result<ContainerCreateResponse, BackendError> {
-        let id = self.engine.create(name, body).await.map_err(err)?;
+        let created = self.engine.create(name, body).await.map_err(err)?;
         Ok(ContainerCreateResponse {
-            id,
-            warnings: Vec::new(),
+            id: created.id,
+            warnings: created.warnings,
         })
     }
 

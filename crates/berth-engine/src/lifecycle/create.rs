@@ -5,6 +5,7 @@ use berth_api::container::{ContainerConfig, ContainerCreateBody, HostConfig};
 use berth_image::snapshot::Snapshotter;
 use berth_image::store::Image;
 
+use super::host_checks;
 use crate::error::{EngineError, Result};
 use crate::model::{ContainerRecord, StateRecord};
 use crate::names;
@@ -65,23 +66,18 @@ pub(crate) fn merge_image_config(cfg: &mut ContainerConfig, image: &Image) {
     }
 }
 
+/// What `create` answers: the new container's ID and dockerd's warnings about what the
+/// host could not honour (and so dropped, as dockerd does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    /// The 64-hex ID.
+    pub id: String,
+    /// Warnings for the client (`Warnings` of the create response).
+    pub warnings: Vec<String>,
+}
+
 /// Refuses what berth cannot honour rather than ignoring it silently.
 fn validate_host_config(hc: &mut HostConfig) -> Result<()> {
-    if hc.memory > 0 && hc.memory < 6 * 1024 * 1024 {
-        return Err(EngineError::Invalid(
-            "Minimum memory limit allowed is 6MB".into(),
-        ));
-    }
-    if hc.nano_cpus < 0 || hc.cpu_quota < 0 || hc.cpu_shares < 0 {
-        return Err(EngineError::Invalid(
-            "Range of CPUs is from 0.01 to the number of CPUs available".into(),
-        ));
-    }
-    if hc.nano_cpus > 0 && hc.cpu_quota > 0 {
-        return Err(EngineError::Invalid(
-            "Conflicting options: Nano CPUs and CPU Quota cannot both be set".into(),
-        ));
-    }
     let policy = hc.restart_policy.name.as_str();
     if hc.auto_remove && !matches!(policy, "" | "no") {
         return Err(EngineError::Invalid(
@@ -138,7 +134,7 @@ fn validate_host_config(hc: &mut HostConfig) -> Result<()> {
 
 impl Engine {
     /// `POST /containers/create`: returns the new container's ID.
-    pub async fn create(&self, name: Option<String>, body: ContainerCreateBody) -> Result<String> {
+    pub async fn create(&self, name: Option<String>, body: ContainerCreateBody) -> Result<Created> {
         let name = name
             .filter(|n| !n.is_empty())
             .map(|n| names::validate(&n))
@@ -149,6 +145,8 @@ impl Engine {
         }
         let mut hc = body.host_config.unwrap_or_default();
         validate_host_config(&mut hc)?;
+        let warnings = host_checks::check(&mut hc)?;
+        self.check_namespace_modes(&hc)?;
         let net = self.net_validate(&hc, body.networking_config.as_ref())?;
         let image = self.inner.images.get(&cfg.image)?;
         let lowers = self.inner.images.lowerdirs(&image.id)?;
@@ -189,7 +187,7 @@ impl Engine {
             Ok(rec) => {
                 self.emit(&rec, "create", &[]);
                 tracing::debug!(id = %id, name = %name, "created");
-                Ok(id)
+                Ok(Created { id, warnings })
             }
             Err(e) => {
                 let cleanup = self.unmake(&c);
@@ -330,7 +328,7 @@ mod tests {
     #[test]
     fn unsupported_host_config_is_refused() {
         let mut hc = HostConfig {
-            memory: 1024,
+            privileged: true,
             ..HostConfig::default()
         };
         assert!(validate_host_config(&mut hc).is_err());

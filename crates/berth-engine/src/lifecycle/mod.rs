@@ -1,8 +1,10 @@
 //! The container lifecycle, one file per verb.
 
 pub mod attach;
-mod create;
+pub mod create;
+mod host_checks;
 mod monitor;
+mod namespace_modes;
 mod policy;
 mod remove;
 mod restore;

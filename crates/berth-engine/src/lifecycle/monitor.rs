@@ -88,6 +88,9 @@ impl Engine {
         if let Err(e) = self.inner.snap.unmount(&self.dir(&c.id)) {
             tracing::warn!("unmount rootfs of {}: {e}", c.id);
         }
+        if let Err(e) = self.release_shm(&c.id) {
+            tracing::warn!("release /dev/shm of {}: {e}", c.id);
+        }
         // A `--rm` container is removed next and never attached again: its veths can go in
         // the background, off the path of the `run --rm` waiting for the removal.
         let link = if c.record().host_config.auto_remove {

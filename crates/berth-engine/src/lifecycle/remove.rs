@@ -45,6 +45,9 @@ impl Engine {
         self.save(c, |r| r.state.status = Status::Removing)?;
         let mut errors = Vec::new();
         let dir = self.dir(&c.id);
+        if let Err(e) = self.release_shm(&c.id) {
+            errors.push(e.message());
+        }
         if let Err(e) = self.inner.snap.remove(&dir) {
             errors.push(crate::error::full_message(&e));
         }

@@ -47,7 +47,8 @@ impl Engine {
             etcfiles::write_all(&dir, &rec.config.hostname, &rec.host_config)?;
             let netns = self.net_start(&rec).await?;
             let t_prep = t0.elapsed();
-            let spec = spec::build(&rec, &rootfs, &dir, &netns)?;
+            let mut spec = spec::build(&rec, &rootfs, &dir, &netns)?;
+            self.apply_namespace_modes(&c.id, &rec.host_config, &mut spec)?;
             spec::write(&spec, &dir)?;
             let t_spec = t0.elapsed();
             let pid = self.spawn_shim(&c.id, rec.config.open_stdin).await?;
@@ -115,6 +116,9 @@ impl Engine {
         }
         if let Err(err) = self.inner.snap.unmount(&self.dir(&c.id)) {
             cleanup.push(crate::error::full_message(&err));
+        }
+        if let Err(err) = self.release_shm(&c.id) {
+            cleanup.push(err.message());
         }
         self.net_stop(&c.id, berth_net::LinkTeardown::Wait).await;
         if let Err(err) = berth_net::netns::remove(&self.netns_path(&c.id)) {

@@ -134,7 +134,13 @@ fn tag_untag_delete_semantics() {
     let e = s.delete(id.hex(), false).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Conflict);
     assert!(e.to_string().contains("must be forced"), "{e}");
-    // By reference: only that tag goes.
+    // By reference: only that tag goes, also when forced (`rmi -f TAG`).
+    s.tag("a:1", &r("a:3")).unwrap();
+    assert_eq!(
+        s.delete("a:3", true).unwrap(),
+        vec![DeleteItem::Untagged("a:3".into())]
+    );
+    assert_eq!(s.get(id.hex()).unwrap().references.len(), 3);
     assert_eq!(
         s.delete("a:2", false).unwrap(),
         vec![DeleteItem::Untagged("a:2".into())]

@@ -36,6 +36,7 @@
 
 mod convert;
 mod error;
+pub mod features;
 mod fs;
 pub mod mountinfo;
 mod stats;

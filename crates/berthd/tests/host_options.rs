@@ -1,0 +1,304 @@
+//! Host options that are checked or honoured at create and start, through the docker CLI:
+//! sysctls limited to the container's own namespaces (a security boundary), numbers that
+//! would wrap refused with dockerd's messages, the block IO weight honoured or dropped with
+//! dockerd's warning as the kernel calls for, the pid/ipc/uts namespace modes, and `rmi -f`
+//! of one tag leaving the others.
+
+mod engine_harness;
+
+use engine_harness::{Daemon, ok, stderr, stdout};
+
+fn refused(out: &std::process::Output, what: &str, needle: &str) {
+    assert_eq!(out.status.code(), Some(125), "{what}: {}", stderr(out));
+    assert!(
+        stderr(out).contains(needle),
+        "{what}: {needle:?} not in {}",
+        stderr(out)
+    );
+}
+
+#[test]
+fn sysctls_outside_the_containers_namespaces_are_refused() {
+    let d = Daemon::start();
+    let before = std::fs::read_to_string("/proc/sys/kernel/core_pattern").expect("core_pattern");
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "--sysctl",
+        "kernel.core_pattern=/tmp/berth-pwned",
+        "busybox",
+        "true",
+    ]);
+    refused(&out, "kernel.core_pattern", "kernel.core_pattern");
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/kernel/core_pattern").expect("core_pattern"),
+        before,
+        "the host's core_pattern changed"
+    );
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "--sysctl",
+        "vm.overcommit_memory=1",
+        "busybox",
+        "true",
+    ]);
+    refused(&out, "vm.*", "vm.overcommit_memory");
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "--sysctl",
+        "net.ipv4.ip_default_ttl=13",
+        "busybox",
+        "true",
+    ]);
+    refused(
+        &out,
+        "net.* on the host network",
+        "host's network namespace",
+    );
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "--ipc",
+        "host",
+        "--sysctl",
+        "kernel.shmmni=1000",
+        "busybox",
+        "true",
+    ]);
+    refused(&out, "ipc sysctl with --ipc host", "host's ipc namespace");
+    assert!(d.all_ids().is_empty(), "a refused create left a container");
+
+    // Namespaced ones are set inside, and only there.
+    let host_ttl = std::fs::read_to_string("/proc/sys/net/ipv4/ip_default_ttl").expect("ttl");
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "--sysctl",
+        "net.ipv4.ip_default_ttl=13",
+        "--sysctl",
+        "kernel.shmmni=1000",
+        "busybox",
+        "cat",
+        "/proc/sys/net/ipv4/ip_default_ttl",
+        "/proc/sys/kernel/shmmni",
+    ]);
+    assert_eq!(ok(&out, "namespaced sysctls"), "13\n1000\n");
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_default_ttl").expect("ttl"),
+        host_ttl
+    );
+}
+
+#[test]
+fn numbers_that_would_wrap_get_400s() {
+    let d = Daemon::start();
+    for (field, value, needle) in [
+        ("Memory", "9223372036854775807", "too large"),
+        ("NanoCpus", "1", "Range of CPUs is from 0.01"),
+        (
+            "NanoCpus",
+            "9223372036854775807",
+            "Range of CPUs is from 0.01",
+        ),
+        (
+            "OomScoreAdj",
+            "4294967297",
+            "range for oom score adj is [-1000, 1000]",
+        ),
+        ("CpuQuota", "5", "CPU cfs quota can not be less than 1ms"),
+    ] {
+        let body =
+            format!(r#"{{"Image":"busybox","Cmd":["true"],"HostConfig":{{"{field}":{value}}}}}"#);
+        let (status, resp) = d.http("POST", "/containers/create", &body);
+        assert_eq!(status, 400, "{field}={value}: {resp}");
+        assert!(resp.contains(needle), "{field}={value}: {resp}");
+    }
+    let out = d.docker(&["run", "--rm", "--cpus", "0.001", "busybox", "true"]);
+    refused(&out, "--cpus 0.001", "Range of CPUs is from 0.01");
+    assert!(d.all_ids().is_empty());
+}
+
+#[test]
+fn blkio_weight_is_set_or_dropped_with_a_warning_as_the_kernel_calls_for() {
+    let d = Daemon::start();
+    let mounts = berth_runtime::cgroups::CgroupMounts::from_proc().expect("mountinfo");
+    let supported = berth_runtime::cgroups::features::blkio_weight_supported(&mounts);
+    let id = ok(
+        &d.docker(&[
+            "run",
+            "-d",
+            "--blkio-weight",
+            "300",
+            "busybox",
+            "sleep",
+            "30",
+        ]),
+        "run --blkio-weight",
+    )
+    .trim()
+    .to_owned();
+    let (status, body) = d.http("GET", &format!("/containers/{id}/json"), "");
+    assert_eq!(status, 200, "{body}");
+    let weight = d.inspect(&id, "{{.HostConfig.BlkioWeight}}");
+    if supported {
+        assert_eq!(weight, "300");
+        let h = mounts.hierarchy("blkio").expect("blkio hierarchy");
+        let dir = h.mount_point.join("berth").join(&id);
+        let file = ["blkio.weight", "blkio.bfq.weight"]
+            .iter()
+            .map(|f| dir.join(f))
+            .find(|p| p.exists())
+            .expect("a weight file");
+        let v = std::fs::read_to_string(file).expect("read weight");
+        assert!(v.trim().ends_with("300"), "{v}");
+    } else {
+        assert_eq!(weight, "0", "the weight is dropped");
+        let out = d.docker(&["create", "--blkio-weight", "300", "busybox", "true"]);
+        let err = stderr(&out);
+        assert!(out.status.success(), "{err}");
+        assert!(
+            err.contains("Your kernel does not support Block I/O weight"),
+            "no warning: {err}"
+        );
+    }
+    let out = d.docker(&["run", "--rm", "--blkio-weight", "5", "busybox", "true"]);
+    refused(&out, "weight 5", "Range of blkio weight is from 10 to 1000");
+    ok(&d.docker(&["rm", "-f", &id]), "rm");
+}
+
+#[test]
+fn pid_ipc_and_uts_modes_share_the_named_namespaces() {
+    let d = Daemon::start();
+    let host_ns = |n: &str| {
+        std::fs::read_link(format!("/proc/self/ns/{n}"))
+            .expect("ns link")
+            .display()
+            .to_string()
+    };
+    let in_container = |args: &[&str]| {
+        let mut v = vec!["run", "--rm"];
+        v.extend_from_slice(args);
+        ok(&d.docker(&v), &format!("{args:?}")).trim().to_owned()
+    };
+    // Own namespaces by default.
+    let own = in_container(&[
+        "busybox",
+        "sh",
+        "-c",
+        "for n in pid ipc uts; do readlink /proc/self/ns/$n; done",
+    ]);
+    for n in ["pid", "ipc", "uts"] {
+        assert!(!own.contains(&host_ns(n)), "{n} is the host's: {own}");
+    }
+    // The host's when asked.
+    let shared = in_container(&[
+        "--pid",
+        "host",
+        "--ipc",
+        "host",
+        "--uts",
+        "host",
+        "busybox",
+        "sh",
+        "-c",
+        "for n in pid ipc uts; do readlink /proc/self/ns/$n; done; hostname",
+    ]);
+    let lines: Vec<&str> = shared.lines().collect();
+    assert_eq!(
+        lines[..3],
+        [host_ns("pid"), host_ns("ipc"), host_ns("uts")],
+        "{shared}"
+    );
+    let host_name = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("hostname");
+    assert_eq!(lines[3], host_name.trim());
+    // This test process is on the host: a `--pid host` container sees it.
+    let me = std::process::id();
+    let seen = in_container(&[
+        "--pid",
+        "host",
+        "busybox",
+        "sh",
+        "-c",
+        &format!("test -d /proc/{me} && echo yes"),
+    ]);
+    assert_eq!(seen, "yes");
+
+    // Another container's pid and ipc namespaces.
+    let web = ok(
+        &d.docker(&[
+            "run",
+            "-d",
+            "--name",
+            "peer",
+            "--ipc",
+            "shareable",
+            "busybox",
+            "sh",
+            "-c",
+            "echo shared > /dev/shm/note; exec sleep 300",
+        ]),
+        "peer",
+    )
+    .trim()
+    .to_owned();
+    let ps = in_container(&["--pid", "container:peer", "busybox", "ps", "-o", "args"]);
+    assert!(ps.contains("sleep 300"), "{ps}");
+    let peer_ipc = ok(
+        &d.docker(&["exec", "peer", "readlink", "/proc/self/ns/ipc"]),
+        "exec",
+    );
+    let joined = in_container(&[
+        "--ipc",
+        "container:peer",
+        "busybox",
+        "readlink",
+        "/proc/self/ns/ipc",
+    ]);
+    assert_eq!(joined, peer_ipc.trim());
+    ok(&d.docker(&["stop", "-t", "0", &web]), "stop peer");
+    assert!(
+        !d.mounts().iter().any(|m| m.contains("/shm")),
+        "the shareable /dev/shm stayed mounted: {:?}",
+        d.mounts()
+    );
+    let out = d.docker(&["run", "--rm", "--pid", "container:peer", "busybox", "true"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("cannot join PID of a non running container"),
+        "{}",
+        stderr(&out)
+    );
+    let out = d.docker(&["run", "--rm", "--uts", "container:peer", "busybox", "true"]);
+    refused(&out, "uts container mode", "invalid UTS mode");
+    // The docker CLI knows only `host`; the API takes any word.
+    let (status, body) = d.http(
+        "POST",
+        "/containers/create",
+        r#"{"Image":"busybox","HostConfig":{"UsernsMode":"private"}}"#,
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("--userns=private is not supported by berth"), "{body}");
+}
+
+#[test]
+fn rmi_force_of_one_tag_keeps_the_other_tags() {
+    let d = Daemon::start();
+    ok(&d.docker(&["tag", "busybox", "keep:one"]), "tag one");
+    ok(&d.docker(&["tag", "busybox", "keep:two"]), "tag two");
+    let out = ok(&d.docker(&["rmi", "-f", "keep:one"]), "rmi -f");
+    assert_eq!(out.trim(), "Untagged: keep:one");
+    let left = ok(
+        &d.docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"]),
+        "images",
+    );
+    let mut left: Vec<&str> = left.lines().collect();
+    left.sort();
+    assert_eq!(left, ["busybox:latest", "keep:two"]);
+    let out = d.docker(&["run", "--rm", "keep:two", "true"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+}
