@@ -88,6 +88,11 @@ pub struct ContainerConfig {
         deserialize_with = "str_slice"
     )]
     pub shell: Option<Vec<String>>,
+    /// Fields of the request that berth does not model, kept as sent so that the engine can
+    /// refuse the ones it cannot honour by name (never drop them silently) and inspect can
+    /// echo them.
+    #[serde(flatten, skip_serializing_if = "BTreeMap::is_empty")]
+    pub other: BTreeMap<String, serde_json::Value>,
 }
 
 /// `{}`: the value type of docker's port and volume sets.
@@ -271,6 +276,15 @@ pub struct HostConfig {
     /// Paths read-only inside the container (set by the daemon on inspect).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub readonly_paths: Option<Vec<String>>,
+    /// Initial size of the TTY, `[height, width]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub console_size: Option<Vec<u64>>,
+    /// OCI annotations for the runtime.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<BTreeMap<String, String>>,
+    /// Fields berth does not model, kept as sent (see [`ContainerConfig::other`]).
+    #[serde(flatten, skip_serializing_if = "BTreeMap::is_empty")]
+    pub other: BTreeMap<String, serde_json::Value>,
 }
 
 /// Logging driver configuration.
@@ -410,6 +424,9 @@ pub struct EndpointSettings {
     /// DNS names of the container on this network.
     #[serde(rename = "DNSNames")]
     pub dns_names: Option<Vec<String>>,
+    /// Fields berth does not model, kept as sent (see [`ContainerConfig::other`]).
+    #[serde(flatten, skip_serializing_if = "BTreeMap::is_empty")]
+    pub other: BTreeMap<String, serde_json::Value>,
 }
 
 /// Static IPAM settings of an endpoint.

@@ -7,7 +7,6 @@ use berth_api::container::{
     ContainerInspect, ContainerState, ContainerSummary, GraphDriverData, NetworkSettings,
     SummaryHostConfig, SummaryNetworkSettings,
 };
-use berth_runtime::defaults;
 
 use crate::error::{EngineError, Result};
 use crate::etcfiles;
@@ -65,13 +64,11 @@ impl Engine {
         let dir = self.dir(&rec.id);
         let s = &rec.state;
         let mut hc = rec.host_config.clone();
-        hc.masked_paths = Some(defaults::MASKED_PATHS.iter().map(|p| (*p).into()).collect());
-        hc.readonly_paths = Some(
-            defaults::READONLY_PATHS
-                .iter()
-                .map(|p| (*p).into())
-                .collect(),
-        );
+        let security = crate::security_opts::parse(hc.security_opt.as_deref().unwrap_or_default())
+            .unwrap_or_default();
+        let (masked, readonly) = crate::spec::system_paths(&hc, &security);
+        hc.masked_paths = Some(masked);
+        hc.readonly_paths = Some(readonly);
         let mut gd = BTreeMap::new();
         let lowers: Vec<String> = rec.lowers.iter().map(|p| p.display().to_string()).collect();
         gd.insert("LowerDir".to_owned(), lowers.join(":"));

@@ -55,6 +55,8 @@ pub mod logs;
 pub mod model;
 pub mod names;
 pub mod network;
+pub mod options;
+pub mod security_opts;
 pub mod signals;
 pub mod spec;
 pub mod store;

@@ -8,16 +8,19 @@
 
 use std::path::{Path, PathBuf};
 
+use berth_api::container::HostConfig;
 use berth_runtime::defaults;
 use berth_runtime::seccomp::profile;
 use oci_spec::runtime::{
-    Capability, Linux, LinuxBlockIo, LinuxCapabilities, LinuxCpu, LinuxMemory, LinuxNamespace,
-    LinuxNamespaceType, LinuxPids, LinuxResources, Mount, Process, Root, Spec, User,
+    BoxBuilder, Capability, Linux, LinuxBlockIo, LinuxCapabilities, LinuxCpu, LinuxMemory,
+    LinuxNamespace, LinuxNamespaceType, LinuxPids, LinuxResources, Mount, PosixRlimit,
+    PosixRlimitBuilder, PosixRlimitType, Process, Root, Spec, User,
 };
 
 use crate::error::{EngineError, Result};
 use crate::etcfiles;
 use crate::model::ContainerRecord;
+use crate::security_opts::{self, Seccomp, SecurityOpts};
 use crate::user;
 
 /// docker's default `PATH`.
@@ -89,8 +92,22 @@ fn resources(rec: &ContainerRecord) -> LinuxResources {
     let hc = &rec.host_config;
     let mut r = LinuxResources::default();
     r.set_devices(Some(defaults::default_device_rules()));
-    if hc.memory > 0 || hc.memory_reservation > 0 || hc.memory_swap != 0 {
+    let swappiness = hc.memory_swappiness.filter(|s| *s >= 0);
+    let oom_kill_disable = hc.oom_kill_disable == Some(true);
+    if hc.memory > 0
+        || hc.memory_reservation > 0
+        || hc.memory_swap != 0
+        || swappiness.is_some()
+        || oom_kill_disable
+    {
         let mut m = LinuxMemory::default();
+        // create refused both on a cgroup v2 host, which has neither knob.
+        if let Some(v) = swappiness.and_then(|v| u64::try_from(v).ok()) {
+            m.set_swappiness(Some(v));
+        }
+        if oom_kill_disable {
+            m.set_disable_oom_killer(Some(true));
+        }
         if hc.memory > 0 {
             m.set_limit(Some(hc.memory));
         }
@@ -183,8 +200,80 @@ fn ensure_workdir(rootfs: &Path, cwd: &str, uid: u32, gid: u32) -> Result<()> {
     Ok(())
 }
 
+/// The masked and read-only paths: docker's defaults, the request's own lists when it
+/// gives them, none with `systempaths=unconfined`.
+pub(crate) fn system_paths(hc: &HostConfig, security: &SecurityOpts) -> (Vec<String>, Vec<String>) {
+    if security.systempaths_unconfined {
+        return (Vec::new(), Vec::new());
+    }
+    let or_default = |given: &Option<Vec<String>>, default: &[&str]| {
+        given
+            .clone()
+            .unwrap_or_else(|| default.iter().map(|p| (*p).to_owned()).collect())
+    };
+    (
+        or_default(&hc.masked_paths, &defaults::MASKED_PATHS),
+        or_default(&hc.readonly_paths, &defaults::READONLY_PATHS),
+    )
+}
+
+/// `/berth/<id>`, or `<parent>/<id>` with `--cgroup-parent` (cgroupfs semantics: the parent
+/// is a path from the root of each hierarchy; create refused `..`).
+pub(crate) fn cgroups_path(hc: &HostConfig, id: &str) -> PathBuf {
+    let parent = hc.cgroup_parent.trim_matches('/');
+    let parent = if parent.is_empty() { "berth" } else { parent };
+    PathBuf::from(format!("/{parent}/{id}"))
+}
+
+/// `--ulimit` as the process's rlimits; create checked the names and that soft <= hard.
+fn rlimits(hc: &HostConfig) -> Result<Option<Vec<PosixRlimit>>> {
+    let Some(ulimits) = hc.ulimits.as_ref().filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    ulimits
+        .iter()
+        .map(|u| {
+            PosixRlimitBuilder::default()
+                .typ(rlimit_type(&u.name)?)
+                .soft(u64::try_from(u.soft).unwrap_or(u64::MAX))
+                .hard(u64::try_from(u.hard).unwrap_or(u64::MAX))
+                .build()
+                .map_err(|e| EngineError::Invalid(format!("--ulimit {}: {e}", u.name)))
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
+}
+
+/// The OCI rlimit of a docker ulimit name (`nofile` → `RLIMIT_NOFILE`).
+pub(crate) fn rlimit_type(name: &str) -> Result<PosixRlimitType> {
+    const NAMES: [&str; 16] = [
+        "as",
+        "core",
+        "cpu",
+        "data",
+        "fsize",
+        "locks",
+        "memlock",
+        "msgqueue",
+        "nice",
+        "nofile",
+        "nproc",
+        "rss",
+        "rtprio",
+        "rttime",
+        "sigpending",
+        "stack",
+    ];
+    if !NAMES.contains(&name) {
+        return Err(EngineError::Invalid(format!("invalid ulimit type: {name}")));
+    }
+    let value = serde_json::Value::String(format!("RLIMIT_{}", name.to_ascii_uppercase()));
+    serde_json::from_value(value)
+        .map_err(|_| EngineError::Invalid(format!("invalid ulimit type: {name}")))
+}
+
 /// True on a pure cgroup v2 host.
-fn cgroup_v2() -> bool {
+pub(crate) fn cgroup_v2() -> bool {
     Path::new("/sys/fs/cgroup/cgroup.controllers").exists()
 }
 
@@ -243,13 +332,24 @@ pub fn build(rec: &ContainerRecord, rootfs: &Path, dir: &Path, netns: &Path) -> 
     process.set_env(Some(env));
     process.set_cwd(PathBuf::from(cwd));
     process.set_capabilities(Some(lc));
-    process.set_rlimits(None);
-    let no_new_privs = hc
-        .security_opt
-        .iter()
-        .flatten()
-        .any(|o| o == "no-new-privileges" || o == "no-new-privileges:true");
-    process.set_no_new_privileges(Some(no_new_privs));
+    process.set_rlimits(rlimits(hc)?);
+    if cfg.tty
+        && let Some([h, w]) = hc
+            .console_size
+            .as_deref()
+            .and_then(|s| <[u64; 2]>::try_from(s).ok())
+        && h > 0
+        && w > 0
+    {
+        let size = BoxBuilder::default()
+            .height(h)
+            .width(w)
+            .build()
+            .map_err(|e| EngineError::Invalid(format!("ConsoleSize: {e}")))?;
+        process.set_console_size(Some(size));
+    }
+    let security = security_opts::parse(hc.security_opt.as_deref().unwrap_or_default())?;
+    process.set_no_new_privileges(Some(security.no_new_privileges));
     if hc.oom_score_adj != 0 {
         // create keeps it within [-1000, 1000].
         process.set_oom_score_adj(i32::try_from(hc.oom_score_adj).ok());
@@ -300,32 +400,21 @@ pub fn build(rec: &ContainerRecord, rootfs: &Path, dir: &Path, netns: &Path) -> 
         namespaces.push(ns);
     }
 
-    let seccomp_off = hc
-        .security_opt
-        .iter()
-        .flatten()
-        .any(|o| o == "seccomp=unconfined" || o == "seccomp:unconfined");
     let mut linux = Linux::default();
     linux.set_namespaces(Some(namespaces));
-    linux.set_masked_paths(Some(
-        defaults::MASKED_PATHS
-            .iter()
-            .map(|p| (*p).to_owned())
-            .collect(),
-    ));
-    linux.set_readonly_paths(Some(
-        defaults::READONLY_PATHS
-            .iter()
-            .map(|p| (*p).to_owned())
-            .collect(),
-    ));
+    let (masked, readonly) = system_paths(hc, &security);
+    linux.set_masked_paths(Some(masked));
+    linux.set_readonly_paths(Some(readonly));
     linux.set_resources(Some(resources(rec)));
-    linux.set_cgroups_path(Some(PathBuf::from(format!("/berth/{}", rec.id))));
-    if !seccomp_off {
-        linux.set_seccomp(Some(
-            profile::docker_default(&caps).map_err(EngineError::Seccomp)?,
-        ));
-    }
+    linux.set_cgroups_path(Some(cgroups_path(hc, &rec.id)));
+    let seccomp = match &security.seccomp {
+        Seccomp::Default => Some(profile::docker_default(&caps).map_err(EngineError::Seccomp)?),
+        Seccomp::Unconfined => None,
+        Seccomp::Profile(json) => {
+            profile::from_docker_json(json, &caps).map_err(EngineError::Seccomp)?
+        }
+    };
+    linux.set_seccomp(seccomp);
     if let Some(s) = &hc.sysctls {
         linux.set_sysctl(Some(s.clone().into_iter().collect()));
     }
@@ -339,7 +428,7 @@ pub fn build(rec: &ContainerRecord, rootfs: &Path, dir: &Path, netns: &Path) -> 
         spec.set_domainname(Some(cfg.domainname.clone()));
     }
     spec.set_mounts(Some(mounts));
-    spec.set_annotations(None);
+    spec.set_annotations(hc.annotations.clone().map(|a| a.into_iter().collect()));
     spec.set_linux(Some(linux));
     Ok(spec)
 }

@@ -281,7 +281,10 @@ fn pid_ipc_and_uts_modes_share_the_named_namespaces() {
         r#"{"Image":"busybox","HostConfig":{"UsernsMode":"private"}}"#,
     );
     assert_eq!(status, 400, "{body}");
-    assert!(body.contains("--userns=private is not supported by berth"), "{body}");
+    assert!(
+        body.contains("--userns=private is not supported by berth"),
+        "{body}"
+    );
 }
 
 #[test]
@@ -301,4 +304,155 @@ fn rmi_force_of_one_tag_keeps_the_other_tags() {
     let out = d.docker(&["run", "--rm", "keep:two", "true"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn options_berth_cannot_honour_are_refused_by_name() {
+    let d = Daemon::start();
+    for (args, needle) in [
+        (
+            &["--storage-opt", "size=1G"][..],
+            "--storage-opt is not supported by berth",
+        ),
+        (
+            &["--device-read-bps", "/dev/null:1mb"][..],
+            "--device-read-bps is not supported by berth",
+        ),
+        (
+            &["--cpu-rt-runtime", "950000"][..],
+            "--cpu-rt-runtime is not supported by berth",
+        ),
+        (
+            &["--runtime", "kata"][..],
+            "unknown or invalid runtime name: kata",
+        ),
+        (
+            &["--security-opt", "bogus=1"][..],
+            "invalid --security-opt 2",
+        ),
+        (
+            &["--ulimit", "nofile=20:10"][..],
+            "ulimit soft limit must be less than or equal to hard limit",
+        ),
+    ] {
+        let mut v = vec!["run", "--rm"];
+        v.extend_from_slice(args);
+        v.extend_from_slice(&["busybox", "true"]);
+        refused(&d.docker(&v), &format!("{args:?}"), needle);
+    }
+    // An API field the docker CLI cannot send, refused by name as well.
+    let (status, body) = d.http(
+        "POST",
+        "/containers/create",
+        r#"{"Image":"busybox","HostConfig":{"CpuCount":2}}"#,
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("--cpu-count is not supported by berth"),
+        "{body}"
+    );
+    assert!(d.all_ids().is_empty(), "a refused create left a container");
+}
+
+#[test]
+fn ulimits_security_options_and_annotations_are_honoured() {
+    let d = Daemon::start();
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "--ulimit",
+        "nofile=123:456",
+        "--ulimit",
+        "nproc=77",
+        "busybox",
+        "sh",
+        "-c",
+        "ulimit -n; ulimit -Hn; ulimit -u",
+    ]);
+    assert_eq!(ok(&out, "ulimits"), "123\n456\n77\n");
+
+    // seccomp=unconfined and systempaths=unconfined: no filter, nothing masked.
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "--security-opt",
+        "seccomp=unconfined",
+        "--security-opt",
+        "systempaths=unconfined",
+        "busybox",
+        "sh",
+        "-c",
+        "grep Seccomp: /proc/self/status; mount | grep -c ' /proc/.* ro,' || true",
+    ]);
+    let text = ok(&out, "unconfined");
+    assert!(text.contains("Seccomp:\t0"), "{text}");
+    assert!(
+        text.trim_end().ends_with('0'),
+        "read-only /proc paths left: {text}"
+    );
+    // The default: seccomp filter mode 2, /proc/sys read-only.
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "grep Seccomp: /proc/self/status; mount | grep -c ' /proc/sys .*ro,'",
+    ]);
+    let text = ok(&out, "default");
+    assert!(text.contains("Seccomp:\t2"), "{text}");
+
+    // A custom profile that refuses mkdir with EPERM... as a file, like a user gives it.
+    let profile = d.dir.path().join("profile.json");
+    std::fs::write(
+        &profile,
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}"#,
+    )
+    .expect("write profile");
+    let opt = format!("seccomp={}", profile.display());
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "--security-opt",
+        &opt,
+        "busybox",
+        "sh",
+        "-c",
+        "mkdir /x && echo made || echo refused",
+    ]);
+    assert_eq!(ok(&out, "custom profile").trim(), "refused");
+    std::fs::write(&profile, "{not json").expect("write bad profile");
+    let out = d.docker(&["run", "--rm", "--security-opt", &opt, "busybox", "true"]);
+    assert_ne!(out.status.code(), Some(0), "a bad profile was accepted");
+
+    // Annotations reach the OCI spec; NetworkDisabled gives only `lo`.
+    let id = ok(
+        &d.docker(&[
+            "create",
+            "--annotation",
+            "org.example.k=v",
+            "busybox",
+            "true",
+        ]),
+        "create --annotation",
+    )
+    .trim()
+    .to_owned();
+    ok(&d.docker(&["start", &id]), "start");
+    let spec = std::fs::read_to_string(
+        d.data_root()
+            .join("containers")
+            .join(&id)
+            .join("config.json"),
+    )
+    .expect("config.json");
+    assert!(spec.contains(r#""org.example.k":"v""#), "{spec}");
+    let (status, body) = d.http(
+        "POST",
+        "/containers/create?name=nonet",
+        r#"{"Image":"busybox","Cmd":["ls","/sys/class/net"],"NetworkDisabled":true}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    ok(&d.docker(&["start", "-a", "nonet"]), "start nonet");
+    assert_eq!(ok(&d.docker(&["logs", "nonet"]), "logs").trim(), "lo");
 }

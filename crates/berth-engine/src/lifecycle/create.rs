@@ -108,13 +108,6 @@ fn validate_host_config(hc: &mut HostConfig) -> Result<()> {
             "privileged containers are not supported by berth yet".into(),
         ));
     }
-    if hc.binds.as_ref().is_some_and(|b| !b.is_empty())
-        || hc.mounts.as_ref().is_some_and(|m| !m.is_empty())
-    {
-        return Err(EngineError::Invalid(
-            "bind mounts and volumes are not supported by berth yet".into(),
-        ));
-    }
     match hc.network_mode.as_str() {
         "" | "default" | "bridge" => hc.network_mode = "bridge".into(),
         // host, none, container:NAME and network names are checked by the engine's
@@ -129,6 +122,11 @@ fn validate_host_config(hc: &mut HostConfig) -> Result<()> {
             hc.log_config.r#type
         )));
     }
+    if let Some(opt) = hc.log_config.config.iter().flat_map(|c| c.keys()).next() {
+        return Err(EngineError::Invalid(format!(
+            "--log-opt {opt} is not supported by berth yet: the json-file log is not rotated"
+        )));
+    }
     Ok(())
 }
 
@@ -139,11 +137,15 @@ impl Engine {
             .filter(|n| !n.is_empty())
             .map(|n| names::validate(&n))
             .transpose()?;
+        crate::options::refuse_unsupported(&body)?;
         let mut cfg = body.config;
         if cfg.image.is_empty() {
             return Err(EngineError::Invalid("config.Image is required".into()));
         }
         let mut hc = body.host_config.unwrap_or_default();
+        if cfg.network_disabled {
+            hc.network_mode = "none".into();
+        }
         validate_host_config(&mut hc)?;
         let warnings = host_checks::check(&mut hc)?;
         self.check_namespace_modes(&hc)?;

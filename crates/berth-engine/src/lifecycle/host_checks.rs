@@ -48,7 +48,78 @@ pub(crate) fn check(hc: &mut HostConfig) -> Result<Vec<String>> {
         }
     }
     check_sysctls(hc)?;
+    check_ulimits(hc)?;
+    check_memory_knobs(hc, &mut warnings)?;
+    check_names(hc)?;
     Ok(warnings)
+}
+
+fn check_ulimits(hc: &HostConfig) -> Result<()> {
+    for u in hc.ulimits.iter().flatten() {
+        crate::spec::rlimit_type(&u.name)?;
+        if u.soft > u.hard {
+            return Err(invalid(format!(
+                "ulimit soft limit must be less than or equal to hard limit: {} > {}",
+                u.soft, u.hard
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The v1-only memory knobs: honoured on v1, refused on a pure v2 host (no such files).
+fn check_memory_knobs(hc: &HostConfig, warnings: &mut Vec<String>) -> Result<()> {
+    let swappiness = hc.memory_swappiness.filter(|s| *s >= 0);
+    let oom_kill_disable = hc.oom_kill_disable == Some(true);
+    if crate::spec::cgroup_v2() {
+        if swappiness.is_some() {
+            return Err(invalid(
+                "--memory-swappiness is not supported by berth on a cgroup v2 host:                  cgroup v2 has no per-cgroup swappiness",
+            ));
+        }
+        if oom_kill_disable {
+            return Err(invalid(
+                "--oom-kill-disable is not supported by berth on a cgroup v2 host:                  cgroup v2 cannot disable the OOM killer",
+            ));
+        }
+    }
+    if oom_kill_disable && hc.memory == 0 {
+        warnings.push(
+            "OOM killer is disabled for the container, but no memory limit is set, this can              result in the system running out of resources."
+                .to_owned(),
+        );
+    }
+    Ok(())
+}
+
+/// Names berth honours for some values only: the runtime, the isolation, the cgroup
+/// parent, security options (a bad seccomp profile is a 400 here, not a failed start).
+fn check_names(hc: &HostConfig) -> Result<()> {
+    match hc.runtime.as_str() {
+        // berth's own runtime; docker clients name the default `runc`.
+        "" | "runc" | "berth" => {}
+        r => return Err(invalid(format!("unknown or invalid runtime name: {r}"))),
+    }
+    match hc.isolation.as_str() {
+        "" | "default" => {}
+        i => {
+            return Err(invalid(format!(
+                "Invalid isolation: {i:?} - linux only supports 'default'"
+            )));
+        }
+    }
+    if hc.cgroup_parent.split('/').any(|c| c == "..") {
+        return Err(invalid(format!(
+            "invalid --cgroup-parent {:?}: it may not contain ..",
+            hc.cgroup_parent
+        )));
+    }
+    let security = crate::security_opts::parse(hc.security_opt.as_deref().unwrap_or_default())?;
+    if let crate::security_opts::Seccomp::Profile(json) = &security.seccomp {
+        berth_runtime::seccomp::profile::from_docker_json(json, &[])
+            .map_err(|e| invalid(format!("invalid seccomp profile: {e}")))?;
+    }
+    Ok(())
 }
 
 fn check_memory(hc: &HostConfig) -> Result<()> {
