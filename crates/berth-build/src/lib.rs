@@ -1,4 +1,110 @@
-//! berth's Dockerfile front end (design doc to come).
+//! berth's Dockerfile front end: everything between the bytes of a Dockerfile and the
+//! steps the engine runs, with no I/O of its own.
+//!
+//! ```text
+//! text ──parse──► Dockerfile ──plan(options)──► Plan ──engine drives an Executor──► image
+//!         (parser → instructions)     (stages, ARG scope, target, order)
+//! ```
+//!
+//! - [`parser`] turns text into syntax nodes as BuildKit's `frontend/dockerfile/parser`
+//!   does: parser directives (`escape`, `syntax`, `check`), comments, line continuations
+//!   with the escape token (comment lines inside dropped, empty continuation lines warned
+//!   about), JSON vs shell form, instruction flags, heredocs. Every node keeps its lines.
+//! - [`instructions`] types the nodes (one struct per instruction, flags checked, RUN
+//!   mounts parsed) and [`parse`] groups them into stages.
+//! - [`shell`] is the word lexer (BuildKit's `lex.go`): quotes, escapes and every `${}`
+//!   form; [`expand`] says which words of which instruction it applies to.
+//! - [`plan`] resolves the global ARGs, FROM bases (`scratch`, an earlier stage or an
+//!   image), `--target`, and the stages the target needs in build order; [`StageVars`]
+//!   carries a stage's ENV/ARG scope while it runs.
+//! - [`dockerignore`] is moby/patternmatcher's matcher, translated to `regex`.
+//! - [`executor`] is the lifecycle the engine implements to run a plan.
+//!
+//! Behaviour follows BuildKit (which dockerd's classic builder also uses for parsing),
+//! and error messages use its wording, prefixed as dockerd does:
+//! `dockerfile parse error on line 3: unknown instruction: FOO`. Nothing here panics on
+//! input: every index is checked, and the test suite feeds generated hostile input.
 #![deny(unsafe_code)]
 
+pub mod dockerignore;
+pub mod error;
+pub mod executor;
+pub mod expand;
+pub mod instructions;
+pub mod parser;
+pub mod plan;
 pub mod shell;
+
+pub use error::{ParseError, ParseErrorKind};
+pub use executor::Executor;
+pub use instructions::{Command, From, Instruction};
+pub use parser::{Directives, Warning};
+pub use plan::{Base, BuildOptions, Plan, PlanError, Platform, StageVars, plan};
+
+use instructions::Typed;
+
+/// A build stage: a FROM and the instructions under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stage {
+    /// The FROM.
+    pub from: From,
+    /// The FROM's line.
+    pub line: usize,
+    /// The FROM as written.
+    pub original: String,
+    /// Everything up to the next FROM.
+    pub instructions: Vec<Instruction>,
+}
+
+/// A parsed and typed Dockerfile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dockerfile {
+    /// Parser directives.
+    pub directives: Directives,
+    /// Parser warnings (dockerd prints them with the build output).
+    pub warnings: Vec<Warning>,
+    /// ARGs before the first FROM (each a [`Command::Arg`]).
+    pub meta_args: Vec<Instruction>,
+    /// The stages in order.
+    pub stages: Vec<Stage>,
+}
+
+/// Parses and types a Dockerfile.
+pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
+    let ast = parser::parse_ast(text)?;
+    let mut df = Dockerfile {
+        directives: ast.directives,
+        warnings: ast.warnings,
+        meta_args: Vec::new(),
+        stages: Vec::new(),
+    };
+    for node in &ast.nodes {
+        let typed =
+            instructions::type_node(node).map_err(|k| ParseError::new(node.start_line, k))?;
+        let original = node.original.trim().to_string();
+        match typed {
+            Typed::From(from) => df.stages.push(Stage {
+                from,
+                line: node.start_line,
+                original,
+                instructions: Vec::new(),
+            }),
+            Typed::Command(command) => {
+                let ins = Instruction {
+                    line: node.start_line,
+                    end_line: node.end_line,
+                    original,
+                    command,
+                };
+                match df.stages.last_mut() {
+                    Some(stage) => stage.instructions.push(ins),
+                    None if matches!(ins.command, Command::Arg(_)) => df.meta_args.push(ins),
+                    None => {
+                        return Err(ParseError::new(node.start_line, ParseErrorKind::NoStage));
+                    }
+                }
+            }
+        }
+    }
+    Ok(df)
+}

@@ -3,6 +3,8 @@
 
 use super::*;
 
+type Pairs<'a> = &'a [(&'a str, &'a str)];
+
 fn env() -> Vec<(String, String)> {
     [
         ("PWD", "/home"),
@@ -139,7 +141,7 @@ fn required_variables() {
 
 #[test]
 fn modifiers_table() {
-    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+    let cases: &[(&str, Pairs, &str)] = &[
         ("x ${UNUSED}", &[], "x "),
         (
             "${FOO-aaa} ${BAR-bbb} ${BAZ-ccc}",
@@ -230,7 +232,7 @@ fn modifiers_table() {
 #[test]
 fn words_table() {
     // (env, input, words); an empty words list with "error" means an error.
-    let cases: &[(&[(&str, &str)], &str, &[&str])] = &[
+    let cases: &[(Pairs, &str, &[&str])] = &[
         (&[], "hello", &["hello"]),
         (&[], "hello${hi}bye", &["hellobye"]),
         (&[("hi", "hi")], "hello${hi}bye", &["hellohibye"]),
