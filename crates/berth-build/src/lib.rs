@@ -18,6 +18,8 @@
 //!   image), `--target`, and the stages the target needs in build order; [`StageVars`]
 //!   carries a stage's ENV/ARG scope while it runs.
 //! - [`dockerignore`] is moby/patternmatcher's matcher, translated to `regex`.
+//! - [`context`] extracts the context tar (plain, gzip, bzip2, xz, zstd) confined to a
+//!   directory and finds the Dockerfile in it; [`cache`] computes cache keys.
 //! - [`executor`] is the lifecycle the engine implements to run a plan.
 //!
 //! Behaviour follows BuildKit (which dockerd's classic builder also uses for parsing),
@@ -26,6 +28,8 @@
 //! input: every index is checked, and the test suite feeds generated hostile input.
 #![deny(unsafe_code)]
 
+pub mod cache;
+pub mod context;
 pub mod dockerignore;
 pub mod error;
 pub mod executor;
