@@ -20,6 +20,8 @@
 //! - [`dockerignore`] is moby/patternmatcher's matcher, translated to `regex`.
 //! - [`context`] extracts the context tar (plain, gzip, bzip2, xz, zstd) confined to a
 //!   directory and finds the Dockerfile in it; [`cache`] computes cache keys.
+//! - [`config`] applies config-only instructions (ENV, CMD, ENTRYPOINT, ...) to the image
+//!   config and gives the history comment dockerd records for each.
 //! - [`executor`] is the lifecycle the engine implements to run a plan.
 //!
 //! Behaviour follows BuildKit (which dockerd's classic builder also uses for parsing),
@@ -29,6 +31,7 @@
 #![deny(unsafe_code)]
 
 pub mod cache;
+pub mod config;
 pub mod context;
 pub mod dockerignore;
 pub mod error;
