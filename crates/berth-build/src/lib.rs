@@ -19,7 +19,8 @@
 //!   carries a stage's ENV/ARG scope while it runs.
 //! - [`dockerignore`] is moby/patternmatcher's matcher, translated to `regex`.
 //! - [`context`] extracts the context tar (plain, gzip, bzip2, xz, zstd) confined to a
-//!   directory and finds the Dockerfile in it; [`cache`] computes cache keys.
+//!   directory and finds the Dockerfile in it; [`copy`] resolves COPY/ADD sources (Go
+//!   globs), destination, `--chown` and `--chmod`; [`cache`] computes cache keys.
 //! - [`config`] applies config-only instructions (ENV, CMD, ENTRYPOINT, ...) to the image
 //!   config and gives the history comment dockerd records for each.
 //! - [`executor`] is the lifecycle the engine implements to run a plan.
@@ -33,6 +34,7 @@
 pub mod cache;
 pub mod config;
 pub mod context;
+pub mod copy;
 pub mod dockerignore;
 pub mod error;
 pub mod executor;
