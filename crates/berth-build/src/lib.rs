@@ -117,3 +117,6 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
     }
     Ok(df)
 }
+
+#[cfg(test)]
+mod hostile_tests;
