@@ -6,7 +6,8 @@
 //! 1. **resolves the base**: [`Executor::resolve`] gives an image id and its config
 //!    (`FROM image`; pulled if the policy says so), or the builder starts from
 //!    [`Executor::scratch`] or from an earlier stage's result. The base's Env seeds the
-//!    stage's [`StageVars`](crate::StageVars); its OnBuild triggers run first.
+//!    stage's [`StageVars`](crate::StageVars); its OnBuild triggers
+//!    ([`parse_triggers`](crate::parse_triggers)) run first.
 //! 2. for each instruction, expands it ([`StageVars::expand`](crate::StageVars::expand)),
 //!    computes its [`CacheKey`] and asks [`Executor::cached`] for an image made from the
 //!    same parent with the same key. On a hit the step is `Using cache` and nothing runs.
@@ -98,7 +99,10 @@ pub struct BaseImage {
 pub struct CacheKey {
     /// The parent image id.
     pub parent: String,
-    /// The instruction after expansion (`RUN echo hi`, with its mounts and network).
+    /// The instruction after expansion. For RUN, [`StageVars::run_created_by`] of its argv
+    /// (so a changed ARG value misses the cache, as in dockerd) plus its mounts and network.
+    ///
+    /// [`StageVars::run_created_by`]: crate::StageVars::run_created_by
     pub instruction: String,
     /// For COPY/ADD: the digest of the copied files' content, modes and owners.
     pub content: Option<String>,

@@ -118,5 +118,65 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
     Ok(df)
 }
 
+/// Parses a base image's ONBUILD triggers (its config's `OnBuild` entries), which run
+/// before the first instruction of a stage built on it. FROM, MAINTAINER and ONBUILD are
+/// refused as triggers.
+pub fn parse_triggers(expressions: &[String]) -> Result<Vec<Instruction>, ParseError> {
+    let mut out = Vec::new();
+    for expr in expressions {
+        let ast = parser::parse_ast(expr)?;
+        for node in &ast.nodes {
+            let err = |k| ParseError::new(node.start_line, k);
+            let cmd = node.command.to_ascii_uppercase();
+            match cmd.as_str() {
+                "ONBUILD" => return Err(err(ParseErrorKind::OnbuildChain)),
+                "FROM" | "MAINTAINER" => return Err(err(ParseErrorKind::OnbuildTrigger(cmd))),
+                _ => {}
+            }
+            let Typed::Command(command) = instructions::type_node(node).map_err(err)? else {
+                return Err(err(ParseErrorKind::OnbuildTrigger("FROM".into())));
+            };
+            out.push(Instruction {
+                line: node.start_line,
+                end_line: node.end_line,
+                original: node.original.trim().to_string(),
+                command,
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn onbuild_triggers_round_trip() {
+        let df =
+            parse("FROM a\nONBUILD COPY <<EOF /x\nhi $A\nEOF\nONBUILD RUN echo one\n").unwrap();
+        let exprs: Vec<String> = df.stages[0]
+            .instructions
+            .iter()
+            .map(|i| match &i.command {
+                Command::Onbuild { expression, .. } => expression.clone(),
+                _ => unreachable!(),
+            })
+            .collect();
+        let t = parse_triggers(&exprs).unwrap();
+        assert_eq!(t.len(), 2);
+        let Command::Copy(c) = &t[0].command else {
+            panic!()
+        };
+        assert_eq!(c.paths.contents[0].data, "hi $A\n");
+        assert!(matches!(t[1].command, Command::Run(_)));
+        assert_eq!(
+            parse_triggers(&["FROM x".into()]).unwrap_err().kind,
+            ParseErrorKind::OnbuildTrigger("FROM".into())
+        );
+        assert!(parse_triggers(&["BOGUS x".into()]).is_err());
+    }
+}
+
 #[cfg(test)]
 mod hostile_tests;

@@ -513,6 +513,33 @@ impl StageVars {
         out
     }
 
+    /// The build arguments a RUN records (declared ARGs with a value that no ENV
+    /// shadows), sorted: `K=V` each.
+    pub fn run_build_args(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .args
+            .iter()
+            .filter(|(k, _)| !self.env.iter().any(|(e, _)| e == k))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// A RUN's history entry and cache text, as dockerd's classic builder writes it:
+    /// `|2 A=1 B=2 /bin/sh -c make` when build arguments are in scope, else the argv.
+    /// Undeclared proxy arguments stay out of it (they must not leak into the image).
+    pub fn run_created_by(&self, argv: &[String]) -> String {
+        let args = self.run_build_args();
+        let mut parts = Vec::with_capacity(args.len() + argv.len() + 1);
+        if !args.is_empty() {
+            parts.push(format!("|{}", args.len()));
+            parts.extend(args);
+        }
+        parts.extend(argv.iter().cloned());
+        parts.join(" ")
+    }
+
     /// Expands an instruction's words (see [`crate::expand`]).
     pub fn expand(&self, cmd: &Command) -> Result<Command, expand::ExpandError> {
         expand::expand_command(cmd, self.escape, self)

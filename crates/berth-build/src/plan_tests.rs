@@ -173,6 +173,35 @@ fn stage_arg_scope() {
 }
 
 #[test]
+fn run_history_records_build_args() {
+    let df = parse("FROM a\nARG B=2\nARG A=1\nARG HTTP_PROXY\nENV B=env\n").unwrap();
+    let p = plan(
+        &df,
+        &opts(
+            &[("A", "cli"), ("HTTP_PROXY", "http://p"), ("NO_PROXY", "x")],
+            None,
+        ),
+    )
+    .unwrap();
+    let mut vars = StageVars::new(&p, &[]);
+    let argv = ["/bin/sh".to_string(), "-c".to_string(), "make".to_string()];
+    assert_eq!(vars.run_created_by(&argv), "/bin/sh -c make");
+    for ins in &df.stages[0].instructions {
+        match &ins.command {
+            Command::Arg(d) => vars.declare_args(d).unwrap(),
+            Command::Env(kvs) => kvs.iter().for_each(|kv| vars.set_env(&kv.key, &kv.value)),
+            _ => {}
+        }
+    }
+    // B is shadowed by ENV; the declared proxy arg is recorded, the undeclared one is not.
+    assert_eq!(
+        vars.run_created_by(&argv),
+        "|2 A=cli HTTP_PROXY=http://p /bin/sh -c make"
+    );
+    assert!(vars.run_env().contains(&"NO_PROXY=x".to_string()));
+}
+
+#[test]
 fn build_arg_beats_default_and_global_defaults_chain() {
     let df = parse("ARG A=1\nARG B=${A}2\nFROM x:$B\nARG B\nARG C=3\n").unwrap();
     let p = plan(&df, &opts(&[("C", "cli")], None)).unwrap();
