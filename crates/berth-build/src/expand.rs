@@ -6,7 +6,7 @@
 //! defaults, RUN `--mount` values, and COPY/ADD heredoc bodies whose marker was not quoted
 //! (quotes kept). Not expanded: RUN/CMD/ENTRYPOINT/SHELL/HEALTHCHECK commands (the shell
 //! does that at run time), MAINTAINER and ONBUILD (expanded when triggered). FROM and its
-//! `--platform` use only the global ARGs ([`crate::plan`]); COPY `--from` is never
+//! `--platform` use only the global ARGs ([`mod@crate::plan`]); COPY `--from` is never
 //! expanded and is refused if it contains a variable.
 
 use crate::instructions::{

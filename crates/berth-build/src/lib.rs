@@ -14,7 +14,7 @@
 //!   mounts parsed) and [`parse`] groups them into stages.
 //! - [`shell`] is the word lexer (BuildKit's `lex.go`): quotes, escapes and every `${}`
 //!   form; [`expand`] says which words of which instruction it applies to.
-//! - [`plan`] resolves the global ARGs, FROM bases (`scratch`, an earlier stage or an
+//! - [`mod@plan`] resolves the global ARGs, FROM bases (`scratch`, an earlier stage or an
 //!   image), `--target`, and the stages the target needs in build order; [`StageVars`]
 //!   carries a stage's ENV/ARG scope while it runs.
 //! - [`dockerignore`] is moby/patternmatcher's matcher, translated to `regex`.
