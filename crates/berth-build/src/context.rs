@@ -295,6 +295,63 @@ pub fn read_dockerignore(root: &Path) -> Result<Vec<String>, ContextError> {
     }
 }
 
+/// Removes from the extracted context everything `.dockerignore` excludes (read the
+/// Dockerfile first: dockerd also drops the Dockerfile and `.dockerignore` themselves when
+/// they are excluded). Clients such as the docker CLI filter before sending, which makes
+/// this a no-op for them; it matters for clients that send everything. An excluded
+/// directory is still walked when an exception could re-include something under it.
+/// Returns how many entries were removed.
+pub fn prune_context(
+    root: &Path,
+    matcher: &crate::dockerignore::PatternMatcher,
+) -> Result<u64, ContextError> {
+    fn walk(
+        root: &Path,
+        rel: &Path,
+        pm: &crate::dockerignore::PatternMatcher,
+        parent: &crate::dockerignore::MatchInfo,
+        removed: &mut u64,
+    ) -> Result<(), ContextError> {
+        let dir = root.join(rel);
+        let shown = rel.display().to_string();
+        let mut names: Vec<_> = fs::read_dir(&dir)
+            .map_err(io_err("read directory", &shown))?
+            .filter_map(Result::ok)
+            .map(|e| e.file_name())
+            .collect();
+        names.sort();
+        for name in names {
+            let child = rel.join(&name);
+            let shown = child.display().to_string();
+            let (excluded, info) = pm
+                .matches_using_parent_results(&shown, parent)
+                .map_err(|e| io_err("match", &shown)(io::Error::other(e)))?;
+            let path = root.join(&child);
+            let is_dir = fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
+            if is_dir && (!excluded || pm.could_reinclude_under(&shown)) {
+                walk(root, &child, pm, &info, removed)?;
+            } else if excluded {
+                if is_dir {
+                    fs::remove_dir_all(&path).map_err(io_err("remove", &shown))?;
+                } else {
+                    fs::remove_file(&path).map_err(io_err("remove", &shown))?;
+                }
+                *removed += 1;
+            }
+        }
+        Ok(())
+    }
+    let mut removed = 0;
+    walk(
+        root,
+        Path::new(""),
+        matcher,
+        &crate::dockerignore::MatchInfo::default(),
+        &mut removed,
+    )?;
+    Ok(removed)
+}
+
 #[cfg(test)]
 #[path = "context_tests.rs"]
 mod tests;

@@ -246,3 +246,44 @@ fn dockerfile_location() {
     );
     assert!(read_dockerignore(empty.path()).unwrap().is_empty());
 }
+
+#[test]
+fn pruning_follows_dockerignore() {
+    let (d, r) = extract(&tar_of(&[
+        E::File("Dockerfile", "FROM a\n", 0o644),
+        E::File(".dockerignore", "x", 0o644),
+        E::File("a.tmp", "t", 0o644),
+        E::File("keep.tmp", "k", 0o644),
+        E::File("docs/readme.md", "r", 0o644),
+        E::File("docs/other.md", "o", 0o644),
+        E::File("node_modules/m/index.js", "m", 0o644),
+        E::File("src/main.rs", "s", 0o644),
+        E::File("src/gen/out.tmp", "g", 0o644),
+    ]));
+    r.unwrap();
+    let patterns = crate::dockerignore::read_ignore_file(
+        "**/*.tmp\n!keep.tmp\ndocs\n!docs/readme.md\nnode_modules\n.dockerignore\n",
+    );
+    let pm = crate::dockerignore::PatternMatcher::new(&patterns).unwrap();
+    let removed = prune_context(d.path(), &pm).unwrap();
+    let mut left = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        for e in fs::read_dir(d.path().join(&rel)).unwrap() {
+            let e = e.unwrap();
+            let r = rel.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                stack.push(r);
+            } else {
+                left.push(r.display().to_string());
+            }
+        }
+    }
+    left.sort();
+    assert_eq!(
+        left,
+        ["Dockerfile", "docs/readme.md", "keep.tmp", "src/main.rs"]
+    );
+    // .dockerignore, a.tmp, docs/other.md, node_modules (whole), src/gen/out.tmp
+    assert_eq!(removed, 5);
+}
