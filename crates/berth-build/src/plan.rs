@@ -113,6 +113,9 @@ pub enum PlanError {
     /// Only ARGs, no FROM.
     #[error("dockerfile contains no stages to build")]
     NoStages,
+    /// Two stages with the same name.
+    #[error("{0} stage name already used")]
+    DuplicateStage(String),
     /// `--target` names no stage.
     #[error("failed to reach build target {0} in Dockerfile")]
     Target(String),
@@ -265,6 +268,13 @@ pub fn plan(df: &Dockerfile, opts: &BuildOptions) -> Result<Plan, PlanError> {
     }
 
     let names: Vec<Option<String>> = df.stages.iter().map(|s| s.from.name.clone()).collect();
+    for (i, n) in names.iter().enumerate() {
+        if let Some(n) = n
+            && names[..i].iter().any(|m| m.as_ref() == Some(n))
+        {
+            return Err(PlanError::DuplicateStage(n.clone()));
+        }
+    }
     let find_stage = |name: &str, before: usize| -> Option<usize> {
         let lower = name.to_lowercase();
         names[..before]
@@ -411,6 +421,28 @@ pub fn plan(df: &Dockerfile, opts: &BuildOptions) -> Result<Plan, PlanError> {
         build_args: opts.build_args.clone(),
         escape: df.directives.escape,
     })
+}
+
+impl Plan {
+    /// dockerd's warning for `--build-arg`s nothing declared, if any.
+    pub fn unused_args_warning(&self) -> Option<String> {
+        (!self.unused_build_args.is_empty()).then(|| {
+            format!(
+                "[Warning] One or more build-args [{}] were not consumed\n",
+                self.unused_build_args.join(" ")
+            )
+        })
+    }
+
+    /// The `M` of `Step N/M`: global ARGs, then each planned stage's FROM and instructions.
+    pub fn step_count(&self, df: &Dockerfile) -> usize {
+        df.meta_args.len()
+            + self
+                .stages
+                .iter()
+                .map(|s| 1 + df.stages[s.index].instructions.len())
+                .sum::<usize>()
+    }
 }
 
 /// `--from=name|index|image` as seen from stage `current`.

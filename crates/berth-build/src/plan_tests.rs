@@ -94,6 +94,23 @@ fn target_errors_and_future_stages() {
 }
 
 #[test]
+fn duplicate_stage_names_and_step_count() {
+    let df = parse("FROM a AS x\nFROM b AS X\n").unwrap();
+    assert_eq!(
+        plan(&df, &opts(&[], None)).unwrap_err().to_string(),
+        "x stage name already used"
+    );
+    let df = parse(MULTI).unwrap();
+    let p = plan(&df, &opts(&[("B", "1"), ("A", "2")], None)).unwrap();
+    // 2 global ARGs + stages 0 (FROM, RUN), 1 (FROM, COPY), 4 (FROM, 3 COPY, RUN).
+    assert_eq!(p.step_count(&df), 2 + 2 + 2 + 5);
+    assert_eq!(
+        p.unused_args_warning().as_deref(),
+        Some("[Warning] One or more build-args [A B] were not consumed\n")
+    );
+}
+
+#[test]
 fn a_later_stage_name_is_an_image() {
     // FROM only sees stages defined above it.
     let df = parse("FROM later\nFROM busybox AS later\n").unwrap();
