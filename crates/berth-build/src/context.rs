@@ -105,6 +105,23 @@ pub fn decompress<'a, R: Read + 'a>(body: R) -> io::Result<Box<dyn Read + 'a>> {
     })
 }
 
+/// Is the file a tar archive (plain or compressed) that ADD unpacks? dockerd's test: it
+/// decompresses and its first tar header reads. Unpack it with [`extract_context`], which
+/// applies the same confinement rules.
+pub fn is_archive(path: &Path) -> bool {
+    let Ok(f) = fs::File::open(path) else {
+        return false;
+    };
+    let Ok(r) = decompress(f) else {
+        return false;
+    };
+    let mut archive = tar::Archive::new(r);
+    let Ok(mut entries) = archive.entries() else {
+        return false;
+    };
+    matches!(entries.next(), Some(Ok(_)))
+}
+
 /// Turns a tar name into a path inside the context, or refuses it. `None` is the root.
 pub fn safe_relative(name: &Path) -> Result<Option<PathBuf>, ContextError> {
     let mut out = PathBuf::new();

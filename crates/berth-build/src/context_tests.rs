@@ -287,3 +287,26 @@ fn pruning_follows_dockerignore() {
     // .dockerignore, a.tmp, docs/other.md, node_modules (whole), src/gen/out.tmp
     assert_eq!(removed, 5);
 }
+
+#[test]
+fn archives_are_recognised() {
+    let d = tempfile::tempdir().unwrap();
+    let gz = {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&sample()).unwrap();
+        e.finish().unwrap()
+    };
+    fs::write(d.path().join("a.tar"), sample()).unwrap();
+    fs::write(d.path().join("a.tgz"), gz).unwrap();
+    fs::write(
+        d.path().join("text"),
+        "just some text that is not a tar header",
+    )
+    .unwrap();
+    fs::write(d.path().join("empty"), "").unwrap();
+    assert!(is_archive(&d.path().join("a.tar")));
+    assert!(is_archive(&d.path().join("a.tgz")));
+    assert!(!is_archive(&d.path().join("text")));
+    assert!(!is_archive(&d.path().join("empty")));
+    assert!(!is_archive(&d.path().join("missing")));
+}

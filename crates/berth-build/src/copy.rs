@@ -267,6 +267,19 @@ pub fn resolve_dest(
     Ok((crate::config::normalize_workdir(workdir, dest), is_dir))
 }
 
+/// ADD sources fetched rather than read from the context: `http(s)://` URLs and git
+/// remotes (dockerd's `urlutil.IsURL` / `IsGitURL`). The engine refuses them while it
+/// has no way to fetch (offline), instead of waiting on a connection.
+pub fn is_remote(src: &str) -> bool {
+    let lower = src.to_ascii_lowercase();
+    lower.starts_with("http://")
+        || lower.starts_with("https://")
+        || lower.starts_with("git://")
+        || lower.starts_with("git@")
+        || lower.starts_with("github.com/")
+        || (lower.starts_with("ssh://") && lower.contains(".git"))
+}
+
 /// `--chmod`: octal permission bits (what the classic builder accepts).
 pub fn parse_chmod(s: &str) -> Result<u32, CopyError> {
     u32::from_str_radix(s, 8)
@@ -383,6 +396,22 @@ mod tests {
         assert_eq!(resolve_dest("", "x", 1).unwrap(), ("/x".into(), false));
         assert_eq!(resolve_dest("/w", ".", 3).unwrap(), ("/w".into(), true));
         assert_eq!(resolve_dest("/w", "f", 2), Err(CopyError::DestNotDir));
+    }
+
+    #[test]
+    fn remote_sources() {
+        for r in [
+            "http://x/a.tgz",
+            "HTTPS://x/",
+            "git@github.com:a/b.git",
+            "git://h/r",
+            "github.com/a/b",
+        ] {
+            assert!(is_remote(r), "{r}");
+        }
+        for l in ["a.tgz", "./http", "dir/https:/x", "/git@x"] {
+            assert!(!is_remote(l), "{l}");
+        }
     }
 
     #[test]
