@@ -3,7 +3,8 @@
 //! commands_runmount}.go` (cases written here).
 
 use super::*;
-use crate::{ParseError, parse};
+use crate::{ParseError, ParseErrorKind, parse};
+use std::time::Duration;
 
 fn commands(df: &str) -> Vec<Command> {
     let d = parse(df).unwrap();
@@ -474,4 +475,52 @@ fn csv_and_sizes() {
     assert_eq!(mount::ram_in_bytes("1.5KiB"), Some(1536));
     assert_eq!(mount::ram_in_bytes("100"), Some(100));
     assert_eq!(mount::ram_in_bytes("x"), None);
+}
+
+#[test]
+fn argument_counts() {
+    for cmd in ["MAINTAINER", "WORKDIR", "USER", "STOPSIGNAL"] {
+        let e = err(&format!("FROM a\n{cmd}\n"));
+        assert_eq!(
+            e.to_string(),
+            format!("dockerfile parse error on line 2: {cmd} requires exactly one argument")
+        );
+    }
+    for cmd in [
+        "ENV",
+        "LABEL",
+        "ONBUILD",
+        "HEALTHCHECK",
+        "EXPOSE",
+        "VOLUME",
+        "ARG",
+    ] {
+        let e = err(&format!("FROM a\n{cmd}\n"));
+        assert_eq!(
+            e.to_string(),
+            format!("dockerfile parse error on line 2: {cmd} requires at least one argument")
+        );
+    }
+    for cmd in ["ADD", "COPY"] {
+        let e = err(&format!("FROM a\n{cmd} arg1\n"));
+        assert!(e.to_string().ends_with(&format!(
+            "{cmd} requires at least two arguments, but only one was provided. Destination could not be determined"
+        )));
+    }
+    assert_eq!(
+        err("FROM a\nCOPY\t\n").kind,
+        ParseErrorKind::NoDestination("COPY")
+    );
+    assert_eq!(
+        err("FROM a\nMAINTAINER --boo joe@example.com\n").kind,
+        ParseErrorKind::UnknownFlag("--boo".into())
+    );
+    assert_eq!(
+        err("FROM a\nfoo bar\n").kind,
+        ParseErrorKind::UnknownInstruction("foo".into())
+    );
+    for (v, ok) in [("50ns", false), ("0ms", true), ("1ms", true)] {
+        let r = parse(&format!("FROM a\nHEALTHCHECK --interval={v} CMD x\n"));
+        assert_eq!(r.is_ok(), ok, "{v}");
+    }
 }
