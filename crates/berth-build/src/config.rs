@@ -86,9 +86,14 @@ impl StageConfig {
             Command::Env(kvs) => {
                 let mut msg = String::from("ENV");
                 for kv in kvs {
-                    let prefix = format!("{}=", kv.key);
-                    c.env.retain(|e| !e.starts_with(&prefix) && e != &kv.key);
-                    c.env.push(format!("{}={}", kv.key, kv.value));
+                    // Replaced in place, as BuildKit's addEnv keeps the order.
+                    let entry = format!("{}={}", kv.key, kv.value);
+                    let same =
+                        |e: &String| e.split_once('=').map_or(e.as_str(), |(k, _)| k) == kv.key;
+                    match c.env.iter_mut().find(|e| same(e)) {
+                        Some(e) => *e = entry,
+                        None => c.env.push(entry),
+                    }
                     msg.push_str(&format!(" {}={}", kv.key, kv.value));
                 }
                 msg
@@ -109,7 +114,8 @@ impl StageConfig {
             }
             Command::Entrypoint(line) => {
                 let args = self.with_shell(line);
-                self.config.entrypoint = Some(args.clone());
+                // `ENTRYPOINT []` clears it.
+                self.config.entrypoint = (!args.is_empty()).then(|| args.clone());
                 if !self.cmd_set {
                     self.config.cmd = None;
                 }
@@ -283,7 +289,7 @@ mod tests {
     #[test]
     fn config_changes_and_history() {
         let base = ImageConfig {
-            env: vec!["PATH=/usr/bin".into()],
+            env: vec!["HOME=/root".into(), "PATH=/usr/bin".into()],
             cmd: Some(vec!["sh".into()]),
             working_dir: "/base".into(),
             ..Default::default()
@@ -293,7 +299,7 @@ mod tests {
             base,
         );
         let c = &sc.config;
-        assert_eq!(c.env, ["PATH=/bin", "A=1"]);
+        assert_eq!(c.env, ["HOME=/root", "PATH=/bin", "A=1"]);
         assert_eq!(c.labels.get("a").map(String::as_str), Some("b"));
         assert_eq!(c.working_dir, "/base/other/x");
         assert_eq!(c.user, "app");
@@ -337,6 +343,16 @@ mod tests {
             hist[1],
             "/bin/bash -eo pipefail -c #(nop)  CMD [\"/bin/bash\" \"-eo\" \"pipefail\" \"-c\" \"echo $HOME\"]"
         );
+    }
+
+    #[test]
+    fn empty_entrypoint_clears_it() {
+        let base = ImageConfig {
+            entrypoint: Some(vec!["/old".into()]),
+            ..Default::default()
+        };
+        let (sc, _) = run("FROM x\nENTRYPOINT []\n", base);
+        assert_eq!(sc.config.entrypoint, None);
     }
 
     #[test]
