@@ -28,6 +28,9 @@ pub enum ParseErrorKind {
     /// A parser directive given twice.
     #[error("only one {0} parser directive can be used")]
     DuplicateDirective(String),
+    /// A physical line of 64 KiB or more (BuildKit's scanner limit).
+    #[error("dockerfile line greater than max allowed size of 65535")]
+    LineTooLong,
     /// Nothing but comments and blank lines.
     #[error("file with no instructions")]
     Empty,

@@ -10,6 +10,9 @@ pub use heredoc::{Heredoc, chomp_heredoc_content, parse_heredoc};
 
 use crate::error::{ParseError, ParseErrorKind};
 
+/// The longest physical line BuildKit's scanner reads, plus one.
+const MAX_LINE: usize = 64 * 1024;
+
 /// The default escape token.
 pub const DEFAULT_ESCAPE: char = '\\';
 
@@ -194,7 +197,15 @@ fn lines(text: &str) -> Vec<&str> {
 /// Parses Dockerfile text into its syntax tree.
 pub fn parse_ast(text: &str) -> Result<Ast, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let all = lines(text);
+    let mut all = lines(text);
+    // BuildKit's line scanner stops at a line of 64 KiB or more; what came before is still
+    // parsed (so an empty file or an unterminated heredoc is reported first).
+    let too_long = all
+        .iter()
+        .position(|l| l.strip_suffix('\n').unwrap_or(l).len() >= MAX_LINE);
+    if let Some(i) = too_long {
+        all.truncate(i);
+    }
     let mut st = State {
         escape: DEFAULT_ESCAPE,
         directives: DirectiveParser::default(),
@@ -290,6 +301,9 @@ pub fn parse_ast(text: &str) -> Result<Ast, ParseError> {
     }
     if ast.nodes.is_empty() {
         return Err(ParseError::new(all.len(), ParseErrorKind::Empty));
+    }
+    if let Some(i) = too_long {
+        return Err(ParseError::new(i + 1, ParseErrorKind::LineTooLong));
     }
     Ok(ast)
 }

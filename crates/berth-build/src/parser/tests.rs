@@ -368,3 +368,31 @@ fn unknown_instructions_parse_without_arguments() {
     assert_eq!(ast.nodes[1].command, "FOO");
     assert!(ast.nodes[1].args.is_empty());
 }
+
+#[test]
+fn line_length_limit() {
+    let ok = format!("FROM image\nLABEL test={}\n", "a".repeat(65_535 - 11));
+    assert!(parse_ast(&ok).is_ok());
+    let long = format!("\n\t\tFROM image\n\t\tLABEL test={}\n", "a".repeat(65_536));
+    let e = parse_ast(&long).unwrap_err();
+    assert_eq!(e.kind, ParseErrorKind::LineTooLong);
+    assert_eq!(e.line, 3);
+    let e = parse_ast(&format!("# c\n{}", "b".repeat(70_000))).unwrap_err();
+    assert_eq!(e.kind, ParseErrorKind::Empty);
+}
+
+#[test]
+fn several_empty_continuation_warnings() {
+    let df = "\nFROM alpine:3.6\n\nRUN valid \\\n    continuation\n\nRUN something \\\n\n    following \\\n\n    more\n\nRUN another \\\n\n    thing\n\nRUN non-indented \\\n# this is a comment\n   after-comment\n\nRUN indented \\\n    # this is an indented comment\n    comment\n\t";
+    let ast = parse_ast(df).unwrap();
+    let w: Vec<&str> = ast.warnings.iter().map(|w| w.message.as_str()).collect();
+    assert_eq!(
+        w,
+        [
+            "Empty continuation line found in: RUN something     following     more",
+            "Empty continuation line found in: RUN another     thing",
+        ]
+    );
+    assert_eq!(ast.nodes[4].args, ["non-indented    after-comment"]);
+    assert_eq!(ast.nodes[5].args, ["indented     comment"]);
+}
