@@ -55,53 +55,56 @@ fn field(h: &mut Sha256, b: &[u8]) {
     h.update(b);
 }
 
+/// Hashes `rel` and, for a directory, everything under it in name order (pre-order,
+/// with an explicit stack: a context can be as deep as PATH_MAX allows).
 fn hash_entry(h: &mut Sha256, root: &Path, rel: &Path) -> Result<(), HashError> {
-    let path = root.join(rel);
-    let err = |source| HashError {
-        path: rel.display().to_string(),
-        source,
-    };
-    let m = fs::symlink_metadata(&path).map_err(err)?;
-    let ft = m.file_type();
-    let kind: &[u8] = if ft.is_dir() {
-        b"d"
-    } else if ft.is_symlink() {
-        b"l"
-    } else if ft.is_file() {
-        b"f"
-    } else {
-        b"o"
-    };
-    field(h, rel.as_os_str().as_bytes());
-    field(h, kind);
-    field(h, &(m.mode() & 0o7777).to_le_bytes());
-    field(h, &m.uid().to_le_bytes());
-    field(h, &m.gid().to_le_bytes());
-    if ft.is_file() {
-        field(h, &m.len().to_le_bytes());
-        let mut f = fs::File::open(&path).map_err(err)?;
-        let mut content = Sha256::new();
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = f.read(&mut buf).map_err(err)?;
-            if n == 0 {
-                break;
+    let mut stack = vec![rel.to_path_buf()];
+    while let Some(rel) = stack.pop() {
+        let path = root.join(&rel);
+        let err = |source| HashError {
+            path: rel.display().to_string(),
+            source,
+        };
+        let m = fs::symlink_metadata(&path).map_err(err)?;
+        let ft = m.file_type();
+        let kind: &[u8] = if ft.is_dir() {
+            b"d"
+        } else if ft.is_symlink() {
+            b"l"
+        } else if ft.is_file() {
+            b"f"
+        } else {
+            b"o"
+        };
+        field(h, rel.as_os_str().as_bytes());
+        field(h, kind);
+        field(h, &(m.mode() & 0o7777).to_le_bytes());
+        field(h, &m.uid().to_le_bytes());
+        field(h, &m.gid().to_le_bytes());
+        if ft.is_file() {
+            field(h, &m.len().to_le_bytes());
+            let mut f = fs::File::open(&path).map_err(err)?;
+            let mut content = Sha256::new();
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = f.read(&mut buf).map_err(err)?;
+                if n == 0 {
+                    break;
+                }
+                content.update(&buf[..n]);
             }
-            content.update(&buf[..n]);
-        }
-        field(h, &content.finalize());
-    } else if ft.is_symlink() {
-        let t = fs::read_link(&path).map_err(err)?;
-        field(h, t.as_os_str().as_bytes());
-    } else if ft.is_dir() {
-        let mut names: Vec<PathBuf> = fs::read_dir(&path)
-            .map_err(err)?
-            .map(|e| e.map(|e| rel.join(e.file_name())))
-            .collect::<Result<_, _>>()
-            .map_err(err)?;
-        names.sort();
-        for n in names {
-            hash_entry(h, root, &n)?;
+            field(h, &content.finalize());
+        } else if ft.is_symlink() {
+            let t = fs::read_link(&path).map_err(err)?;
+            field(h, t.as_os_str().as_bytes());
+        } else if ft.is_dir() {
+            let mut names: Vec<PathBuf> = fs::read_dir(&path)
+                .map_err(err)?
+                .map(|e| e.map(|e| rel.join(e.file_name())))
+                .collect::<Result<_, _>>()
+                .map_err(err)?;
+            names.sort();
+            stack.extend(names.into_iter().rev());
         }
     }
     Ok(())

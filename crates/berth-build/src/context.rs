@@ -322,16 +322,12 @@ pub fn prune_context(
     root: &Path,
     matcher: &crate::dockerignore::PatternMatcher,
 ) -> Result<u64, ContextError> {
-    fn walk(
-        root: &Path,
-        rel: &Path,
-        pm: &crate::dockerignore::PatternMatcher,
-        parent: &crate::dockerignore::MatchInfo,
-        removed: &mut u64,
-    ) -> Result<(), ContextError> {
-        let dir = root.join(rel);
+    // An explicit stack of (directory, its match results): contexts can be deep.
+    let mut removed = 0;
+    let mut stack = vec![(PathBuf::new(), crate::dockerignore::MatchInfo::default())];
+    while let Some((rel, parent)) = stack.pop() {
         let shown = rel.display().to_string();
-        let mut names: Vec<_> = fs::read_dir(&dir)
+        let mut names: Vec<_> = fs::read_dir(root.join(&rel))
             .map_err(io_err("read directory", &shown))?
             .filter_map(Result::ok)
             .map(|e| e.file_name())
@@ -340,32 +336,23 @@ pub fn prune_context(
         for name in names {
             let child = rel.join(&name);
             let shown = child.display().to_string();
-            let (excluded, info) = pm
-                .matches_using_parent_results(&shown, parent)
+            let (excluded, info) = matcher
+                .matches_using_parent_results(&shown, &parent)
                 .map_err(|e| io_err("match", &shown)(io::Error::other(e)))?;
             let path = root.join(&child);
             let is_dir = fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
-            if is_dir && (!excluded || pm.could_reinclude_under(&shown)) {
-                walk(root, &child, pm, &info, removed)?;
+            if is_dir && (!excluded || matcher.could_reinclude_under(&shown)) {
+                stack.push((child, info));
             } else if excluded {
                 if is_dir {
                     fs::remove_dir_all(&path).map_err(io_err("remove", &shown))?;
                 } else {
                     fs::remove_file(&path).map_err(io_err("remove", &shown))?;
                 }
-                *removed += 1;
+                removed += 1;
             }
         }
-        Ok(())
     }
-    let mut removed = 0;
-    walk(
-        root,
-        Path::new(""),
-        matcher,
-        &crate::dockerignore::MatchInfo::default(),
-        &mut removed,
-    )?;
     Ok(removed)
 }
 

@@ -310,3 +310,40 @@ fn archives_are_recognised() {
     assert!(!is_archive(&d.path().join("empty")));
     assert!(!is_archive(&d.path().join("missing")));
 }
+
+/// Directory walks recurse per level; the deepest tree a path can hold must not overflow
+/// a default 2 MiB thread stack.
+#[test]
+fn deepest_trees_walk() {
+    let d = tempfile::tempdir().unwrap();
+    let mut rel = PathBuf::new();
+    // 4096-byte PATH_MAX: "a/" per level.
+    for _ in 0..2000 {
+        rel.push("a");
+    }
+    let full = d.path().join(&rel);
+    if fs::create_dir_all(&full).is_err() {
+        // The temp dir's own path eats into PATH_MAX: go as deep as it allows.
+        let mut p = d.path().to_path_buf();
+        while fs::create_dir(p.join("a")).is_ok() {
+            p.push("a");
+        }
+    }
+    fs::write(d.path().join("a/f"), "x").unwrap();
+    let root = d.path().to_path_buf();
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            crate::cache::content_digest(&root, &[PathBuf::from("a")]).unwrap();
+            crate::copy::resolve_sources(&root, &["a/*".to_string()]).unwrap();
+            let pm = crate::dockerignore::PatternMatcher::new(&["**/zzz"]).unwrap();
+            assert_eq!(prune_context(&root, &pm).unwrap(), 0);
+            // Removing the whole deep tree.
+            let pm = crate::dockerignore::PatternMatcher::new(&["a"]).unwrap();
+            assert_eq!(prune_context(&root, &pm).unwrap(), 1);
+            assert!(!root.join("a").exists());
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}

@@ -196,24 +196,29 @@ pub fn context_path(src: &str) -> Result<String, CopyError> {
     })
 }
 
+/// Every path under `rel`, pre-order, names sorted (an explicit stack: no recursion).
 fn walk(root: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> Result<(), CopyError> {
-    let dir = root.join(rel);
-    let entries = fs::read_dir(&dir).map_err(|e| CopyError::Walk {
-        path: rel.display().to_string(),
-        message: e.to_string(),
-    })?;
-    let mut names: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| rel.join(e.file_name()))
-        .collect();
-    names.sort();
-    for n in names {
-        let is_dir = fs::symlink_metadata(root.join(&n)).is_ok_and(|m| m.is_dir());
-        out.push(n.clone());
-        if is_dir {
-            walk(root, &n, out)?;
+    let mut stack = vec![rel.to_path_buf()];
+    while let Some(dir_rel) = stack.pop() {
+        let entries = fs::read_dir(root.join(&dir_rel)).map_err(|e| CopyError::Walk {
+            path: dir_rel.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let mut names: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| dir_rel.join(e.file_name()))
+            .collect();
+        names.sort();
+        let mut subdirs = Vec::new();
+        for n in names {
+            if fs::symlink_metadata(root.join(&n)).is_ok_and(|m| m.is_dir()) {
+                subdirs.push(n.clone());
+            }
+            out.push(n);
         }
+        stack.extend(subdirs.into_iter().rev());
     }
+    out.sort();
     Ok(())
 }
 

@@ -10,6 +10,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use regex::Regex;
 
+/// How deeply `${...}` forms may nest.
+pub const MAX_NESTING: usize = 100;
+
 /// Where variable values come from during expansion.
 pub trait Env {
     /// The value of `name`, or `None` when it is unset (set-but-empty is `Some("")`).
@@ -66,6 +69,10 @@ pub enum LexErrorKind {
     /// `${V/pattern` without the `/` before the replacement.
     #[error("syntax error: missing '/' in ${{}}")]
     MissingSlash,
+    /// `${a:-${a:-...}}` nested deeper than [`MAX_NESTING`] (a Go stack grows; ours must not
+    /// overflow on hostile input).
+    #[error("variable substitution nested too deeply")]
+    TooDeep,
     /// `${}`, `${:}`, `${{`.
     #[error("syntax error: bad substitution")]
     BadSubstitution,
@@ -158,6 +165,7 @@ impl Lexer {
             pos: 0,
             env,
             raw_escapes: self.raw_escapes,
+            depth: 0,
             matched: BTreeSet::new(),
             unmatched: BTreeSet::new(),
         };
@@ -226,6 +234,7 @@ struct ShellWord<'a> {
     pos: usize,
     env: &'a dyn Env,
     raw_escapes: bool,
+    depth: usize,
     matched: BTreeSet<String>,
     unmatched: BTreeSet<String>,
 }
@@ -264,10 +273,15 @@ impl ShellWord<'_> {
         stop: Option<char>,
         raw_escapes: bool,
     ) -> LexResult<(String, Vec<String>)> {
+        if self.depth >= MAX_NESTING {
+            return Err(LexErrorKind::TooDeep);
+        }
+        self.depth += 1;
         let saved = self.raw_escapes;
         self.raw_escapes = raw_escapes;
         let r = self.stop_on_inner(stop);
         self.raw_escapes = saved;
+        self.depth -= 1;
         r
     }
 
@@ -462,6 +476,7 @@ impl ShellWord<'_> {
         }
         let word = match self.process_stop_on(Some('}'), raw) {
             Ok((w, _)) => w,
+            Err(LexErrorKind::TooDeep) => return Err(LexErrorKind::TooDeep),
             Err(e) => {
                 return Err(if self.peek().is_none() {
                     LexErrorKind::MissingBrace

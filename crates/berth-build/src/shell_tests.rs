@@ -362,3 +362,12 @@ fn heredoc_markers_stay_one_word() {
     );
     assert_eq!(lex.process_words("a <b", &NoEnv).unwrap(), ["a", "<b"]);
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let lex = Lexer::new('\\');
+    let deep = format!("{}x{}", "${a:-".repeat(20_000), "}".repeat(20_000));
+    assert!(lex.process_word(&deep, &NoEnv).is_err());
+    let ok = format!("{}x{}", "${a:-".repeat(50), "}".repeat(50));
+    assert_eq!(lex.process_word(&ok, &NoEnv).unwrap(), "x");
+}

@@ -524,3 +524,9 @@ fn argument_counts() {
         assert_eq!(r.is_ok(), ok, "{v}");
     }
 }
+
+#[test]
+fn long_onbuild_chains_do_not_recurse() {
+    let df = format!("FROM a\n{}RUN x\n", "ONBUILD ".repeat(8_000));
+    assert_eq!(err(&df).kind, ParseErrorKind::OnbuildChain);
+}

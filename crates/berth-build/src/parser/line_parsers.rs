@@ -36,6 +36,12 @@ fn split_ws_all(s: &str) -> Vec<String> {
 
 /// Splits a joined instruction line into a node (name, flags, shaped arguments).
 pub(crate) fn node_from_line(line: &str, escape: char) -> Result<Node, ParseErrorKind> {
+    node_at_depth(line, escape, 0)
+}
+
+/// ONBUILD nests one trigger; deeper chains (refused when typed anyway) are not parsed
+/// further, so `ONBUILD ONBUILD ...` cannot recurse without bound.
+fn node_at_depth(line: &str, escape: char, depth: usize) -> Result<Node, ParseErrorKind> {
     let trimmed = line.trim();
     let parts = split_ws(trimmed, 2);
     let command = parts[0].to_string();
@@ -63,8 +69,8 @@ pub(crate) fn node_from_line(line: &str, escape: char) -> Result<Node, ParseErro
         "maintainer" | "stopsignal" | "user" | "workdir" if !args.is_empty() => {
             node.args = vec![args];
         }
-        "onbuild" if !args.is_empty() => {
-            let sub = node_from_line(&args, escape)?;
+        "onbuild" if !args.is_empty() && depth < 2 => {
+            let sub = node_at_depth(&args, escape, depth + 1)?;
             node.args = std::iter::once(sub.command.clone())
                 .chain(sub.args.iter().cloned())
                 .collect();
