@@ -172,9 +172,11 @@ mod tests {
         // and a link target.
         fs::remove_file(d.path().join("src/link")).unwrap();
         symlink("sub", d.path().join("src/link")).unwrap();
-        assert_ne!(moded, content_digest(d.path(), &src).unwrap());
-        // a new file too.
+        let relinked = content_digest(d.path(), &src).unwrap();
+        assert_ne!(moded, relinked);
+        // a new (even empty) file too.
         fs::write(d.path().join("src/new"), "").unwrap();
+        assert_ne!(relinked, content_digest(d.path(), &src).unwrap());
         assert!(content_digest(d.path(), &[PathBuf::from("missing")]).is_err());
     }
 
