@@ -241,23 +241,11 @@ fn expansion_per_instruction() {
     .unwrap();
     let p = plan(&df, &opts(&[], None)).unwrap();
     let mut vars = StageVars::new(&p, &[]);
-    let mut out = Vec::new();
-    for ins in &df.stages[0].instructions {
-        let c = vars.expand(&ins.command).unwrap();
-        if let Command::Arg(d) = &c {
-            vars.declare_args(d).unwrap();
-        }
-        if let Command::Run(r) = &c {
-            out.push(format!(
-                "{:?}",
-                expand::run_mounts(r, '\\', &vars)
-                    .unwrap()
-                    .first()
-                    .map(|m| m.target.clone())
-            ));
-        }
-        out.push(format!("{c:?}"));
-    }
+    // Declare the ARG so later words can use it.
+    let Command::Arg(d) = vars.expand(&df.stages[0].instructions[0].command).unwrap() else {
+        panic!()
+    };
+    vars.declare_args(&d).unwrap();
     let Command::Workdir(w) = vars.expand(&df.stages[0].instructions[1].command).unwrap() else {
         panic!()
     };
@@ -303,5 +291,4 @@ fn expansion_per_instruction() {
     };
     let m = expand::run_mounts(r, '\\', &vars).unwrap();
     assert_eq!(m[0].target.as_deref(), Some("/data/cache"));
-    assert!(!out.is_empty());
 }
