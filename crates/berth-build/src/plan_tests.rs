@@ -160,19 +160,21 @@ fn stage_arg_scope() {
         "[][][]"
     );
     let stage = &df.stages[0];
-    for ins in &stage.instructions {
-        match vars.expand(&ins.command).unwrap() {
+    let apply =
+        |vars: &mut StageVars, ins: &crate::Instruction| match vars.expand(&ins.command).unwrap() {
             Command::Arg(decls) => vars.declare_args(&decls).unwrap(),
             Command::Env(kvs) => kvs.iter().for_each(|kv| vars.set_env(&kv.key, &kv.value)),
             _ => {}
-        }
-        if ins.line == 6 {
-            assert_eq!(
-                lex.process_word("$V|$D|$E|$HOME", &vars).unwrap(),
-                "global|def-global|from-cli|/root"
-            );
-        }
+        };
+    // Up to line 6 (ARG E), before the ENV.
+    for ins in &stage.instructions[..3] {
+        apply(&mut vars, ins);
     }
+    assert_eq!(
+        lex.process_word("$V|$D|$E|$HOME", &vars).unwrap(),
+        "global|def-global|from-cli|/root"
+    );
+    apply(&mut vars, &stage.instructions[3]);
     // ENV shadows the ARG of the same name.
     assert_eq!(lex.process_word("$V", &vars).unwrap(), "env");
     assert_eq!(vars.image_env(), ["PATH=/bin", "HOME=/root", "V=env"]);
