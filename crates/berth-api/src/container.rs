@@ -254,6 +254,8 @@ pub struct HostConfig {
     pub cpuset_mems: String,
     /// Devices to add.
     pub devices: Option<Vec<DeviceMapping>>,
+    /// Device cgroup rules to add (`c 1:3 mr`).
+    pub device_cgroup_rules: Option<Vec<String>>,
     /// Memory soft limit.
     #[serde(deserialize_with = "nd")]
     pub memory_reservation: i64,

@@ -12,11 +12,12 @@ use berth_api::container::HostConfig;
 use berth_runtime::defaults;
 use berth_runtime::seccomp::profile;
 use oci_spec::runtime::{
-    BoxBuilder, Capability, Linux, LinuxBlockIo, LinuxCapabilities, LinuxCpu, LinuxMemory,
-    LinuxNamespace, LinuxNamespaceType, LinuxPids, LinuxResources, Mount, PosixRlimit,
+    BoxBuilder, Capability, Linux, LinuxBlockIo, LinuxCapabilities, LinuxCpu, LinuxDeviceCgroup,
+    LinuxMemory, LinuxNamespace, LinuxNamespaceType, LinuxPids, LinuxResources, Mount, PosixRlimit,
     PosixRlimitBuilder, PosixRlimitType, Process, Root, Spec, User,
 };
 
+use crate::devices;
 use crate::error::{EngineError, Result};
 use crate::etcfiles;
 use crate::model::ContainerRecord;
@@ -46,8 +47,21 @@ pub fn merge_env(base: &[String], over: &[String]) -> Vec<String> {
     out
 }
 
+/// Every capability this kernel and the runtime know, as `CAP_*` names.
+fn all_capability_names() -> Vec<String> {
+    let mut all: Vec<String> = berth_runtime::capabilities::all_capabilities()
+        .into_iter()
+        .map(|c| format!("CAP_{}", c.to_string().to_ascii_uppercase()))
+        .collect();
+    all.sort();
+    all
+}
+
 fn capabilities(rec: &ContainerRecord) -> Result<Vec<String>> {
     let hc = &rec.host_config;
+    if hc.privileged {
+        return Ok(all_capability_names());
+    }
     let norm = |c: &str| {
         let up = c.to_ascii_uppercase();
         if up.starts_with("CAP_") || up == "ALL" {
@@ -67,9 +81,7 @@ fn capabilities(rec: &ContainerRecord) -> Result<Vec<String>> {
     caps.retain(|c| !drops.contains(c));
     for add in hc.cap_add.iter().flatten().map(|c| norm(c)) {
         if add == "ALL" {
-            return Err(EngineError::Invalid(
-                "--cap-add ALL (privileged containers) is not supported by berth yet".into(),
-            ));
+            return Ok(all_capability_names());
         }
         if !caps.contains(&add) {
             caps.push(add);
@@ -88,10 +100,12 @@ fn parse_caps(names: &[String]) -> Result<Vec<Capability>> {
         .collect()
 }
 
-fn resources(rec: &ContainerRecord) -> LinuxResources {
+fn resources(rec: &ContainerRecord, extra_rules: Vec<LinuxDeviceCgroup>) -> LinuxResources {
     let hc = &rec.host_config;
     let mut r = LinuxResources::default();
-    r.set_devices(Some(defaults::default_device_rules()));
+    let mut rules = defaults::default_device_rules();
+    rules.extend(extra_rules);
+    r.set_devices(Some(rules));
     let swappiness = hc.memory_swappiness.filter(|s| *s >= 0);
     let oom_kill_disable = hc.oom_kill_disable == Some(true);
     if hc.memory > 0
@@ -203,7 +217,7 @@ fn ensure_workdir(rootfs: &Path, cwd: &str, uid: u32, gid: u32) -> Result<()> {
 /// The masked and read-only paths: docker's defaults, the request's own lists when it
 /// gives them, none with `systempaths=unconfined`.
 pub(crate) fn system_paths(hc: &HostConfig, security: &SecurityOpts) -> (Vec<String>, Vec<String>) {
-    if security.systempaths_unconfined {
+    if security.systempaths_unconfined || hc.privileged {
         return (Vec::new(), Vec::new());
     }
     let or_default = |given: &Option<Vec<String>>, default: &[&str]| {
@@ -360,6 +374,21 @@ pub fn build(rec: &ContainerRecord, rootfs: &Path, dir: &Path, netns: &Path) -> 
     root.set_readonly(Some(hc.readonly_rootfs));
 
     let mut mounts = defaults::default_mounts();
+    if hc.privileged {
+        // dockerd mounts /sys and the cgroup tree writable for a privileged container.
+        for m in mounts.iter_mut() {
+            if m.destination() == Path::new("/sys")
+                || m.destination() == Path::new("/sys/fs/cgroup")
+            {
+                let opts = m.options().clone().unwrap_or_default();
+                m.set_options(Some(
+                    opts.into_iter()
+                        .map(|o| if o == "ro" { "rw".to_owned() } else { o })
+                        .collect(),
+                ));
+            }
+        }
+    }
     if hc.shm_size > 0 {
         for m in mounts.iter_mut() {
             if m.destination() == Path::new("/dev/shm") {
@@ -405,9 +434,15 @@ pub fn build(rec: &ContainerRecord, rootfs: &Path, dir: &Path, netns: &Path) -> 
     let (masked, readonly) = system_paths(hc, &security);
     linux.set_masked_paths(Some(masked));
     linux.set_readonly_paths(Some(readonly));
-    linux.set_resources(Some(resources(rec)));
+    let devices = devices::for_host_config(hc)?;
+    if !devices.nodes.is_empty() {
+        linux.set_devices(Some(devices.nodes));
+    }
+    linux.set_resources(Some(resources(rec, devices.rules)));
     linux.set_cgroups_path(Some(cgroups_path(hc, &rec.id)));
     let seccomp = match &security.seccomp {
+        // dockerd runs a privileged container without a filter.
+        _ if hc.privileged => None,
         Seccomp::Default => Some(profile::docker_default(&caps).map_err(EngineError::Seccomp)?),
         Seccomp::Unconfined => None,
         Seccomp::Profile(json) => {

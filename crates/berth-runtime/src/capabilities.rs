@@ -90,10 +90,15 @@ pub fn parse_capability(name: &str) -> Result<Capability, CapsError> {
     serde_json::from_value(serde_json::Value::String(canonical)).map_err(|_| unknown())
 }
 
-/// Every capability berth knows, e.g. for `--cap-add ALL` or `--privileged`.
+/// Every capability berth knows that the calling process may still grant (its bounding
+/// set), e.g. for `--cap-add ALL` or `--privileged`: a capability outside it could never
+/// be raised, and asking for it would fail the container's start (runc leaves such
+/// capabilities out too).
 pub fn all_capabilities() -> Capabilities {
+    let bounding = caps::read(None, caps::CapSet::Bounding).unwrap_or_else(|_| caps::all());
     caps::all()
         .into_iter()
+        .filter(|c| bounding.contains(c))
         .filter_map(|c| to_oci(c).ok())
         .collect()
 }
@@ -284,7 +289,11 @@ mod tests {
             assert_eq!(name(oci), cap.to_string());
             assert!(matches!(to_kernel(oci), Ok(k) if k == cap));
         }
-        assert_eq!(all_capabilities().len(), caps::all().len());
+        // All of them, less those this process's bounding set has lost (this sandbox has no
+        // CAP_SYS_RESOURCE, for one).
+        let bounding = caps::read(None, caps::CapSet::Bounding).unwrap();
+        let want = caps::all().intersection(&bounding).count();
+        assert_eq!(all_capabilities().len(), want);
     }
 
     #[test]

@@ -227,8 +227,8 @@ pub(crate) fn compile_seccomp(
 const SECCOMP_CACHE: &str = ".seccomp-cache";
 
 /// The device cgroup must let the container use the devices the runtime creates, as runc
-/// does: after the spec's rules, allow the default devices, the spec's `linux.devices`, ptmx
-/// and the pty slaves (136:*).
+/// does: after the spec's rules, allow the default devices, the spec's `linux.devices` that
+/// no spec rule names, ptmx and the pty slaves (136:*).
 fn with_device_access(
     resources: &oci_spec::runtime::LinuxResources,
     devices: &[oci_spec::runtime::LinuxDevice],
@@ -260,7 +260,19 @@ fn with_device_access(
         rules.push(allow(major, Some(minor)));
     }
     rules.push(allow(136, None));
-    rules.extend(devices.iter().map(LinuxDeviceCgroup::from));
+    // A spec device is made usable unless the spec's own rules already decide its access
+    // (docker's `--device X:Y:r` comes with a rule for exactly `r`, which must stand).
+    let decided = |d: &oci_spec::runtime::LinuxDevice| {
+        resources.devices().iter().flatten().any(|r| {
+            r.typ() == Some(d.typ()) && r.major() == Some(d.major()) && r.minor() == Some(d.minor())
+        })
+    };
+    rules.extend(
+        devices
+            .iter()
+            .filter(|d| !decided(d))
+            .map(LinuxDeviceCgroup::from),
+    );
     let mut out = resources.clone();
     out.set_devices(Some(rules));
     out

@@ -103,11 +103,6 @@ fn validate_host_config(hc: &mut HostConfig) -> Result<()> {
             )));
         }
     }
-    if hc.privileged {
-        return Err(EngineError::Invalid(
-            "privileged containers are not supported by berth yet".into(),
-        ));
-    }
     match hc.network_mode.as_str() {
         "" | "default" | "bridge" => hc.network_mode = "bridge".into(),
         // host, none, container:NAME and network names are checked by the engine's
@@ -330,7 +325,10 @@ mod tests {
     #[test]
     fn unsupported_host_config_is_refused() {
         let mut hc = HostConfig {
-            privileged: true,
+            restart_policy: berth_api::container::RestartPolicy {
+                name: "sometimes".into(),
+                maximum_retry_count: 0,
+            },
             ..HostConfig::default()
         };
         assert!(validate_host_config(&mut hc).is_err());

@@ -51,6 +51,8 @@ pub(crate) fn check(hc: &mut HostConfig) -> Result<Vec<String>> {
     check_ulimits(hc)?;
     check_memory_knobs(hc, &mut warnings)?;
     check_names(hc)?;
+    // The devices and rules are made again at start; here their errors are 400s.
+    crate::devices::for_host_config(hc)?;
     Ok(warnings)
 }
 

@@ -133,13 +133,8 @@ pub const POLICY: &[FieldPolicy] = &[
     ),
     f(H, "CpusetCpus", "--cpuset-cpus", Yes),
     f(H, "CpusetMems", "--cpuset-mems", Yes),
-    f(H, "Devices", "--device", Refused(NOT_YET)),
-    f(
-        H,
-        "DeviceCgroupRules",
-        "--device-cgroup-rule",
-        Refused(NOT_YET),
-    ),
+    f(H, "Devices", "--device", Yes),
+    f(H, "DeviceCgroupRules", "--device-cgroup-rule", Yes),
     f(
         H,
         "DeviceRequests",
@@ -247,7 +242,7 @@ pub const POLICY: &[FieldPolicy] = &[
     ),
     f(H, "OomScoreAdj", "--oom-score-adj", Yes),
     f(H, "PidMode", "--pid", Yes),
-    f(H, "Privileged", "--privileged", Refused(NOT_YET)),
+    f(H, "Privileged", "--privileged", Yes),
     f(H, "PublishAllPorts", "--publish-all", Yes),
     f(H, "ReadonlyRootfs", "--read-only", Yes),
     f(
