@@ -2,7 +2,7 @@
 # Install the Debian packages berth needs to build and run (and, with --test, to test and
 # benchmark). Idempotent: packages already present are not fetched again.
 set -euo pipefail
-pkgs=(libseccomp-dev pkg-config busybox-static iproute2 nftables)
+pkgs=(libseccomp-dev pkg-config busybox-static iproute2 nftables tini)
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(crun runc tmux docker-registry skopeo apache2-utils openssl iperf3)
 fi

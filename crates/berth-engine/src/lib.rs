@@ -50,6 +50,7 @@ pub mod etcfiles;
 pub mod events;
 pub mod exec;
 pub mod images;
+pub mod init_binary;
 mod inspect;
 mod lifecycle;
 pub mod logs;

@@ -20,6 +20,7 @@ use oci_spec::runtime::{
 use crate::devices;
 use crate::error::{EngineError, Result};
 use crate::etcfiles;
+use crate::init_binary;
 use crate::model::ContainerRecord;
 use crate::security_opts::{self, Seccomp, SecurityOpts};
 use crate::user;
@@ -339,6 +340,9 @@ pub fn build(rec: &ContainerRecord, rootfs: &Path, dir: &Path, netns: &Path) -> 
 
     let mut args = vec![rec.path.clone()];
     args.extend(rec.args.iter().cloned());
+    if hc.init == Some(true) {
+        args = init_binary::wrap(args);
+    }
     let mut process = Process::default();
     process.set_terminal(Some(cfg.tty));
     process.set_user(u);
@@ -410,6 +414,9 @@ pub fn build(rec: &ContainerRecord, rootfs: &Path, dir: &Path, netns: &Path) -> 
         false,
     ));
     mounts.push(bind(dir.join(etcfiles::HOSTNAME), "/etc/hostname", false));
+    if hc.init == Some(true) {
+        mounts.push(bind(init_binary::find()?, init_binary::IN_CONTAINER, true));
+    }
     mounts.push(bind(dir.join(etcfiles::HOSTS), "/etc/hosts", false));
 
     let mut namespaces = defaults::default_namespaces();

@@ -561,3 +561,32 @@ fn devices_are_allowed_exactly_as_asked() {
         "a privileged container has every capability"
     );
 }
+
+#[test]
+fn init_reaps_and_forwards_signals() {
+    let d = Daemon::start();
+    let out = d.docker(&["run", "--rm", "--init", "busybox", "ps", "-o", "pid,args"]);
+    let ps = ok(&out, "run --init ps");
+    let pid1 = ps
+        .lines()
+        .find(|l| l.trim_start().starts_with("1 "))
+        .unwrap_or_default();
+    assert!(pid1.contains("/sbin/docker-init -- ps"), "{ps}");
+    // pid 1 `sleep` ignores SIGTERM (no handler): without an init, stop has to SIGKILL it
+    // (137); with one, the init forwards SIGTERM and sleep dies of it (143).
+    for (init, want) in [(true, "143"), (false, "137")] {
+        let mut args = vec!["run", "-d"];
+        if init {
+            args.push("--init");
+        }
+        args.extend_from_slice(&["busybox", "sleep", "300"]);
+        let id = ok(&d.docker(&args), "run -d").trim().to_owned();
+        ok(&d.docker(&["stop", "-t", "2", &id]), "stop");
+        assert_eq!(d.inspect(&id, "{{.State.ExitCode}}"), want, "init={init}");
+        assert_eq!(
+            d.inspect(&id, "{{.HostConfig.Init}}"),
+            if init { "true" } else { "<nil>" }
+        );
+        ok(&d.docker(&["rm", &id]), "rm");
+    }
+}

@@ -53,6 +53,9 @@ pub(crate) fn check(hc: &mut HostConfig) -> Result<Vec<String>> {
     check_names(hc)?;
     // The devices and rules are made again at start; here their errors are 400s.
     crate::devices::for_host_config(hc)?;
+    if hc.init == Some(true) {
+        crate::init_binary::find()?;
+    }
     Ok(warnings)
 }
 

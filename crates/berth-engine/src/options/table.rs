@@ -162,7 +162,7 @@ pub const POLICY: &[FieldPolicy] = &[
         "--oom-kill-disable",
         Partly("cgroup v1 only; refused on a cgroup v2 host"),
     ),
-    f(H, "Init", "--init", Refused(NOT_YET)),
+    f(H, "Init", "--init", Yes),
     f(H, "PidsLimit", "--pids-limit", Yes),
     f(H, "Ulimits", "--ulimit", Yes),
     f(H, "CpuCount", "--cpu-count", Refused(WINDOWS)),
