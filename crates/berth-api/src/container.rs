@@ -240,6 +240,20 @@ pub struct HostConfig {
     /// Block IO weight.
     #[serde(deserialize_with = "nd")]
     pub blkio_weight: u16,
+    /// Per-device block IO weights.
+    pub blkio_weight_device: Option<Vec<WeightDevice>>,
+    /// Per-device read limits, bytes per second.
+    #[serde(rename = "BlkioDeviceReadBps")]
+    pub blkio_device_read_bps: Option<Vec<ThrottleDevice>>,
+    /// Per-device write limits, bytes per second.
+    #[serde(rename = "BlkioDeviceWriteBps")]
+    pub blkio_device_write_bps: Option<Vec<ThrottleDevice>>,
+    /// Per-device read limits, operations per second.
+    #[serde(rename = "BlkioDeviceReadIOps")]
+    pub blkio_device_read_iops: Option<Vec<ThrottleDevice>>,
+    /// Per-device write limits, operations per second.
+    #[serde(rename = "BlkioDeviceWriteIOps")]
+    pub blkio_device_write_iops: Option<Vec<ThrottleDevice>>,
     /// CFS period.
     #[serde(deserialize_with = "nd")]
     pub cpu_period: i64,
@@ -337,6 +351,30 @@ pub struct DeviceMapping {
     /// `rwm` subset.
     #[serde(deserialize_with = "nd")]
     pub cgroup_permissions: String,
+}
+
+/// A block device's IO weight.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct WeightDevice {
+    /// The device node on the host.
+    #[serde(deserialize_with = "nd")]
+    pub path: String,
+    /// Its weight (10..1000).
+    #[serde(deserialize_with = "nd")]
+    pub weight: u16,
+}
+
+/// A block device's IO rate limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ThrottleDevice {
+    /// The device node on the host.
+    #[serde(deserialize_with = "nd")]
+    pub path: String,
+    /// Bytes or operations per second.
+    #[serde(deserialize_with = "nd")]
+    pub rate: u64,
 }
 
 /// A resource limit.

@@ -42,6 +42,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod blkio;
 pub mod devices;
 pub mod disk;
 pub mod distribution;

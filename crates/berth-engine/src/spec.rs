@@ -12,11 +12,12 @@ use berth_api::container::HostConfig;
 use berth_runtime::defaults;
 use berth_runtime::seccomp::profile;
 use oci_spec::runtime::{
-    BoxBuilder, Capability, Linux, LinuxBlockIo, LinuxCapabilities, LinuxCpu, LinuxDeviceCgroup,
-    LinuxMemory, LinuxNamespace, LinuxNamespaceType, LinuxPids, LinuxResources, Mount, PosixRlimit,
+    BoxBuilder, Capability, Linux, LinuxCapabilities, LinuxCpu, LinuxDeviceCgroup, LinuxMemory,
+    LinuxNamespace, LinuxNamespaceType, LinuxPids, LinuxResources, Mount, PosixRlimit,
     PosixRlimitBuilder, PosixRlimitType, Process, Root, Spec, User,
 };
 
+use crate::blkio;
 use crate::devices;
 use crate::error::{EngineError, Result};
 use crate::etcfiles;
@@ -101,7 +102,7 @@ fn parse_caps(names: &[String]) -> Result<Vec<Capability>> {
         .collect()
 }
 
-fn resources(rec: &ContainerRecord, extra_rules: Vec<LinuxDeviceCgroup>) -> LinuxResources {
+fn resources(rec: &ContainerRecord, extra_rules: Vec<LinuxDeviceCgroup>) -> Result<LinuxResources> {
     let hc = &rec.host_config;
     let mut r = LinuxResources::default();
     let mut rules = defaults::default_device_rules();
@@ -167,18 +168,15 @@ fn resources(rec: &ContainerRecord, extra_rules: Vec<LinuxDeviceCgroup>) -> Linu
     if any_cpu {
         r.set_cpu(Some(cpu));
     }
-    if hc.blkio_weight > 0 {
-        // create dropped the weight (with a warning) where the kernel has no weight file.
-        let mut b = LinuxBlockIo::default();
-        b.set_weight(Some(hc.blkio_weight));
-        r.set_block_io(Some(b));
-    }
+    // create dropped the weights (with a warning) where the kernel has no weight file and
+    // checked the devices; a device gone since then fails the start.
+    r.set_block_io(blkio::block_io(hc)?);
     if let Some(limit) = hc.pids_limit.filter(|l| *l > 0) {
         let mut p = LinuxPids::default();
         p.set_limit(limit);
         r.set_pids(Some(p));
     }
-    r
+    Ok(r)
 }
 
 fn bind(src: PathBuf, dst: &str, ro: bool) -> Mount {
@@ -445,7 +443,7 @@ pub fn build(rec: &ContainerRecord, rootfs: &Path, dir: &Path, netns: &Path) -> 
     if !devices.nodes.is_empty() {
         linux.set_devices(Some(devices.nodes));
     }
-    linux.set_resources(Some(resources(rec, devices.rules)));
+    linux.set_resources(Some(resources(rec, devices.rules)?));
     linux.set_cgroups_path(Some(cgroups_path(hc, &rec.id)));
     let seccomp = match &security.seccomp {
         // dockerd runs a privileged container without a filter.

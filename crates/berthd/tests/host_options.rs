@@ -316,7 +316,7 @@ fn options_berth_cannot_honour_are_refused_by_name() {
         ),
         (
             &["--device-read-bps", "/dev/null:1mb"][..],
-            "--device-read-bps is not supported by berth",
+            "--device-read-bps: /dev/null is not a block device",
         ),
         (
             &["--cpu-rt-runtime", "950000"][..],
@@ -589,4 +589,40 @@ fn init_reaps_and_forwards_signals() {
         );
         ok(&d.docker(&["rm", &id]), "rm");
     }
+}
+
+#[test]
+fn block_io_device_limits_reach_the_cgroup() {
+    use std::os::unix::fs::MetadataExt;
+    let d = Daemon::start();
+    // The disk holding `/`: stat works on it (this sandbox refuses only opening it).
+    let dev = std::fs::metadata("/").expect("stat /").dev();
+    let (major, minor) = (dev >> 8 & 0xfff, (dev & 0xff) | (dev >> 12 & 0xfff00));
+    let node = std::fs::read_dir("/dev")
+        .expect("read /dev")
+        .flatten()
+        .find(|e| {
+            e.metadata().is_ok_and(|m| {
+                use std::os::unix::fs::FileTypeExt;
+                m.file_type().is_block_device() && m.rdev() == dev
+            })
+        })
+        .map(|e| e.path().display().to_string())
+        .expect("a /dev node for the root disk");
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "--device-read-bps",
+        &format!("{node}:1mb"),
+        "--device-write-iops",
+        &format!("{node}:77"),
+        "busybox",
+        "cat",
+        "/sys/fs/cgroup/blkio/blkio.throttle.read_bps_device",
+        "/sys/fs/cgroup/blkio/blkio.throttle.write_iops_device",
+    ]);
+    assert_eq!(
+        ok(&out, "throttles"),
+        format!("{major}:{minor} 1048576\n{major}:{minor} 77\n")
+    );
 }

@@ -47,6 +47,22 @@ pub(crate) fn check(hc: &mut HostConfig) -> Result<Vec<String>> {
             hc.blkio_weight = 0;
         }
     }
+    if hc
+        .blkio_weight_device
+        .as_ref()
+        .is_some_and(|l| !l.is_empty())
+    {
+        let supported =
+            CgroupMounts::from_proc().is_ok_and(|m| features::blkio_weight_supported(&m));
+        if !supported {
+            warnings.push(
+                "Your kernel does not support BlkioWeightDevice. Weight-device discarded."
+                    .to_owned(),
+            );
+            hc.blkio_weight_device = None;
+        }
+    }
+    crate::blkio::block_io(hc)?;
     check_sysctls(hc)?;
     check_ulimits(hc)?;
     check_memory_knobs(hc, &mut warnings)?;

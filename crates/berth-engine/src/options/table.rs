@@ -18,7 +18,6 @@ const fn f(
     }
 }
 
-const NOT_YET: &str = "not implemented by berth yet";
 const WINDOWS: &str = "Windows containers only; dockerd ignores it on Linux";
 const OUTPUT: &str = "set by the daemon in inspect output; ignored in a request, as by dockerd";
 
@@ -91,32 +90,12 @@ pub const POLICY: &[FieldPolicy] = &[
         H,
         "BlkioWeightDevice",
         "--blkio-weight-device",
-        Refused(NOT_YET),
+        Partly("dropped with dockerd's warning where the kernel has no weight file (no BFQ)"),
     ),
-    f(
-        H,
-        "BlkioDeviceReadBps",
-        "--device-read-bps",
-        Refused(NOT_YET),
-    ),
-    f(
-        H,
-        "BlkioDeviceWriteBps",
-        "--device-write-bps",
-        Refused(NOT_YET),
-    ),
-    f(
-        H,
-        "BlkioDeviceReadIOps",
-        "--device-read-iops",
-        Refused(NOT_YET),
-    ),
-    f(
-        H,
-        "BlkioDeviceWriteIOps",
-        "--device-write-iops",
-        Refused(NOT_YET),
-    ),
+    f(H, "BlkioDeviceReadBps", "--device-read-bps", Yes),
+    f(H, "BlkioDeviceWriteBps", "--device-write-bps", Yes),
+    f(H, "BlkioDeviceReadIOps", "--device-read-iops", Yes),
+    f(H, "BlkioDeviceWriteIOps", "--device-write-iops", Yes),
     f(H, "CpuPeriod", "--cpu-period", Yes),
     f(H, "CpuQuota", "--cpu-quota", Yes),
     f(
