@@ -53,6 +53,7 @@ mod inspect;
 mod lifecycle;
 pub mod logs;
 pub mod model;
+pub mod mounts;
 pub mod names;
 pub mod network;
 pub mod signals;
@@ -60,6 +61,7 @@ pub mod spec;
 pub mod store;
 mod table;
 pub mod user;
+pub mod volume;
 
 pub use error::{EngineError, Kind, Result};
 pub use exec::ExecStartOptions;

@@ -422,6 +422,49 @@ pub trait Backend: Send + Sync + 'static {
         async { Err(BackendError::not_implemented("networks")) }
     }
 
+    /// `GET /volumes` with filters.
+    fn volume_list(
+        &self,
+        filters: Filters,
+    ) -> impl Future<Output = Result<Vec<berth_api::volume::Volume>, BackendError>> + Send {
+        let _ = filters;
+        async { Err(BackendError::not_implemented("volumes")) }
+    }
+    /// `POST /volumes/create`.
+    fn volume_create(
+        &self,
+        req: berth_api::volume::VolumeCreateOptions,
+    ) -> impl Future<Output = Result<berth_api::volume::Volume, BackendError>> + Send {
+        let _ = req;
+        async { Err(BackendError::not_implemented("volumes")) }
+    }
+    /// `GET /volumes/{name}`.
+    fn volume_inspect(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<berth_api::volume::Volume, BackendError>> + Send {
+        let _ = name;
+        async { Err(BackendError::not_implemented("volumes")) }
+    }
+    /// `DELETE /volumes/{name}`.
+    fn volume_remove(
+        &self,
+        name: &str,
+        force: bool,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        let _ = (name, force);
+        async { Err(BackendError::not_implemented("volumes")) }
+    }
+    /// `POST /volumes/prune`.
+    fn volume_prune(
+        &self,
+        filters: Filters,
+    ) -> impl Future<Output = Result<berth_api::volume::VolumePruneResponse, BackendError>> + Send
+    {
+        let _ = filters;
+        async { Err(BackendError::not_implemented("volumes")) }
+    }
+
     /// `POST /containers/{id}/resize`: the TTY's size.
     fn container_resize(
         &self,

@@ -47,7 +47,9 @@ impl Engine {
             etcfiles::write_all(&dir, &rec.config.hostname, &rec.host_config)?;
             let netns = self.net_start(&rec).await?;
             let t_prep = t0.elapsed();
-            let spec = spec::build(&rec, &rootfs, &dir, &netns)?;
+            let user_mounts = self.prepare_mounts(&rec, &rootfs)?;
+            let mut spec = spec::build(&rec, &rootfs, &dir, &netns)?;
+            crate::mounts::apply(&mut spec, user_mounts);
             spec::write(&spec, &dir)?;
             let t_spec = t0.elapsed();
             let pid = self.spawn_shim(&c.id, rec.config.open_stdin).await?;
@@ -116,6 +118,7 @@ impl Engine {
         if let Err(err) = self.inner.snap.unmount(&self.dir(&c.id)) {
             cleanup.push(crate::error::full_message(&err));
         }
+        self.volume_release(&Engine::volume_names(&c.record()));
         self.net_stop(&c.id, berth_net::LinkTeardown::Wait).await;
         if let Err(err) = berth_net::netns::remove(&self.netns_path(&c.id)) {
             cleanup.push(EngineError::from(err).message());
@@ -139,7 +142,7 @@ impl Engine {
             let engine = self.clone();
             // The caller holds the op lock; remove after it is released.
             tokio::spawn(async move {
-                if let Err(e) = engine.remove_container(&c, true).await {
+                if let Err(e) = engine.remove_container(&c, true, true).await {
                     tracing::warn!("auto-remove {} after a failed start: {e}", c.id);
                 }
             });

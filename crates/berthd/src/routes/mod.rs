@@ -8,6 +8,7 @@ mod exec;
 mod images;
 mod networks;
 mod system;
+mod volumes;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -65,6 +66,7 @@ pub fn router<B: Backend>(state: AppState<B>) -> Router {
         .merge(images::routes())
         .merge(distribution::routes())
         .merge(networks::routes())
+        .merge(volumes::routes())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)
         .with_state(state)
