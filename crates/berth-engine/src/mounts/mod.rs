@@ -160,8 +160,14 @@ impl Engine {
         for (_, p) in points {
             let mut m = p.mount;
             if m.kind == MountKind::Volume {
-                let (v, created) =
-                    self.volume_ensure(&mut map, &m.name, &m.driver, p.driver_opts, p.labels)?;
+                let (v, created) = self
+                    .volume_ensure(&mut map, &m.name, &m.driver, p.driver_opts, p.labels)
+                    // 400, not the 404 of `volume create -d`: a 404 to a create makes
+                    // the docker CLI pull the image.
+                    .map_err(|e| match e {
+                        EngineError::NoSuchVolumeDriver(_) => EngineError::Invalid(e.message()),
+                        e => e,
+                    })?;
                 if created {
                     made.volumes.push(v.name.clone());
                 }
