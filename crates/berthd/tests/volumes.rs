@@ -675,3 +675,65 @@ fn mount_targets_never_resolve_out_of_the_rootfs() {
         "something is mounted on the host's canary dir"
     );
 }
+
+#[test]
+fn berth_cli_volume_verbs_and_run_flags() {
+    let d = Daemon::start();
+    assert_eq!(
+        ok(
+            &d.berth(&["volume", "create", "--label", "k=v", "bv"]),
+            "create"
+        )
+        .trim(),
+        "bv"
+    );
+    let ls = ok(&d.berth(&["volume", "ls"]), "ls");
+    assert!(
+        ls.starts_with("DRIVER") && ls.contains("local") && ls.contains("bv"),
+        "{ls}"
+    );
+    assert_eq!(
+        ok(
+            &d.berth(&["volume", "ls", "-q", "-f", "label=k=v"]),
+            "ls -f"
+        ),
+        "bv\n"
+    );
+    assert_eq!(
+        ok(
+            &d.berth(&["volume", "inspect", "-f", "{{.Labels.k}}", "bv"]),
+            "inspect"
+        )
+        .trim(),
+        "v"
+    );
+    let src = host_dir(&d, "cli-src");
+    std::fs::write(src.join("f"), "bound").unwrap();
+    let bind = format!("{}:/b:ro", s(&src));
+    let out = d.berth(&[
+        "run", "--name", "w1", "-v", "bv:/data", "-v", &bind, "-v", "/anon", "--tmpfs", "/t:size=1m",
+        "--mount", "type=tmpfs,dst=/u,tmpfs-size=2m", "busybox", "sh", "-c",
+        "cat /b/f > /data/copy; grep -c ' /t \\| /u ' /proc/mounts; touch /b/x 2>&1 | grep -c Read-only",
+    ]);
+    assert_eq!(ok(&out, "berth run -v --mount --tmpfs"), "2\n1\n");
+    let out = d.berth(&[
+        "run",
+        "--rm",
+        "--volumes-from",
+        "w1",
+        "busybox",
+        "cat",
+        "/data/copy",
+    ]);
+    assert_eq!(ok(&out, "--volumes-from"), "bound");
+    let err = fails(&d.berth(&["volume", "rm", "bv"]), "rm in use");
+    assert!(err.contains("volume is in use"), "{err}");
+    ok(&d.berth(&["rm", "-v", "w1"]), "rm -v");
+    assert_eq!(
+        volumes(&d, &[]),
+        vec!["bv"],
+        "the anonymous volume went with rm -v"
+    );
+    ok(&d.berth(&["volume", "prune", "-f", "-a"]), "prune -a");
+    assert!(volumes(&d, &[]).is_empty());
+}
