@@ -166,6 +166,14 @@ pub enum EngineError {
     /// The network layer refused or failed (docker's messages come from `berth-net`).
     #[error("{}", net_message(.0))]
     Net(berth_net::Error),
+    /// A path the archive API was asked for is not in the container.
+    #[error("Could not find the file {path} in container {id}")]
+    NoSuchPath {
+        /// The path.
+        path: String,
+        /// The container.
+        id: String,
+    },
     /// No volume by this name.
     #[error("get {0}: no such volume")]
     NoSuchVolume(String),
@@ -234,7 +242,10 @@ impl EngineError {
                 Kind::InvalidArgument
             }
             E::NotModified(..) => Kind::NotModified,
-            E::NoSuchNetwork(_) | E::NoSuchVolume(_) | E::NoSuchVolumeDriver(_) => Kind::NotFound,
+            E::NoSuchNetwork(_)
+            | E::NoSuchVolume(_)
+            | E::NoSuchVolumeDriver(_)
+            | E::NoSuchPath { .. } => Kind::NotFound,
             E::VolumeInUse { .. } => Kind::Conflict,
             E::NetworkExists(_) => Kind::Conflict,
             E::NetworkInUse { .. } | E::Forbidden(_) => Kind::Forbidden,

@@ -422,6 +422,37 @@ pub trait Backend: Send + Sync + 'static {
         async { Err(BackendError::not_implemented("networks")) }
     }
 
+    /// `HEAD /containers/{id}/archive`: the path's stat.
+    fn archive_stat(
+        &self,
+        id: &str,
+        path: &str,
+    ) -> impl Future<Output = Result<berth_engine::archive::PathStat, BackendError>> + Send {
+        let _ = (id, path);
+        async { Err(BackendError::not_implemented("the archive API")) }
+    }
+    /// `GET /containers/{id}/archive`: the stat and the tar stream.
+    fn archive_get(
+        &self,
+        id: &str,
+        path: &str,
+    ) -> impl Future<Output = Result<(berth_engine::archive::PathStat, ByteStream), BackendError>> + Send
+    {
+        let _ = (id, path);
+        async { Err(BackendError::not_implemented("the archive API")) }
+    }
+    /// `PUT /containers/{id}/archive`: extract the body's tar at the path.
+    fn archive_put(
+        &self,
+        id: &str,
+        path: &str,
+        body: ByteStream,
+        opts: berth_engine::archive::PutOptions,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        let _ = (id, path, body, opts);
+        async { Err(BackendError::not_implemented("the archive API")) }
+    }
+
     /// `GET /volumes` with filters.
     fn volume_list(
         &self,

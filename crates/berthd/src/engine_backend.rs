@@ -419,6 +419,45 @@ impl Backend for EngineBackend {
         self.engine.exec_inspect(id).map_err(err)
     }
 
+    async fn archive_stat(
+        &self,
+        id: &str,
+        path: &str,
+    ) -> Result<berth_engine::archive::PathStat, BackendError> {
+        self.engine.archive_stat(id, path).await.map_err(err)
+    }
+
+    async fn archive_get(
+        &self,
+        id: &str,
+        path: &str,
+    ) -> Result<(berth_engine::archive::PathStat, ByteStream), BackendError> {
+        let (stat, mut src) = self.engine.archive_get(id, path).await.map_err(err)?;
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(async move {
+            while let Some(item) = src.recv().await {
+                let item = item.map_err(|e| BackendError::new(ErrorKind::Internal, e.to_string()));
+                if tx.send(item).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok((stat, rx))
+    }
+
+    async fn archive_put(
+        &self,
+        id: &str,
+        path: &str,
+        body: ByteStream,
+        opts: berth_engine::archive::PutOptions,
+    ) -> Result<(), BackendError> {
+        self.engine
+            .archive_put(id, path, io_stream(body), opts)
+            .await
+            .map_err(err)
+    }
+
     async fn volume_list(
         &self,
         filters: crate::backend::Filters,

@@ -1,6 +1,7 @@
 //! The Docker Engine API routes, one module per resource, and the layer that strips and
 //! checks `/v1.xx` version prefixes around the router.
 
+mod archive;
 mod attach;
 mod containers;
 mod distribution;
@@ -61,6 +62,7 @@ pub fn router<B: Backend>(state: AppState<B>) -> Router {
     Router::new()
         .merge(system::routes())
         .merge(containers::routes())
+        .merge(archive::routes())
         .merge(attach::routes())
         .merge(exec::routes())
         .merge(images::routes())
