@@ -49,6 +49,7 @@ pub mod error;
 pub mod etcfiles;
 pub mod events;
 pub mod exec;
+pub mod filesystem;
 pub mod images;
 mod inspect;
 mod lifecycle;

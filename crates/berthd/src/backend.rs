@@ -453,6 +453,42 @@ pub trait Backend: Send + Sync + 'static {
         async { Err(BackendError::not_implemented("the archive API")) }
     }
 
+    /// `GET /containers/{id}/changes`.
+    fn container_changes(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Vec<berth_engine::filesystem::Change>, BackendError>> + Send
+    {
+        let _ = id;
+        async { Err(BackendError::not_implemented("container changes")) }
+    }
+    /// `GET /containers/{id}/export`.
+    fn container_export(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<ByteStream, BackendError>> + Send {
+        let _ = id;
+        async { Err(BackendError::not_implemented("container export")) }
+    }
+    /// `POST /commit`: the new image's ID.
+    fn commit(
+        &self,
+        container: &str,
+        opts: berth_engine::filesystem::CommitOptions,
+    ) -> impl Future<Output = Result<String, BackendError>> + Send {
+        let _ = (container, opts);
+        async { Err(BackendError::not_implemented("commit")) }
+    }
+    /// `GET /images/{name}/history`.
+    fn image_history(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Vec<berth_engine::filesystem::HistoryItem>, BackendError>> + Send
+    {
+        let _ = name;
+        async { Err(BackendError::not_implemented("image history")) }
+    }
+
     /// `GET /volumes` with filters.
     fn volume_list(
         &self,

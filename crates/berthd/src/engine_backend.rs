@@ -419,6 +419,42 @@ impl Backend for EngineBackend {
         self.engine.exec_inspect(id).map_err(err)
     }
 
+    async fn container_changes(
+        &self,
+        id: &str,
+    ) -> Result<Vec<berth_engine::filesystem::Change>, BackendError> {
+        self.engine.changes(id).await.map_err(err)
+    }
+
+    async fn container_export(&self, id: &str) -> Result<ByteStream, BackendError> {
+        let mut src = self.engine.export(id).await.map_err(err)?;
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(async move {
+            while let Some(item) = src.recv().await {
+                let item = item.map_err(|e| BackendError::new(ErrorKind::Internal, e.to_string()));
+                if tx.send(item).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(rx)
+    }
+
+    async fn commit(
+        &self,
+        container: &str,
+        opts: berth_engine::filesystem::CommitOptions,
+    ) -> Result<String, BackendError> {
+        self.engine.commit(container, opts).await.map_err(err)
+    }
+
+    async fn image_history(
+        &self,
+        name: &str,
+    ) -> Result<Vec<berth_engine::filesystem::HistoryItem>, BackendError> {
+        self.engine.image_history(name).map_err(err)
+    }
+
     async fn archive_stat(
         &self,
         id: &str,

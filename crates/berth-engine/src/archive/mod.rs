@@ -14,7 +14,7 @@
 //! worker); tar is the sync `tar` crate.
 
 mod put;
-mod tarball;
+pub(crate) mod tarball;
 
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
@@ -163,9 +163,20 @@ fn stat_path(root: &OwnedFd, path: &str, id: &str) -> Result<(PathStat, Stat)> {
 }
 
 /// Runs `f` with the container's root on a thread of its own (see the module docs).
-fn with_root<T: Send + 'static>(
+pub(crate) fn with_root<T: Send + 'static>(
     engine: &Engine,
     rec: &ContainerRecord,
+    f: impl FnOnce(&OwnedFd) -> Result<T> + Send + 'static,
+) -> oneshot::Receiver<Result<T>> {
+    with_root_as(engine, rec, true, f)
+}
+
+/// [`with_root`]; without `with_mounts`, the bare rootfs (for export): a running
+/// container's overlay as the daemon sees it, without the container's mounts.
+pub(crate) fn with_root_as<T: Send + 'static>(
+    engine: &Engine,
+    rec: &ContainerRecord,
+    with_mounts: bool,
     f: impl FnOnce(&OwnedFd) -> Result<T> + Send + 'static,
 ) -> oneshot::Receiver<Result<T>> {
     let (tx, rx) = oneshot::channel();
@@ -174,11 +185,23 @@ fn with_root<T: Send + 'static>(
     let dir = engine.dir(&rec.id);
     let lowers = rec.lowers.clone();
     let engine = engine.clone();
-    let mounts = rec.mounts.clone();
+    let mounts = if with_mounts {
+        rec.mounts.clone()
+    } else {
+        Vec::new()
+    };
     let spawned = std::thread::Builder::new()
         .name("berth-archive".into())
         .spawn(move || {
-            let root = if running {
+            let root = if running && !with_mounts {
+                let rootfs = dir.join("rootfs");
+                rustix::fs::open(
+                    &rootfs,
+                    OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .map_err(|e| EngineError::io("open", &rootfs, e.into()))
+            } else if running {
                 rustix::fs::open(
                     format!("/proc/{pid}/root"),
                     OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
@@ -278,7 +301,7 @@ fn private_root(
     .map_err(|e| EngineError::io("open", &rootfs, e.into()))
 }
 
-async fn recv<T>(rx: oneshot::Receiver<Result<T>>) -> Result<T> {
+pub(crate) async fn recv<T>(rx: oneshot::Receiver<Result<T>>) -> Result<T> {
     rx.await
         .map_err(|_| EngineError::Task("the archive thread ended early".into()))?
 }

@@ -56,19 +56,34 @@ fn header(st: &Stat, kind: tar::EntryType) -> tar::Header {
 }
 
 /// Writes the tar of `path` (entries named from its base name) into `w`.
-pub(super) fn write(root: &OwnedFd, path: &str, w: &mut impl Write) -> std::io::Result<()> {
+pub(crate) fn write(root: &OwnedFd, path: &str, w: &mut impl Write) -> std::io::Result<()> {
     let (dir, base) = split(path);
     let parent = in_root(root, &dir, OFlags::RDONLY | OFlags::DIRECTORY).map_err(io)?;
     let mut b = tar::Builder::new(w);
     if base == "." {
-        let st = rustix::fs::fstat(&parent).map_err(io)?;
-        append_dir_contents(&mut b, parent.as_fd(), "")?;
-        let _ = st;
+        append_dir_contents(&mut b, parent.as_fd(), "", false)?;
     } else {
         let name = std::ffi::CString::new(base.as_str()).map_err(std::io::Error::other)?;
-        append(&mut b, parent.as_fd(), &name, &base)?;
+        append(&mut b, parent.as_fd(), &name, &base, false)?;
     }
     b.into_inner()?.flush()
+}
+
+/// Writes an overlay upper directory as an OCI layer: whiteouts (0:0 character devices)
+/// become `.wh.<name>` files and opaque directories get `.wh..wh..opq`.
+pub(crate) fn write_layer(upper: &OwnedFd, w: &mut impl Write) -> std::io::Result<()> {
+    let mut b = tar::Builder::new(w);
+    append_dir_contents(&mut b, upper.as_fd(), "", true)?;
+    b.into_inner()?.flush()
+}
+
+/// overlayfs marks a directory that hides the lower ones' content with this xattr.
+pub(crate) fn is_opaque(dir: &OwnedFd) -> bool {
+    let mut buf = [0u8; 4];
+    matches!(
+        rustix::fs::fgetxattr(dir, "trusted.overlay.opaque", &mut buf),
+        Ok(1) if buf[0] == b'y'
+    )
 }
 
 fn append<W: Write>(
@@ -76,6 +91,7 @@ fn append<W: Write>(
     dir: BorrowedFd<'_>,
     entry: &CStr,
     name: &str,
+    layer: bool,
 ) -> std::io::Result<()> {
     let st = rustix::fs::statat(dir, entry, AtFlags::SYMLINK_NOFOLLOW).map_err(io)?;
     match FileType::from_raw_mode(st.st_mode) {
@@ -84,7 +100,22 @@ fn append<W: Write>(
             let st = rustix::fs::fstat(&fd).map_err(io)?;
             let mut h = header(&st, tar::EntryType::Directory);
             b.append_data(&mut h, format!("{name}/"), std::io::empty())?;
-            append_dir_contents(b, fd.as_fd(), name)?;
+            if layer && is_opaque(&fd) {
+                let mut h = header(&st, tar::EntryType::Regular);
+                h.set_mode(0o644);
+                b.append_data(&mut h, format!("{name}/.wh..wh..opq"), std::io::empty())?;
+            }
+            append_dir_contents(b, fd.as_fd(), name, layer)?;
+        }
+        FileType::CharacterDevice if layer && st.st_rdev == 0 => {
+            // An overlay whiteout: the OCI layer's `.wh.<name>`.
+            let (parent, base) = match name.rsplit_once('/') {
+                Some((p, b)) => (format!("{p}/"), b),
+                None => (String::new(), name),
+            };
+            let mut h = header(&st, tar::EntryType::Regular);
+            h.set_mode(0o644);
+            b.append_data(&mut h, format!("{parent}.wh.{base}"), std::io::empty())?;
         }
         FileType::RegularFile => {
             let fd = rustix::fs::openat(
@@ -136,6 +167,7 @@ fn append_dir_contents<W: Write>(
     b: &mut tar::Builder<W>,
     dir: BorrowedFd<'_>,
     prefix: &str,
+    layer: bool,
 ) -> std::io::Result<()> {
     let mut names: Vec<std::ffi::CString> = Vec::new();
     for e in Dir::read_from(dir).map_err(io)? {
@@ -152,7 +184,7 @@ fn append_dir_contents<W: Write>(
         } else {
             format!("{prefix}/{child}")
         };
-        append(b, dir, &n, &name)?;
+        append(b, dir, &n, &name, layer)?;
     }
     Ok(())
 }

@@ -5,21 +5,74 @@ use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use base64::Engine as _;
 use berth_engine::archive::{PathStat, PutOptions};
+use berth_engine::filesystem::CommitOptions;
+use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use super::AppState;
 use super::distribution::ArchiveBody;
 use crate::backend::{Backend, BackendError};
-use crate::http::Params;
+use crate::http::{Params, json_response};
 
 pub(super) fn routes<B: Backend>() -> Router<AppState<B>> {
-    Router::new().route(
-        "/containers/{id}/archive",
-        get(get_archive::<B>).head(head::<B>).put(put::<B>),
-    )
+    Router::new()
+        .route(
+            "/containers/{id}/archive",
+            get(get_archive::<B>).head(head::<B>).put(put::<B>),
+        )
+        .route("/containers/{id}/changes", get(changes::<B>))
+        .route("/containers/{id}/export", get(export::<B>))
+        .route("/commit", post(commit::<B>))
+}
+
+async fn changes<B: Backend>(State(s): State<AppState<B>>, Path(id): Path<String>) -> Reply {
+    let c = s.backend.container_changes(&id).await?;
+    Ok(json_response(StatusCode::OK, &c))
+}
+
+async fn export<B: Backend>(State(s): State<AppState<B>>, Path(id): Path<String>) -> Reply {
+    let rx = s.backend.container_export(&id).await?;
+    let mut resp = Body::new(ArchiveBody { rx }).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-tar"),
+    );
+    Ok(resp)
+}
+
+/// `POST /commit?container=&repo=&tag=&comment=&author=&changes=&pause=`; the body is an
+/// optional container config.
+async fn commit<B: Backend>(State(s): State<AppState<B>>, p: Params, body: Bytes) -> Reply {
+    let Some(container) = p.non_empty("container") else {
+        return Err(BackendError::invalid("container is required"));
+    };
+    let config = if body.iter().all(u8::is_ascii_whitespace) || &body[..] == b"null" {
+        None
+    } else {
+        let v: berth_api::container::ContainerConfig = serde_json::from_slice(&body)
+            .map_err(|e| BackendError::invalid(format!("invalid JSON: {e}")))?;
+        (v != berth_api::container::ContainerConfig::default()).then_some(v)
+    };
+    let opts = CommitOptions {
+        repo: p.non_empty("repo"),
+        tag: p.non_empty("tag"),
+        comment: p.get("comment").unwrap_or_default().to_owned(),
+        author: p.get("author").unwrap_or_default().to_owned(),
+        changes: p
+            .all("changes")
+            .into_iter()
+            .filter(|c| !c.is_empty())
+            .collect(),
+        config,
+    };
+    let id = s.backend.commit(&container, opts).await?;
+    Ok(json_response(
+        StatusCode::CREATED,
+        &serde_json::json!({ "Id": id }),
+    ))
 }
 
 type Reply = Result<Response, BackendError>;
