@@ -147,19 +147,67 @@ fn open_upper(dir: &Path) -> Result<OwnedFd> {
     })
 }
 
+/// Paths the runtime makes as mount points (docker keeps them in an init layer, so its
+/// diff never shows them), with the container's own mount destinations.
+fn mount_points(rec: &crate::model::ContainerRecord) -> Vec<String> {
+    let mut v: Vec<String> = [
+        "/etc/hostname",
+        "/etc/hosts",
+        "/etc/resolv.conf",
+        "/dev",
+        "/proc",
+        "/sys",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    v.extend(rec.mounts.iter().map(|m| m.destination.clone()));
+    v.extend(
+        rec.host_config
+            .tmpfs
+            .iter()
+            .flatten()
+            .map(|(d, _)| d.clone()),
+    );
+    v
+}
+
+/// Drops the mount points (and what is below them), then the directories that are only
+/// "changed" because a mount point was made in them.
+fn hide_mount_points(changes: Vec<Change>, hidden: &[String]) -> Vec<Change> {
+    let under = |p: &str, h: &str| p == h || p.starts_with(&format!("{h}/"));
+    let kept: Vec<Change> = changes
+        .iter()
+        .filter(|c| !hidden.iter().any(|h| under(&c.path, h)))
+        .cloned()
+        .collect();
+    kept.iter()
+        .filter(|c| {
+            let only_for_mounts = c.kind == 0
+                && hidden.iter().any(|h| under(h, &c.path))
+                && !kept
+                    .iter()
+                    .any(|o| o.path != c.path && under(&o.path, &c.path));
+            !only_for_mounts
+        })
+        .cloned()
+        .collect()
+}
+
 impl Engine {
     /// `GET /containers/{id}/changes`.
     pub async fn changes(&self, name: &str) -> Result<Vec<Change>> {
         let c = self.lookup(name)?;
         let rec = c.record();
         let dir = self.dir(&rec.id);
+        let hidden = mount_points(&rec);
         tokio::task::spawn_blocking(move || {
             let upper = open_upper(&dir)?;
             let mut out = Vec::new();
             walk(upper.as_fd(), "", &rec.lowers, &mut out)
                 .map_err(|e| EngineError::io("read", dir.join("upper"), e))?;
             out.sort_by(|a, b| a.path.cmp(&b.path));
-            Ok(out)
+            Ok(hide_mount_points(out, &hidden))
         })
         .await
         .map_err(|e| EngineError::Task(e.to_string()))?
@@ -263,6 +311,7 @@ impl Engine {
                 .to_vec()
                 .map_err(|e| EngineError::Invalid(format!("image config: {e}")))?;
             let id = images.add_image(&json)?;
+            images.set_parent(&id, &parent.id)?;
             if let Some(r) = &reference {
                 images.tag(&id.to_string(), r)?;
             }

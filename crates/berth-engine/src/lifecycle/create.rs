@@ -283,6 +283,7 @@ mod tests {
             references: vec![],
             layers: vec![],
             size: 0,
+            parent: None,
         }
     }
 
