@@ -411,6 +411,85 @@ pub struct MountSpec {
     /// Consistency (ignored on Linux).
     #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "nd")]
     pub consistency: String,
+    /// Options of a `bind` mount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind_options: Option<BindOptions>,
+    /// Options of a `volume` mount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume_options: Option<VolumeOptions>,
+    /// Options of a `tmpfs` mount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tmpfs_options: Option<TmpfsOptions>,
+}
+
+/// `BindOptions` of a `--mount type=bind`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct BindOptions {
+    /// `private`, `rprivate`, `shared`, `rshared`, `slave`, `rslave`.
+    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "nd")]
+    pub propagation: String,
+    /// Do not bind submounts (`bind-nonrecursive`).
+    #[serde(skip_serializing_if = "std::ops::Not::not", deserialize_with = "nd")]
+    pub non_recursive: bool,
+    /// Create the source when missing.
+    #[serde(skip_serializing_if = "std::ops::Not::not", deserialize_with = "nd")]
+    pub create_mountpoint: bool,
+    /// Read-only only at the top (`bind-recursive=writable`).
+    #[serde(skip_serializing_if = "std::ops::Not::not", deserialize_with = "nd")]
+    pub read_only_non_recursive: bool,
+    /// Read-only all the way down, or fail (`bind-recursive=readonly`).
+    #[serde(skip_serializing_if = "std::ops::Not::not", deserialize_with = "nd")]
+    pub read_only_force_recursive: bool,
+}
+
+/// `VolumeOptions` of a `--mount type=volume`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VolumeOptions {
+    /// Do not copy the image's content into a new volume.
+    #[serde(skip_serializing_if = "std::ops::Not::not", deserialize_with = "nd")]
+    pub no_copy: bool,
+    /// Labels of a volume made for this mount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
+    /// Driver and its options for a volume made for this mount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver_config: Option<DriverConfig>,
+    /// A path inside the volume to mount instead of its root.
+    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "nd")]
+    pub subpath: String,
+}
+
+/// A volume driver and its options.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DriverConfig {
+    /// Driver name.
+    #[serde(deserialize_with = "nd")]
+    pub name: String,
+    /// Driver options.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<BTreeMap<String, String>>,
+}
+
+/// `TmpfsOptions` of a `--mount type=tmpfs`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TmpfsOptions {
+    /// Size in bytes (0: unlimited).
+    #[serde(skip_serializing_if = "is_zero", deserialize_with = "nd")]
+    pub size_bytes: i64,
+    /// Permission bits.
+    #[serde(skip_serializing_if = "is_zero_u32", deserialize_with = "nd")]
+    pub mode: u32,
+    /// Extra options, `[["noexec"], ["nr_inodes", "1k"]]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<Vec<String>>>,
+}
+
+fn is_zero_u32(v: &u32) -> bool {
+    *v == 0
 }
 
 /// `NetworkingConfig` of a create request.

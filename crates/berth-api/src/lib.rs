@@ -28,6 +28,7 @@ pub mod progress;
 pub mod stream;
 pub mod system;
 pub mod version;
+pub mod volume;
 
 pub use error::{ErrorKind, ErrorResponse};
 pub use version::{API_VERSION, ApiVersion, MIN_API_VERSION};

@@ -149,12 +149,12 @@ fn registry_err(e: RegistryError, name: &Reference) -> DistributionError {
 }
 
 /// A writer into a channel of chunks (the response body of a save).
-struct ChannelWriter {
-    tx: mpsc::Sender<io::Result<Bytes>>,
-    buf: Vec<u8>,
+pub(crate) struct ChannelWriter {
+    pub(crate) tx: mpsc::Sender<io::Result<Bytes>>,
+    pub(crate) buf: Vec<u8>,
 }
 
-const CHUNK: usize = 256 * 1024;
+pub(crate) const CHUNK: usize = 256 * 1024;
 
 impl ChannelWriter {
     fn send(&mut self) -> io::Result<()> {

@@ -166,6 +166,28 @@ pub enum EngineError {
     /// The network layer refused or failed (docker's messages come from `berth-net`).
     #[error("{}", net_message(.0))]
     Net(berth_net::Error),
+    /// A path the archive API was asked for is not in the container.
+    #[error("Could not find the file {path} in container {id}")]
+    NoSuchPath {
+        /// The path.
+        path: String,
+        /// The container.
+        id: String,
+    },
+    /// No volume by this name.
+    #[error("get {0}: no such volume")]
+    NoSuchVolume(String),
+    /// A volume that containers use cannot be removed.
+    #[error("remove {name}: volume is in use - [{}]", .ids.join(", "))]
+    VolumeInUse {
+        /// The volume.
+        name: String,
+        /// The containers using it.
+        ids: Vec<String>,
+    },
+    /// A volume driver berth does not have (only `local`).
+    #[error("error looking up volume plugin {0}: plugin \"{0}\" not found")]
+    NoSuchVolumeDriver(String),
     /// Several cleanup steps failed after an error (the cause first).
     #[error("{cause}; cleanup failed: {}", .cleanup.join("; "))]
     Cleanup {
@@ -220,7 +242,11 @@ impl EngineError {
                 Kind::InvalidArgument
             }
             E::NotModified(..) => Kind::NotModified,
-            E::NoSuchNetwork(_) => Kind::NotFound,
+            E::NoSuchNetwork(_)
+            | E::NoSuchVolume(_)
+            | E::NoSuchVolumeDriver(_)
+            | E::NoSuchPath { .. } => Kind::NotFound,
+            E::VolumeInUse { .. } => Kind::Conflict,
             E::NetworkExists(_) => Kind::Conflict,
             E::NetworkInUse { .. } | E::Forbidden(_) => Kind::Forbidden,
             E::Net(e) => match e.kind() {

@@ -176,7 +176,11 @@ impl Engine {
             .iter()
             .map(|img| ImageSummary {
                 id: img.id.to_string(),
-                parent_id: String::new(),
+                parent_id: img
+                    .parent
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
                 repo_tags: img
                     .references
                     .iter()
@@ -206,7 +210,11 @@ impl Engine {
             id: img.id.to_string(),
             repo_tags: img.references.iter().map(Reference::familiar).collect(),
             repo_digests: self.repo_digests(&img.id),
-            parent: String::new(),
+            parent: img
+                .parent
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             comment: img
                 .config
                 .history

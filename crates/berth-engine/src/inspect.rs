@@ -114,7 +114,7 @@ impl Engine {
             }),
             size_rw: None,
             size_root_fs: None,
-            mounts: Vec::new(),
+            mounts: self.mount_points(rec),
             config: Some(rec.config.clone()),
             network_settings: Some(NetworkSettings {
                 sandbox_key: if s.status.has_process() {
@@ -160,7 +160,7 @@ impl Engine {
             network_settings: Some(SummaryNetworkSettings {
                 networks: Some(self.summary_ports(rec).1),
             }),
-            mounts: Vec::new(),
+            mounts: self.mount_points(rec),
         }
     }
 

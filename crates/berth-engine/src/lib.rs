@@ -42,6 +42,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod archive;
 pub mod blkio;
 pub mod devices;
 pub mod disk;
@@ -50,12 +51,14 @@ pub mod error;
 pub mod etcfiles;
 pub mod events;
 pub mod exec;
+pub mod filesystem;
 pub mod images;
 pub mod init_binary;
 mod inspect;
 mod lifecycle;
 pub mod logs;
 pub mod model;
+pub mod mounts;
 pub mod names;
 pub mod network;
 pub mod options;
@@ -65,6 +68,7 @@ pub mod spec;
 pub mod store;
 mod table;
 pub mod user;
+pub mod volume;
 
 pub use error::{EngineError, Kind, Result};
 pub use exec::ExecStartOptions;

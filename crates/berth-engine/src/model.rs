@@ -140,6 +140,9 @@ pub struct ContainerRecord {
     /// Stopped by a user (stop, kill): the restart policy leaves it alone.
     #[serde(default)]
     pub manually_stopped: bool,
+    /// Bind mounts, volumes and tmpfs mounts, resolved at create.
+    #[serde(default)]
+    pub mounts: Vec<crate::mounts::MountRecord>,
 }
 
 impl ContainerRecord {

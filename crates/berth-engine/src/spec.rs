@@ -505,6 +505,7 @@ mod tests {
             driver: "overlay2".into(),
             generation: 0,
             manually_stopped: false,
+            mounts: Vec::new(),
         }
     }
 

@@ -143,6 +143,8 @@ pub(crate) struct Inner {
     pub net: Arc<crate::network::Networks>,
     /// Exec instances.
     pub execs: crate::exec::Execs,
+    /// Volumes.
+    pub volumes: crate::volume::Volumes,
 }
 
 impl Engine {
@@ -167,6 +169,7 @@ impl Engine {
         for d in [
             cfg.data_root.clone(),
             cfg.data_root.join("containers"),
+            cfg.data_root.join("volumes"),
             cfg.exec_root.join("shims"),
             cfg.exec_root.join("runtime"),
             cfg.exec_root.join("netns"),
@@ -185,8 +188,10 @@ impl Engine {
                 table: Mutex::new(Table::default()),
                 net: Arc::new(crate::network::Networks::new(net)),
                 execs: crate::exec::Execs::default(),
+                volumes: crate::volume::Volumes::default(),
             }),
         };
+        engine.restore_volumes()?;
         engine.restore_networks().await?;
         engine.restore().await?;
         Ok(engine)

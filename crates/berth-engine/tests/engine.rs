@@ -238,10 +238,13 @@ async fn lifecycle_events_failed_start_and_reopen() {
         .await
         .expect_err("the name is taken");
     assert!(matches!(e, EngineError::NameInUse { .. }), "{e}");
-    engine.remove("one", false).await.expect("remove");
+    engine.remove("one", false, false).await.expect("remove");
     let e = engine.inspect(&id).await.expect_err("removed");
     assert_eq!(e.to_string(), format!("No such container: {id}"));
     assert!(!cfg.data_root.join("containers").join(&id).exists());
-    engine.remove(&bad, false).await.expect("remove bad-user");
+    engine
+        .remove(&bad, false, false)
+        .await
+        .expect("remove bad-user");
     assert_eq!(engine.counts().containers, 0);
 }

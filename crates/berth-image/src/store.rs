@@ -219,6 +219,8 @@ pub struct Image {
     pub layers: Vec<Digest>,
     /// Sum of its layers' sizes.
     pub size: u64,
+    /// The image it was committed from, if it was committed here.
+    pub parent: Option<Digest>,
 }
 
 /// One step of a delete, in docker's response order.
@@ -441,6 +443,7 @@ impl ImageStore {
                 ImageEntry {
                     layers,
                     added: config::now_rfc3339(),
+                    parent: None,
                 },
             );
             idx.save(&self.index_path)?;
@@ -541,14 +544,30 @@ impl ImageStore {
         self.image(&id)
     }
 
+    /// Records `parent` as the image `id` was committed from (`docker commit`).
+    pub fn set_parent(&self, id: &Digest, parent: &Digest) -> Result<(), StoreError> {
+        let mut idx = self.lock();
+        if let Some(e) = idx.images.get_mut(id)
+            && e.parent.is_none()
+        {
+            e.parent = Some(parent.clone());
+            idx.save(&self.index_path)?;
+        }
+        Ok(())
+    }
+
     fn image(&self, id: &Digest) -> Result<Image, StoreError> {
-        let (layers, references) = {
+        let (layers, references, parent) = {
             let idx = self.lock();
             let entry = idx
                 .images
                 .get(id)
                 .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
-            (entry.layers.clone(), idx.references_to(id))
+            (
+                entry.layers.clone(),
+                idx.references_to(id),
+                entry.parent.clone(),
+            )
         };
         let blob = self
             .content
@@ -571,6 +590,7 @@ impl ImageStore {
             references,
             layers,
             size,
+            parent,
         })
     }
 

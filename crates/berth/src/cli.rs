@@ -80,6 +80,8 @@ pub enum Command {
     Port(PortArgs),
     /// Manage networks.
     Network(NetworkArgs),
+    /// Manage volumes.
+    Volume(VolumeArgs),
     /// Manage images.
     #[command(subcommand)]
     Image(ImageCommand),
@@ -158,6 +160,21 @@ pub struct CreateArgs {
     /// Add a network-scoped alias for the container.
     #[arg(long = "network-alias")]
     pub network_alias: Vec<String>,
+    /// Bind mount a volume ([SRC:]DST[:OPTS]).
+    #[arg(short = 'v', long = "volume")]
+    pub volume: Vec<String>,
+    /// Attach a filesystem mount to the container (type=bind|volume|tmpfs,...).
+    #[arg(long)]
+    pub mount: Vec<String>,
+    /// Mount a tmpfs directory (PATH[:OPTS]).
+    #[arg(long)]
+    pub tmpfs: Vec<String>,
+    /// Mount volumes from the specified container(s) (NAME[:ro|rw]).
+    #[arg(long = "volumes-from")]
+    pub volumes_from: Vec<String>,
+    /// Optional volume driver for the container.
+    #[arg(long = "volume-driver")]
+    pub volume_driver: Option<String>,
     /// The image.
     pub image: String,
     /// The command and its arguments.
@@ -625,6 +642,77 @@ pub enum NetworkCommand {
     },
     /// Remove all unused networks.
     Prune {
+        /// Do not prompt for confirmation.
+        #[arg(short, long)]
+        force: bool,
+    },
+}
+
+/// `volume` and its verbs.
+#[derive(Debug, Clone, Args)]
+pub struct VolumeArgs {
+    /// The verb.
+    #[command(subcommand)]
+    pub command: VolumeCommand,
+}
+
+/// The `volume` verbs.
+#[derive(Debug, Clone, Subcommand)]
+pub enum VolumeCommand {
+    /// Create a volume.
+    Create {
+        /// Specify volume driver name.
+        #[arg(short = 'd', long, default_value = "local")]
+        driver: String,
+        /// Set metadata for a volume.
+        #[arg(long)]
+        label: Vec<String>,
+        /// Set driver specific options.
+        #[arg(short = 'o', long = "opt")]
+        opt: Vec<String>,
+        /// The volume's name (generated when missing).
+        name: Option<String>,
+    },
+    /// List volumes.
+    #[command(alias = "list")]
+    Ls {
+        /// Provide filter values (e.g. "dangling=true").
+        #[arg(short = 'f', long)]
+        filter: Vec<String>,
+        /// Format output using a template.
+        #[arg(long)]
+        format: Option<String>,
+        /// Only display volume names.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Display detailed information on one or more volumes.
+    Inspect {
+        /// Format output using a template.
+        #[arg(short, long)]
+        format: Option<String>,
+        /// The volumes.
+        #[arg(required = true)]
+        volumes: Vec<String>,
+    },
+    /// Remove one or more volumes.
+    #[command(alias = "remove")]
+    Rm {
+        /// Force the removal of one or more volumes.
+        #[arg(short, long)]
+        force: bool,
+        /// The volumes.
+        #[arg(required = true)]
+        volumes: Vec<String>,
+    },
+    /// Remove unused local volumes (anonymous ones unless -a).
+    Prune {
+        /// Remove all unused volumes, not just anonymous ones.
+        #[arg(short, long)]
+        all: bool,
+        /// Provide filter values (e.g. "label=<label>").
+        #[arg(long)]
+        filter: Vec<String>,
         /// Do not prompt for confirmation.
         #[arg(short, long)]
         force: bool,

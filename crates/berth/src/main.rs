@@ -19,7 +19,7 @@ use crate::client::Client;
 use crate::commands::run::RunError;
 use crate::commands::{
     containers, disk, distribution, error_line, events, exec, images, inspect, list, network, run,
-    system,
+    system, volume,
 };
 
 async fn dispatch(client: &Client, command: &Command) -> anyhow::Result<i32> {
@@ -54,6 +54,7 @@ async fn dispatch(client: &Client, command: &Command) -> anyhow::Result<i32> {
         Command::System(SystemCommand::Df(a)) => disk::system_df(client, a.format.as_deref()).await,
         Command::Port(a) => network::port(client, a).await,
         Command::Network(a) => network::network(client, a).await,
+        Command::Volume(a) => volume::volume(client, a).await,
     }
 }
 

@@ -422,6 +422,116 @@ pub trait Backend: Send + Sync + 'static {
         async { Err(BackendError::not_implemented("networks")) }
     }
 
+    /// `HEAD /containers/{id}/archive`: the path's stat.
+    fn archive_stat(
+        &self,
+        id: &str,
+        path: &str,
+    ) -> impl Future<Output = Result<berth_engine::archive::PathStat, BackendError>> + Send {
+        let _ = (id, path);
+        async { Err(BackendError::not_implemented("the archive API")) }
+    }
+    /// `GET /containers/{id}/archive`: the stat and the tar stream.
+    fn archive_get(
+        &self,
+        id: &str,
+        path: &str,
+    ) -> impl Future<Output = Result<(berth_engine::archive::PathStat, ByteStream), BackendError>> + Send
+    {
+        let _ = (id, path);
+        async { Err(BackendError::not_implemented("the archive API")) }
+    }
+    /// `PUT /containers/{id}/archive`: extract the body's tar at the path.
+    fn archive_put(
+        &self,
+        id: &str,
+        path: &str,
+        body: ByteStream,
+        opts: berth_engine::archive::PutOptions,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        let _ = (id, path, body, opts);
+        async { Err(BackendError::not_implemented("the archive API")) }
+    }
+
+    /// `GET /containers/{id}/changes`.
+    fn container_changes(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Vec<berth_engine::filesystem::Change>, BackendError>> + Send
+    {
+        let _ = id;
+        async { Err(BackendError::not_implemented("container changes")) }
+    }
+    /// `GET /containers/{id}/export`.
+    fn container_export(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<ByteStream, BackendError>> + Send {
+        let _ = id;
+        async { Err(BackendError::not_implemented("container export")) }
+    }
+    /// `POST /commit`: the new image's ID.
+    fn commit(
+        &self,
+        container: &str,
+        opts: berth_engine::filesystem::CommitOptions,
+    ) -> impl Future<Output = Result<String, BackendError>> + Send {
+        let _ = (container, opts);
+        async { Err(BackendError::not_implemented("commit")) }
+    }
+    /// `GET /images/{name}/history`.
+    fn image_history(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Vec<berth_engine::filesystem::HistoryItem>, BackendError>> + Send
+    {
+        let _ = name;
+        async { Err(BackendError::not_implemented("image history")) }
+    }
+
+    /// `GET /volumes` with filters.
+    fn volume_list(
+        &self,
+        filters: Filters,
+    ) -> impl Future<Output = Result<Vec<berth_api::volume::Volume>, BackendError>> + Send {
+        let _ = filters;
+        async { Err(BackendError::not_implemented("volumes")) }
+    }
+    /// `POST /volumes/create`.
+    fn volume_create(
+        &self,
+        req: berth_api::volume::VolumeCreateOptions,
+    ) -> impl Future<Output = Result<berth_api::volume::Volume, BackendError>> + Send {
+        let _ = req;
+        async { Err(BackendError::not_implemented("volumes")) }
+    }
+    /// `GET /volumes/{name}`.
+    fn volume_inspect(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<berth_api::volume::Volume, BackendError>> + Send {
+        let _ = name;
+        async { Err(BackendError::not_implemented("volumes")) }
+    }
+    /// `DELETE /volumes/{name}`.
+    fn volume_remove(
+        &self,
+        name: &str,
+        force: bool,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        let _ = (name, force);
+        async { Err(BackendError::not_implemented("volumes")) }
+    }
+    /// `POST /volumes/prune`.
+    fn volume_prune(
+        &self,
+        filters: Filters,
+    ) -> impl Future<Output = Result<berth_api::volume::VolumePruneResponse, BackendError>> + Send
+    {
+        let _ = filters;
+        async { Err(BackendError::not_implemented("volumes")) }
+    }
+
     /// `POST /containers/{id}/resize`: the TTY's size.
     fn container_resize(
         &self,

@@ -253,7 +253,10 @@ impl Backend for EngineBackend {
         if opts.link {
             return Err(BackendError::not_implemented("legacy links"));
         }
-        self.engine.remove(id, opts.force).await.map_err(err)
+        self.engine
+            .remove(id, opts.force, opts.volumes)
+            .await
+            .map_err(err)
     }
 
     async fn image_import(
@@ -360,7 +363,7 @@ impl Backend for EngineBackend {
             "LayersSize": d.layers_size,
             "Images": d.images,
             "Containers": d.containers,
-            "Volumes": [],
+            "Volumes": self.engine.volume_usage(),
             "BuildCache": [],
         }))
     }
@@ -414,6 +417,114 @@ impl Backend for EngineBackend {
 
     async fn exec_inspect(&self, id: &str) -> Result<ExecInspect, BackendError> {
         self.engine.exec_inspect(id).map_err(err)
+    }
+
+    async fn container_changes(
+        &self,
+        id: &str,
+    ) -> Result<Vec<berth_engine::filesystem::Change>, BackendError> {
+        self.engine.changes(id).await.map_err(err)
+    }
+
+    async fn container_export(&self, id: &str) -> Result<ByteStream, BackendError> {
+        let mut src = self.engine.export(id).await.map_err(err)?;
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(async move {
+            while let Some(item) = src.recv().await {
+                let item = item.map_err(|e| BackendError::new(ErrorKind::Internal, e.to_string()));
+                if tx.send(item).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(rx)
+    }
+
+    async fn commit(
+        &self,
+        container: &str,
+        opts: berth_engine::filesystem::CommitOptions,
+    ) -> Result<String, BackendError> {
+        self.engine.commit(container, opts).await.map_err(err)
+    }
+
+    async fn image_history(
+        &self,
+        name: &str,
+    ) -> Result<Vec<berth_engine::filesystem::HistoryItem>, BackendError> {
+        self.engine.image_history(name).map_err(err)
+    }
+
+    async fn archive_stat(
+        &self,
+        id: &str,
+        path: &str,
+    ) -> Result<berth_engine::archive::PathStat, BackendError> {
+        self.engine.archive_stat(id, path).await.map_err(err)
+    }
+
+    async fn archive_get(
+        &self,
+        id: &str,
+        path: &str,
+    ) -> Result<(berth_engine::archive::PathStat, ByteStream), BackendError> {
+        let (stat, mut src) = self.engine.archive_get(id, path).await.map_err(err)?;
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(async move {
+            while let Some(item) = src.recv().await {
+                let item = item.map_err(|e| BackendError::new(ErrorKind::Internal, e.to_string()));
+                if tx.send(item).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok((stat, rx))
+    }
+
+    async fn archive_put(
+        &self,
+        id: &str,
+        path: &str,
+        body: ByteStream,
+        opts: berth_engine::archive::PutOptions,
+    ) -> Result<(), BackendError> {
+        self.engine
+            .archive_put(id, path, io_stream(body), opts)
+            .await
+            .map_err(err)
+    }
+
+    async fn volume_list(
+        &self,
+        filters: crate::backend::Filters,
+    ) -> Result<Vec<berth_api::volume::Volume>, BackendError> {
+        self.engine.volume_list(&filters).map_err(err)
+    }
+
+    async fn volume_create(
+        &self,
+        req: berth_api::volume::VolumeCreateOptions,
+    ) -> Result<berth_api::volume::Volume, BackendError> {
+        self.engine.volume_create(req).map_err(err)
+    }
+
+    async fn volume_inspect(&self, name: &str) -> Result<berth_api::volume::Volume, BackendError> {
+        self.engine.volume_inspect(name).map_err(err)
+    }
+
+    async fn volume_remove(&self, name: &str, force: bool) -> Result<(), BackendError> {
+        self.engine.volume_remove(name, force).map_err(err)
+    }
+
+    async fn volume_prune(
+        &self,
+        filters: crate::backend::Filters,
+    ) -> Result<berth_api::volume::VolumePruneResponse, BackendError> {
+        let (deleted, reclaimed) = self.engine.volume_prune(&filters).map_err(err)?;
+        Ok(berth_api::volume::VolumePruneResponse {
+            volumes_deleted: Some(deleted),
+            space_reclaimed: reclaimed,
+        })
     }
 
     async fn network_list(&self) -> Result<Vec<NetworkResource>, BackendError> {

@@ -8,6 +8,7 @@ use berth_image::store::Image;
 use super::host_checks;
 use crate::error::{EngineError, Result};
 use crate::model::{ContainerRecord, StateRecord};
+use crate::mounts::Made;
 use crate::names;
 use crate::spec::merge_env;
 use crate::table::{Container, Engine};
@@ -174,11 +175,13 @@ impl Engine {
             driver: self.inner.snap.name().to_owned(),
             generation: 0,
             manually_stopped: false,
+            mounts: Vec::new(),
         };
         let name = self.reserve(&id, name, rec)?;
         let c = self.lookup(&id)?;
+        let mut made = Made::default();
         match self
-            .materialise(&c)
+            .materialise(&c, &mut made)
             .and_then(|rec| self.net_created(&id, net).map(|()| rec))
         {
             Ok(rec) => {
@@ -187,7 +190,7 @@ impl Engine {
                 Ok(Created { id, warnings })
             }
             Err(e) => {
-                let cleanup = self.unmake(&c);
+                let cleanup = self.unmake(&c, &made);
                 Err(e.with_cleanup(cleanup))
             }
         }
@@ -226,19 +229,25 @@ impl Engine {
 
     /// Makes the directory and the snapshot (left unmounted until start), then stores the
     /// record.
-    fn materialise(&self, c: &Container) -> Result<ContainerRecord> {
+    fn materialise(&self, c: &Container, made: &mut Made) -> Result<ContainerRecord> {
         let dir = self.dir(&c.id);
         std::fs::create_dir_all(&dir).map_err(|e| EngineError::io("create", &dir, e))?;
         let rec = c.record();
         self.inner.snap.prepare(&dir, &rec.lowers)?;
         self.inner.snap.unmount(&dir)?;
+        self.plan_mounts(c, made)?;
+        let rec = c.record();
         self.inner.store.put(&rec)?;
         Ok(rec)
     }
 
     /// Undoes [`Engine::materialise`] and the reservation; returns every failure.
-    fn unmake(&self, c: &Container) -> Vec<String> {
+    fn unmake(&self, c: &Container, made: &Made) -> Vec<String> {
         let mut errors = Vec::new();
+        // The record goes first: the volumes made for it are then unused.
+        if let Err(e) = self.inner.store.delete(&c.id) {
+            errors.push(e.message());
+        }
         let dir = self.dir(&c.id);
         if let Err(e) = self.inner.snap.remove(&dir) {
             errors.push(crate::error::full_message(&e));
@@ -248,15 +257,15 @@ impl Engine {
         {
             errors.push(format!("remove {}: {e}", dir.display()));
         }
-        if let Err(e) = self.inner.store.delete(&c.id) {
-            errors.push(e.message());
-        }
         let name = c.record().name;
-        let mut t = self.table();
-        t.by_id.remove(&c.id);
-        if t.names.get(&name) == Some(&c.id) {
-            t.names.remove(&name);
+        {
+            let mut t = self.table();
+            t.by_id.remove(&c.id);
+            if t.names.get(&name) == Some(&c.id) {
+                t.names.remove(&name);
+            }
         }
+        errors.extend(self.unmake_volumes(made));
         errors
     }
 }
@@ -276,6 +285,7 @@ mod tests {
             references: vec![],
             layers: vec![],
             size: 0,
+            parent: None,
         }
     }
 

@@ -123,6 +123,7 @@ impl Engine {
             r.exits += 1;
             r.exit_code = code;
         });
+        self.volume_release(&Engine::volume_names(&rec));
         if st.oom_killed {
             self.emit(&rec, "oom", &[]);
         }
@@ -137,7 +138,7 @@ impl Engine {
             let current = c.record();
             if current.generation == generation && !current.state.status.has_process() {
                 drop(_op);
-                if let Err(e) = self.remove_container(c, true).await {
+                if let Err(e) = self.remove_container(c, true, true).await {
                     tracing::warn!("auto-remove {}: {e}", c.id);
                 }
             }

@@ -11,14 +11,20 @@ use crate::model::Status;
 use crate::table::{Container, Engine};
 
 impl Engine {
-    /// Removes a container by name, ID or prefix.
-    pub async fn remove(&self, name: &str, force: bool) -> Result<()> {
+    /// Removes a container by name, ID or prefix; `volumes` also removes its anonymous
+    /// volumes (`rm -v`).
+    pub async fn remove(&self, name: &str, force: bool, volumes: bool) -> Result<()> {
         let c = self.lookup(name)?;
-        self.remove_container(&c, force).await
+        self.remove_container(&c, force, volumes).await
     }
 
     /// Removes `c` (takes its op lock). Removing an already removed container is a no-op.
-    pub(crate) async fn remove_container(&self, c: &Arc<Container>, force: bool) -> Result<()> {
+    pub(crate) async fn remove_container(
+        &self,
+        c: &Arc<Container>,
+        force: bool,
+        volumes: bool,
+    ) -> Result<()> {
         let _op = c.op.lock().await;
         if c.run.borrow().removed {
             return Ok(());
@@ -84,6 +90,9 @@ impl Engine {
         // Sessions waiting for a start that will never come end now.
         drop(c.take_pending());
         c.run.send_modify(|r| r.removed = true);
+        if volumes {
+            self.remove_anonymous_volumes(&rec);
+        }
         self.emit(&rec, "destroy", &[]);
         Ok(())
     }

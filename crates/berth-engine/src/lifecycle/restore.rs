@@ -46,7 +46,7 @@ impl Engine {
                 Status::Removing => {
                     let engine = self.clone();
                     tokio::spawn(async move {
-                        if let Err(e) = engine.remove_container(&c, true).await {
+                        if let Err(e) = engine.remove_container(&c, true, true).await {
                             tracing::warn!("finish removal of {}: {e}", c.id);
                         }
                     });

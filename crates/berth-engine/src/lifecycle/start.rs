@@ -47,8 +47,10 @@ impl Engine {
             etcfiles::write_all(&dir, &rec.config.hostname, &rec.host_config)?;
             let netns = self.net_start(&rec).await?;
             let t_prep = t0.elapsed();
+            let user_mounts = self.prepare_mounts(&rec, &rootfs)?;
             let mut spec = spec::build(&rec, &rootfs, &dir, &netns)?;
             self.apply_namespace_modes(&c.id, &rec.host_config, &mut spec)?;
+            crate::mounts::apply(&mut spec, user_mounts);
             spec::write(&spec, &dir)?;
             let t_spec = t0.elapsed();
             let pid = self.spawn_shim(&c.id, rec.config.open_stdin).await?;
@@ -120,6 +122,7 @@ impl Engine {
         if let Err(err) = self.release_shm(&c.id) {
             cleanup.push(err.message());
         }
+        self.volume_release(&Engine::volume_names(&c.record()));
         self.net_stop(&c.id, berth_net::LinkTeardown::Wait).await;
         if let Err(err) = berth_net::netns::remove(&self.netns_path(&c.id)) {
             cleanup.push(EngineError::from(err).message());
@@ -143,7 +146,7 @@ impl Engine {
             let engine = self.clone();
             // The caller holds the op lock; remove after it is released.
             tokio::spawn(async move {
-                if let Err(e) = engine.remove_container(&c, true).await {
+                if let Err(e) = engine.remove_container(&c, true, true).await {
                     tracing::warn!("auto-remove {} after a failed start: {e}", c.id);
                 }
             });

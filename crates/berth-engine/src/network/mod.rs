@@ -16,7 +16,7 @@
 mod connect;
 pub(crate) mod endpoint;
 mod objects;
-mod store;
+pub(crate) mod store;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -19,6 +19,9 @@ pub(super) struct ImageEntry {
     pub layers: Vec<Digest>,
     /// When it was added.
     pub added: String,
+    /// The image it was committed from (docker's `Parent`; only for local commits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Digest>,
 }
 
 /// The whole index.

@@ -6,9 +6,12 @@ use std::path::{Path, PathBuf};
 use nix::mount::{MsFlags, mount};
 use oci_spec::runtime::Mount;
 
+use std::os::fd::{AsFd, OwnedFd};
+
 use super::options::{self, Options};
-use super::path::secure_join;
+use super::path::{fd_path, open_target, secure_join};
 use super::{Context, RootfsError, bind};
+use crate::sys;
 
 /// Mount each of the spec's mounts, in order. In a cgroup namespace, `cgroup` mounts that no
 /// later mount nests in are returned instead, to be mounted by [`mount_deferred`] after
@@ -53,9 +56,13 @@ fn is_cgroup(m: &Mount) -> bool {
 
 fn mount_one(m: &Mount, ctx: &Context<'_>) -> Result<(), RootfsError> {
     let opts = options::parse(m.options().as_deref().unwrap_or_default());
-    let dest = secure_join(ctx.rootfs, m.destination())
-        .map_err(|e| RootfsError::Resolve(m.destination().clone(), e))?;
     let fstype = m.typ().as_deref().unwrap_or("none");
+    let resolve_err = |e| RootfsError::Resolve(m.destination().clone(), e);
+    if fstype == "cgroup" || fstype == "cgroup2" {
+        let dest = secure_join(ctx.rootfs, m.destination()).map_err(resolve_err)?;
+        mount_cgroups(&dest, &opts, ctx)?;
+        return propagate(&dest, m, &opts);
+    }
     if opts.bind || fstype == "bind" {
         let src = m.source().clone().unwrap_or_default();
         let src = if src.is_relative() {
@@ -63,44 +70,80 @@ fn mount_one(m: &Mount, ctx: &Context<'_>) -> Result<(), RootfsError> {
         } else {
             src
         };
-        bind_mount(&src, &dest, &opts)?;
-    } else if fstype == "cgroup" || fstype == "cgroup2" {
-        mount_cgroups(&dest, &opts, ctx)?;
-    } else {
-        mkdir(&dest)?;
-        let source = m
-            .source()
-            .as_ref()
-            .map_or_else(|| fstype.to_string(), |s| s.display().to_string());
-        let data = (!opts.data.is_empty()).then_some(opts.data.as_str());
-        match mount(Some(source.as_str()), &dest, Some(fstype), opts.flags, data) {
-            Ok(()) => {}
-            // Without its own network namespace (or in a user namespace) sysfs cannot be
-            // mounted: bind the host's, as runc does.
-            Err(nix::Error::EPERM) if fstype == "sysfs" => {
-                bind(Path::new("/sys"), &dest, MsFlags::MS_REC)?;
-                if opts.flags.contains(MsFlags::MS_RDONLY) {
-                    super::remount_readonly(&dest, MsFlags::MS_REC)?;
-                }
-            }
-            Err(nix::Error::EPERM) if fstype == "mqueue" => {
-                bind(Path::new("/dev/mqueue"), &dest, MsFlags::empty())?;
-            }
-            Err(source) => {
-                return Err(RootfsError::Mount {
-                    src: source_name(m),
-                    dst: m.destination().clone(),
-                    fstype: Some(fstype.into()),
-                    source,
-                });
+        let meta = std::fs::metadata(&src).map_err(|e| RootfsError::Resolve(src.clone(), e))?;
+        let target =
+            open_target(ctx.rootfs, m.destination(), meta.is_dir()).map_err(resolve_err)?;
+        bind(&src, &fd_path(&target), opts.flags & MsFlags::MS_REC)?;
+        // The new mount is on top now: resolve again (still inside the root) to reach it.
+        let top = open_target(ctx.rootfs, m.destination(), meta.is_dir()).map_err(resolve_err)?;
+        bind_flags(&src, &top, &opts)?;
+        return propagate(&fd_path(&top), m, &opts);
+    }
+    let target = open_target(ctx.rootfs, m.destination(), true).map_err(resolve_err)?;
+    let dest = fd_path(&target);
+    let source = m
+        .source()
+        .as_ref()
+        .map_or_else(|| fstype.to_string(), |s| s.display().to_string());
+    let data = (!opts.data.is_empty()).then_some(opts.data.as_str());
+    match mount(Some(source.as_str()), &dest, Some(fstype), opts.flags, data) {
+        Ok(()) => {}
+        // Without its own network namespace (or in a user namespace) sysfs cannot be
+        // mounted: bind the host's, as runc does.
+        Err(nix::Error::EPERM) if fstype == "sysfs" => {
+            bind(Path::new("/sys"), &dest, MsFlags::MS_REC)?;
+            if opts.flags.contains(MsFlags::MS_RDONLY) {
+                let top = open_target(ctx.rootfs, m.destination(), true).map_err(resolve_err)?;
+                super::remount_readonly(&fd_path(&top), MsFlags::MS_REC)?;
             }
         }
+        Err(nix::Error::EPERM) if fstype == "mqueue" => {
+            bind(Path::new("/dev/mqueue"), &dest, MsFlags::empty())?;
+        }
+        Err(source) => {
+            return Err(RootfsError::Mount {
+                src: source_name(m),
+                dst: m.destination().clone(),
+                fstype: Some(fstype.into()),
+                source,
+            });
+        }
     }
+    if opts.propagation.is_empty() {
+        return Ok(());
+    }
+    let top = open_target(ctx.rootfs, m.destination(), true).map_err(resolve_err)?;
+    propagate(&fd_path(&top), m, &opts)
+}
+
+fn propagate(dest: &Path, m: &Mount, opts: &Options) -> Result<(), RootfsError> {
     for p in &opts.propagation {
-        mount(None::<&str>, &dest, None::<&str>, *p, None::<&str>)
+        mount(None::<&str>, dest, None::<&str>, *p, None::<&str>)
             .map_err(|e| RootfsError::Propagation(m.destination().clone(), e))?;
     }
     Ok(())
+}
+
+/// The flags a bind mount ignores at first: `rro` through `mount_setattr(AT_RECURSIVE)`
+/// (every submount read-only too), the rest by a remount of the top mount.
+fn bind_flags(src: &Path, top: &OwnedFd, opts: &Options) -> Result<(), RootfsError> {
+    let dest = fd_path(top);
+    let rest = opts.flags & !(MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
+    if opts.recursive_ro {
+        let mut attrs = sys::MOUNT_ATTR_RDONLY;
+        for (ms, attr) in [
+            (MsFlags::MS_NOSUID, sys::MOUNT_ATTR_NOSUID),
+            (MsFlags::MS_NODEV, sys::MOUNT_ATTR_NODEV),
+            (MsFlags::MS_NOEXEC, sys::MOUNT_ATTR_NOEXEC),
+        ] {
+            if rest.contains(ms) {
+                attrs |= attr;
+            }
+        }
+        return sys::mount_setattr_recursive(top.as_fd(), attrs)
+            .map_err(|e| RootfsError::Remount(dest.clone(), e));
+    }
+    bind_with_flags_top(src, &dest, rest)
 }
 
 fn source_name(m: &Mount) -> String {
@@ -113,28 +156,16 @@ fn mkdir(path: &Path) -> Result<(), RootfsError> {
     std::fs::create_dir_all(path).map_err(|e| RootfsError::Create(path.into(), e))
 }
 
-/// Bind `src` on `dest` (created as a directory or an empty file, like the source), then
-/// remount with the entry's other flags.
-fn bind_mount(src: &Path, dest: &Path, opts: &Options) -> Result<(), RootfsError> {
-    let meta = std::fs::metadata(src).map_err(|e| RootfsError::Resolve(src.into(), e))?;
-    if meta.is_dir() {
-        mkdir(dest)?;
-    } else {
-        if let Some(parent) = dest.parent() {
-            mkdir(parent)?;
-        }
-        if std::fs::symlink_metadata(dest).is_err() {
-            std::fs::File::create(dest).map_err(|e| RootfsError::Create(dest.into(), e))?;
-        }
-    }
-    bind_with_flags(src, dest, opts.flags)
-}
-
 /// Binds `src` on `dest` (recursively with `MS_REC`), then remounts it with the rest of
 /// `flags` (a bind mount ignores them at first).
 fn bind_with_flags(src: &Path, dest: &Path, flags: MsFlags) -> Result<(), RootfsError> {
     bind(src, dest, flags & MsFlags::MS_REC)?;
     let rest = flags & !(MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
+    bind_with_flags_top(src, dest, rest)
+}
+
+/// Remounts the bind mount on top of `dest` with `rest` (read-only keeps its locked flags).
+fn bind_with_flags_top(src: &Path, dest: &Path, rest: MsFlags) -> Result<(), RootfsError> {
     if rest.contains(MsFlags::MS_RDONLY) {
         super::remount_readonly(dest, rest & !MsFlags::MS_RDONLY)?;
     } else if !rest.is_empty() {

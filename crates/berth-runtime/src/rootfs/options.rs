@@ -11,6 +11,9 @@ pub struct Options {
     pub propagation: Vec<MsFlags>,
     /// A bind mount (`bind` or `rbind`).
     pub bind: bool,
+    /// Read-only all the way down (`rro`, OCI runtime spec 1.1): `mount_setattr` with
+    /// `AT_RECURSIVE`.
+    pub recursive_ro: bool,
     /// Filesystem-specific data, comma-joined.
     pub data: String,
 }
@@ -21,6 +24,7 @@ pub fn parse(options: &[String]) -> Options {
         flags: MsFlags::empty(),
         propagation: Vec::new(),
         bind: false,
+        recursive_ro: false,
         data: String::new(),
     };
     let mut data: Vec<&str> = Vec::new();
@@ -28,7 +32,14 @@ pub fn parse(options: &[String]) -> Options {
         let (set, clear) = match opt.as_str() {
             "defaults" => (MsFlags::empty(), MsFlags::empty()),
             "ro" => (MsFlags::MS_RDONLY, MsFlags::empty()),
-            "rw" => (MsFlags::empty(), MsFlags::MS_RDONLY),
+            "rro" => {
+                o.recursive_ro = true;
+                (MsFlags::MS_RDONLY, MsFlags::empty())
+            }
+            "rw" => {
+                o.recursive_ro = false;
+                (MsFlags::empty(), MsFlags::MS_RDONLY)
+            }
             "nosuid" => (MsFlags::MS_NOSUID, MsFlags::empty()),
             "suid" => (MsFlags::empty(), MsFlags::MS_NOSUID),
             "nodev" => (MsFlags::MS_NODEV, MsFlags::empty()),

@@ -12,6 +12,7 @@ pub mod list;
 pub mod network;
 pub mod run;
 pub mod system;
+pub mod volume;
 
 use std::collections::BTreeMap;
 

@@ -98,6 +98,7 @@ pub fn create_body(args: &CreateArgs, attach: bool) -> anyhow::Result<ContainerC
         exposed.insert(key, Default::default());
     }
     let network_mode = args.network.clone().unwrap_or_else(|| "default".into());
+    let storage = super::volume::mount_flags(args)?;
     let config = ContainerConfig {
         hostname: args.hostname.clone().unwrap_or_default(),
         user: args.user.clone().unwrap_or_default(),
@@ -116,6 +117,7 @@ pub fn create_body(args: &CreateArgs, attach: bool) -> anyhow::Result<ContainerC
         stop_signal: args.stop_signal.clone(),
         stop_timeout: args.stop_timeout,
         exposed_ports: (!exposed.is_empty()).then_some(exposed),
+        volumes: storage.volumes,
         ..Default::default()
     };
     let host_config = HostConfig {
@@ -126,6 +128,11 @@ pub fn create_body(args: &CreateArgs, attach: bool) -> anyhow::Result<ContainerC
         memory,
         nano_cpus,
         pids_limit: args.pids_limit,
+        binds: storage.binds,
+        mounts: storage.mounts,
+        tmpfs: storage.tmpfs,
+        volumes_from: storage.volumes_from,
+        volume_driver: args.volume_driver.clone().unwrap_or_default(),
         ..Default::default()
     };
     Ok(ContainerCreateBody {

@@ -89,8 +89,8 @@ pub(super) async fn push<B: Backend>(
 
 /// A response body of archive chunks; an `Err` aborts the response (the client sees a
 /// broken transfer, never a short archive that looks whole).
-struct ArchiveBody {
-    rx: mpsc::Receiver<Result<Bytes, BackendError>>,
+pub(super) struct ArchiveBody {
+    pub(super) rx: mpsc::Receiver<Result<Bytes, BackendError>>,
 }
 
 impl http_body::Body for ArchiveBody {

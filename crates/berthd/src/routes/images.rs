@@ -91,6 +91,10 @@ async fn by_name_get<B: Backend>(State(s): State<AppState<B>>, Path(rest): Path<
     if let Some(name) = rest.strip_suffix("/get").filter(|n| !n.is_empty()) {
         return super::distribution::save_one(s, name).await;
     }
+    if let Some(name) = rest.strip_suffix("/history").filter(|n| !n.is_empty()) {
+        let h = s.backend.image_history(name).await?;
+        return Ok(json_response(StatusCode::OK, &h));
+    }
     match rest.strip_suffix("/json") {
         Some(name) if !name.is_empty() => {
             let i = s.backend.image_inspect(name).await?;

@@ -1,6 +1,7 @@
 //! The Docker Engine API routes, one module per resource, and the layer that strips and
 //! checks `/v1.xx` version prefixes around the router.
 
+mod archive;
 mod attach;
 mod containers;
 mod distribution;
@@ -8,6 +9,7 @@ mod exec;
 mod images;
 mod networks;
 mod system;
+mod volumes;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,11 +62,13 @@ pub fn router<B: Backend>(state: AppState<B>) -> Router {
     Router::new()
         .merge(system::routes())
         .merge(containers::routes())
+        .merge(archive::routes())
         .merge(attach::routes())
         .merge(exec::routes())
         .merge(images::routes())
         .merge(distribution::routes())
         .merge(networks::routes())
+        .merge(volumes::routes())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)
         .with_state(state)

@@ -316,7 +316,17 @@ impl Daemon {
         stdout(&out).trim().to_owned()
     }
 
-    /// Container IDs this daemon knows (all states).
+    /// `docker volume inspect -f FORMAT NAME`, trimmed.
+    pub fn inspect_volume(&self, name: &str, format: &str) -> String {
+        let out = self.docker(&["volume", "inspect", "-f", format, name]);
+        assert!(
+            out.status.success(),
+            "volume inspect {name}: {}",
+            stderr(&out)
+        );
+        stdout(&out).trim().to_owned()
+    }
+
     /// `docker network inspect -f FORMAT NAME`.
     pub fn inspect_network(&self, name: &str, format: &str) -> String {
         let out = self.docker(&["network", "inspect", "-f", format, name]);

@@ -1,0 +1,136 @@
+//! `docker diff`, `export`, `commit` and `history` end to end through the docker CLI.
+
+mod engine_harness;
+
+use std::process::Command;
+
+use engine_harness::{Daemon, ok, stderr, stdout};
+
+fn tar_names(tar: &[u8]) -> Vec<String> {
+    use std::io::Write;
+    let mut child = Command::new("tar")
+        .args(["-t", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("tar");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(tar)
+        .expect("feed tar");
+    let out = child.wait_with_output().expect("tar -t");
+    assert!(out.status.success(), "tar -t: {}", stderr(&out));
+    stdout(&out).lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn diff_export_commit_and_history() {
+    let d = Daemon::start();
+    ok(
+        &d.docker(&[
+            "run", "--name", "dd", "busybox", "sh", "-c",
+            "touch /tmp/new; rm /etc/passwd; echo x >> /etc/group; mkdir -p /srv/d; echo hi > /srv/d/f",
+        ]),
+        "run",
+    );
+    let diff = ok(&d.docker(&["diff", "dd"]), "diff");
+    for want in [
+        "C /tmp",
+        "A /tmp/new",
+        "C /etc",
+        "D /etc/passwd",
+        "C /etc/group",
+        "A /srv",
+        "A /srv/d/f",
+    ] {
+        assert!(
+            diff.lines().any(|l| l == want),
+            "{want:?} missing from:\n{diff}"
+        );
+    }
+    let out = d.docker(&["export", "dd"]);
+    assert!(out.status.success(), "export: {}", stderr(&out));
+    let names = tar_names(&out.stdout);
+    assert!(names.iter().any(|n| n == "tmp/new"), "{names:?}");
+    assert!(names.iter().any(|n| n == "srv/d/f"));
+    assert!(names.iter().any(|n| n.starts_with("bin/")));
+    assert!(
+        !names.iter().any(|n| n == "etc/passwd"),
+        "a removed file was exported"
+    );
+
+    // Commit the stopped container, with --change, author and message; run the new image.
+    let id = ok(
+        &d.docker(&[
+            "commit",
+            "-a",
+            "berth test",
+            "-m",
+            "my change",
+            "-c",
+            "ENV FOO=bar",
+            "-c",
+            "CMD [\"cat\", \"/srv/d/f\"]",
+            "dd",
+            "committed:v1",
+        ]),
+        "commit",
+    );
+    assert!(id.trim().starts_with("sha256:"), "{id}");
+    let out = d.docker(&["run", "--rm", "committed:v1"]);
+    assert_eq!(ok(&out, "run the committed CMD"), "hi\n");
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "committed:v1",
+        "sh",
+        "-c",
+        "test -e /tmp/new && test ! -e /etc/passwd && echo $FOO",
+    ]);
+    assert_eq!(ok(&out, "run the committed image"), "bar\n");
+    assert_eq!(d.inspect("committed:v1", "{{.Author}}"), "berth test");
+    assert_eq!(
+        d.inspect("committed:v1", "{{len .RootFS.Layers}}"),
+        "2",
+        "one new layer on the image's"
+    );
+    let hist = ok(
+        &d.docker(&[
+            "history",
+            "--no-trunc",
+            "--format",
+            "{{.CreatedBy}}|{{.Comment}}",
+            "committed:v1",
+        ]),
+        "history",
+    );
+    let lines: Vec<&str> = hist.lines().collect();
+    assert_eq!(lines.len(), 2, "{hist}");
+    assert!(
+        lines[0].starts_with("sh -c touch /tmp/new") && lines[0].ends_with("|my change"),
+        "{hist}"
+    );
+    assert!(lines[1].contains("Imported from"), "{hist}");
+    let top = ok(&d.docker(&["history", "-q", "committed:v1"]), "history -q");
+    assert!(
+        id.trim()
+            .trim_start_matches("sha256:")
+            .starts_with(top.lines().next().unwrap_or("x")),
+        "{top}"
+    );
+
+    // A running container commits too.
+    ok(
+        &d.docker(&["run", "-d", "--name", "rr", "busybox", "sleep", "300"]),
+        "run -d",
+    );
+    ok(
+        &d.docker(&["exec", "rr", "sh", "-c", "echo live > /live"]),
+        "exec",
+    );
+    ok(&d.docker(&["commit", "rr", "live:1"]), "commit running");
+    let out = d.docker(&["run", "--rm", "live:1", "cat", "/live"]);
+    assert_eq!(ok(&out, "run live:1"), "live\n");
+}
