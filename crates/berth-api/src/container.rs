@@ -543,6 +543,9 @@ pub struct EndpointSettings {
     /// DNS names of the container on this network.
     #[serde(rename = "DNSNames")]
     pub dns_names: Option<Vec<String>>,
+    /// Endpoint driver options (berth refuses a request that sets any).
+    #[serde(rename = "DriverOpts")]
+    pub driver_opts: Option<BTreeMap<String, String>>,
     /// Fields berth does not model, kept as sent (see [`ContainerConfig::other`]).
     #[serde(flatten, skip_serializing_if = "BTreeMap::is_empty")]
     pub other: BTreeMap<String, serde_json::Value>,

@@ -69,6 +69,10 @@ impl Engine {
         let (masked, readonly) = crate::spec::system_paths(&hc, &security);
         hc.masked_paths = Some(masked);
         hc.readonly_paths = Some(readonly);
+        if hc.runtime.is_empty() {
+            // dockerd names its default runtime; clients read the field.
+            hc.runtime = "runc".into();
+        }
         let mut gd = BTreeMap::new();
         let lowers: Vec<String> = rec.lowers.iter().map(|p| p.display().to_string()).collect();
         gd.insert("LowerDir".to_owned(), lowers.join(":"));

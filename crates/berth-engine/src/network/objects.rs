@@ -128,8 +128,14 @@ impl Engine {
         if req.name.is_empty() {
             return Err(EngineError::Invalid("network name is required".into()));
         }
-        crate::names::validate(&req.name)
-            .map_err(|_| EngineError::Invalid(format!("invalid network name {:?}", req.name)))?;
+        // dockerd takes any name (spaces too); berth keeps out only what could not be a
+        // single path or log word.
+        if req.name.contains('/') || req.name.chars().any(char::is_control) {
+            return Err(EngineError::Invalid(format!(
+                "invalid network name {:?}",
+                req.name
+            )));
+        }
         if !matches!(req.driver.as_str(), "" | "bridge") {
             return Err(EngineError::Invalid(format!(
                 "plugin \"{}\" not found",

@@ -8,6 +8,7 @@ mod distribution;
 mod exec;
 mod images;
 mod networks;
+mod swarm;
 mod system;
 mod volumes;
 
@@ -68,6 +69,7 @@ pub fn router<B: Backend>(state: AppState<B>) -> Router {
         .merge(images::routes())
         .merge(distribution::routes())
         .merge(networks::routes())
+        .merge(swarm::routes())
         .merge(volumes::routes())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)

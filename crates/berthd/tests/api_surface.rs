@@ -1,0 +1,65 @@
+//! Routes and fields real clients rely on beyond containers and images: the swarm routes as
+//! dockerd answers them with swarm inactive (docker-py's network tests call `swarm leave` in
+//! every teardown), the empty plugin list, network names with spaces, and inspect fields
+//! clients index into (`HostConfig.Runtime`, an endpoint's `DriverOpts`).
+
+mod engine_harness;
+
+use engine_harness::{Daemon, ok, stderr};
+
+#[test]
+fn swarm_and_plugin_routes_answer_as_an_inactive_dockerd() {
+    let d = Daemon::start();
+    let (status, body) = d.http("POST", "/v1.45/swarm/leave?force=True", "");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("This node is not part of a swarm"), "{body}");
+    for path in [
+        "/swarm",
+        "/services",
+        "/nodes/x",
+        "/secrets",
+        "/configs",
+        "/tasks",
+    ] {
+        let (status, body) = d.http("GET", path, "");
+        assert_eq!(status, 503, "{path}: {body}");
+        assert!(
+            body.contains("This node is not a swarm manager"),
+            "{path}: {body}"
+        );
+    }
+    let (status, body) = d.http("GET", "/plugins", "");
+    assert_eq!((status, body.trim()), (200, "[]"));
+    let out = d.docker(&["swarm", "leave", "--force"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("This node is not part of a swarm"),
+        "{}",
+        stderr(&out)
+    );
+    let out = d.docker(&["plugin", "ls", "--format", "{{.Name}}"]);
+    assert_eq!(ok(&out, "plugin ls"), "");
+}
+
+#[test]
+fn names_with_spaces_and_fields_clients_index() {
+    let d = Daemon::start();
+    ok(
+        &d.docker(&["network", "create", "test 01"]),
+        "network with a space",
+    );
+    let id = ok(
+        &d.docker(&["create", "--network", "test 01", "busybox", "true"]),
+        "create",
+    )
+    .trim()
+    .to_owned();
+    assert_eq!(d.inspect(&id, "{{.HostConfig.Runtime}}"), "runc");
+    let (status, body) = d.http("GET", &format!("/containers/{id}/json"), "");
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).expect("inspect json");
+    let ep = &v["NetworkSettings"]["Networks"]["test 01"];
+    assert!(ep.get("DriverOpts").is_some(), "{ep}");
+    ok(&d.docker(&["rm", &id]), "rm");
+    ok(&d.docker(&["network", "rm", "test 01"]), "network rm");
+}
