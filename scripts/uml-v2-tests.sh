@@ -13,12 +13,13 @@
 # overlayfs is built in). The stock kernel has no nftables for ip/ip6/inet, so berth-net's
 # tests do not run here.
 #
-# BERTH_UML_TESTS: the berth-runtime test targets to run (default below); a guest process
+# BERTH_UML_TESTS: the test targets to run, as package:target (default below); a guest process
 # starts about 30x slower than on the host, so tests must not assert timing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
-tests=${BERTH_UML_TESTS:-"cgroups_v2 devices isolation lifecycle"}
+tests=${BERTH_UML_TESTS:-"berth-runtime:cgroups_v2 berth-runtime:devices berth-runtime:isolation
+  berth-runtime:lifecycle berthd:cgroup_limits"}
 
 [ "$(id -u)" = 0 ] || { echo "uml-v2-tests: needs root (the guest's tests run containers)" >&2; exit 1; }
 command -v jq >/dev/null || { echo "uml-v2-tests: jq is missing: apt-get install jq" >&2; exit 1; }
@@ -30,21 +31,31 @@ modules=${BERTH_UML_MODULES-/usr/lib/uml/modules}
   exit 1
 }
 
-# Build on the host: the runtime binary (the tests run it by its absolute path) and the test
-# executables, found in cargo's JSON messages.
-cargo build -q -p berth-runtime --bins
+# Build on the host: the binaries the tests run by absolute path (berth-runtime; berthd,
+# berth-shim, berth) and the test executables, found in cargo's JSON messages.
+packages=$(for t in $tests; do echo "${t%%:*}"; done | sort -u)
 work=$repo/target/uml
 mkdir -p "$work"
-cargo test -q -p berth-runtime --no-run --message-format=json >"$work/build.json"
+: >"$work/build.json"
+for p in $packages; do
+  case $p in
+    berthd) cargo build -q -p berth-shim -p berth -p berthd ;;
+    *) cargo build -q -p "$p" --bins ;;
+  esac
+  cargo test -q -p "$p" --no-run --message-format=json >>"$work/build.json"
+done
 run=$work/run.sh
 {
   echo "cd '$repo'"
-  echo 'export TMPDIR=/tmp RUST_BACKTRACE=1'
+  # berthd's harness runs cargo (a no-op build of berth-shim and berth): the host's PATH, HOME.
+  echo "export TMPDIR=/tmp RUST_BACKTRACE=1 HOME='$HOME' PATH='$PATH'"
   echo 'passed=0; failed=0'
   for t in $tests; do
-    exe=$(jq -r --arg t "$t" 'select(.reason == "compiler-artifact" and .target.name == $t
+    pkg=${t%%:*} name=${t#*:}
+    exe=$(jq -r --arg p "$pkg" --arg t "$name" 'select(.reason == "compiler-artifact"
+        and .target.name == $t and (.package_id | test("[/#]" + $p + "[@#]"))
         and .profile.test == true and .executable != null) | .executable' "$work/build.json" | tail -n1)
-    [ -n "$exe" ] || { echo "uml-v2-tests: no test target $t in berth-runtime" >&2; exit 1; }
+    [ -n "$exe" ] || { echo "uml-v2-tests: no test target $name in $pkg" >&2; exit 1; }
     cat <<RUN
 echo "=== $t"
 "$exe" --test-threads=1 > /tmp/out 2>&1; rc=\$?
