@@ -336,3 +336,42 @@ fn oci_rules_convert() -> TestResult {
     assert!(Rule::from_oci(&oci(LinuxDeviceType::C, 1 << 40, "r")?).is_err());
     Ok(())
 }
+
+#[test]
+fn a_kernel_without_cgroup_bpf_is_a_clear_error() {
+    let dir = std::path::Path::new("/sys/fs/cgroup/berth/x");
+    let no_bpf = unsupported(
+        dir,
+        "load the program",
+        std::io::Error::from_raw_os_error(libc::ENOSYS),
+    );
+    let text = no_bpf.to_string();
+    assert!(
+        matches!(no_bpf, CgroupError::DeviceFilterUnsupported { .. }),
+        "{text}"
+    );
+    assert_eq!(
+        text,
+        "cgroup v2 device rules for /sys/fs/cgroup/berth/x cannot be enforced: the kernel has no \
+         bpf(2) (CONFIG_BPF_SYSCALL)"
+    );
+    let no_cgroup_bpf = unsupported(
+        dir,
+        "attach",
+        std::io::Error::from_raw_os_error(libc::EINVAL),
+    );
+    assert!(
+        no_cgroup_bpf.to_string().ends_with("(CONFIG_CGROUP_BPF)"),
+        "{no_cgroup_bpf}"
+    );
+    // Other errors name the step.
+    let busy = unsupported(
+        dir,
+        "attach",
+        std::io::Error::from_raw_os_error(libc::EPERM),
+    );
+    assert_eq!(
+        busy.to_string(),
+        "device filter for /sys/fs/cgroup/berth/x: attach"
+    );
+}
