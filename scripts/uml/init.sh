@@ -45,6 +45,7 @@ enable=""
 for c in $(cat /sys/fs/cgroup/cgroup.controllers); do enable="$enable +$c"; done
 echo "$enable" > /sys/fs/cgroup/cgroup.subtree_control
 ip link set lo up
+modprobe tun   # /dev/net/tun: the device the berthd device tests open
 hostname berth-uml
 echo "UML-KERNEL $(uname -r)"
 echo "UML-CGROUP-CONTROLLERS $(cat /sys/fs/cgroup/cgroup.controllers)"

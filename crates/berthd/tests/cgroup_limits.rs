@@ -124,3 +124,42 @@ fn fork_bomb_stops_at_the_pids_limit() {
     assert!(count <= 16, "{count} tasks under a limit of 16");
     assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
 }
+
+/// `/dev/net/tun` (c 10:200): docker's default rules do not allow it and it opens without side
+/// effects (the UML guest's init loads the tun module).
+const TUN: (&str, u32, u32) = ("/dev/net/tun", 10, 200);
+
+#[test]
+fn devices_are_enforced_as_asked() {
+    let d = Daemon::start_without_bridge();
+    let (path, major, minor) = TUN;
+    assert!(
+        std::path::Path::new(path).exists(),
+        "{path} is missing: modprobe tun"
+    );
+    let run = |extra: &[&str], script: &str| {
+        let mut args = vec!["run", "--rm", "--network", "none"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["busybox", "sh", "-c", script]);
+        d.docker(&args)
+    };
+    // The default rules: CAP_MKNOD makes the node, the open is refused (EPERM).
+    let probe = format!("mknod /dev/probe c {major} {minor} && : < /dev/probe && echo open");
+    let out = run(&[], &probe);
+    assert_eq!(stdout(&out), "", "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Operation not permitted"),
+        "{}",
+        stderr(&out)
+    );
+    // --device grants exactly what it names: read, not write.
+    let dev = format!("{path}:/dev/thetun:r");
+    let out = run(
+        &["--device", &dev],
+        "(: < /dev/thetun) && echo read; (: > /dev/thetun) 2>/dev/null && echo wrote || echo nowrite",
+    );
+    assert_eq!(ok(&out, "--device").trim(), "read\nnowrite");
+    // --privileged grants every device.
+    let out = run(&["--privileged"], &probe);
+    assert_eq!(ok(&out, "--privileged").trim(), "open");
+}
