@@ -1,8 +1,8 @@
 //! The container's init, from `clone` to `execve`, in runc's order: wait for the parent (user
-//! mappings written, cgroup joined), join or unshare the remaining namespaces, set up and
-//! `pivot_root` into the rootfs, the terminal, hostname, sysctls, masked and read-only paths,
-//! OOM score, rlimits, user and capabilities, no_new_privs; report ready, wait for `start`,
-//! load seccomp last and exec.
+//! mappings written, cgroup joined), join or unshare the remaining namespaces, bring `lo` up in
+//! a new network namespace, set up and `pivot_root` into the rootfs, the terminal, hostname,
+//! sysctls, masked and read-only paths, OOM score, rlimits, user and capabilities,
+//! no_new_privs; report ready, wait for `start`, load seccomp last and exec.
 //!
 //! Runs in the freshly cloned child only; every failure is sent to the parent as text over the
 //! sync channel and ends the child.
@@ -72,6 +72,9 @@ pub enum InitError {
     /// Moving into the container's cgroup failed.
     #[error("join the container's cgroup")]
     Cgroup(#[source] crate::cgroups::CgroupError),
+    /// Bringing up `lo` in the new network namespace failed.
+    #[error("bring up the loopback interface")]
+    Loopback(#[source] nix::Error),
     /// Sending the PTY master to the parent failed.
     #[error("send the pty master to the runtime")]
     SendPty(#[source] crate::sync::SyncError),
@@ -151,6 +154,14 @@ fn setup(init: &Init<'_>) -> Result<crate::process::Program, InitError> {
         setresuid(root_uid, root_uid, root_uid).map_err(InitError::UserNsRoot)?;
     }
     crate::namespaces::join_all(init.plan)?;
+    if init
+        .plan
+        .clone_flags
+        .contains(nix::sched::CloneFlags::CLONE_NEWNET)
+    {
+        // A new network namespace starts with `lo` down; containers expect 127.0.0.1.
+        crate::sys::loopback_up().map_err(InitError::Loopback)?;
+    }
     if !init.plan.new_mount {
         return Err(InitError::NoMountNamespace);
     }

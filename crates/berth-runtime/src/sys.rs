@@ -1,5 +1,6 @@
 //! The few raw syscalls nix does not wrap safely: a fork-like `clone` with namespace flags,
-//! `setdomainname`, `TIOCSCTTY`, `_exit` and resetting signal dispositions.
+//! `setdomainname`, `TIOCSCTTY`, `SIOCSIFFLAGS` (loopback up), `_exit` and resetting signal
+//! dispositions.
 //!
 //! This is the only module of the crate's core that may use `unsafe`; each block states why it
 //! is sound.
@@ -217,6 +218,43 @@ pub fn mount_setattr_recursive(fd: BorrowedFd<'_>, attr_set: u64) -> Result<(), 
         )
     };
     if r < 0 { Err(Errno::last()) } else { Ok(()) }
+}
+
+/// `struct ifreq` with the `ifr_flags` member of its union (40 bytes on every 64-bit ABI).
+#[repr(C)]
+struct IfreqFlags {
+    name: [u8; libc::IFNAMSIZ],
+    flags: libc::c_short,
+    pad: [u8; 22],
+}
+
+/// Brings the loopback interface of the current network namespace up (`SIOCSIFFLAGS` with
+/// `IFF_UP` added to its flags), as runc and crun do in every new network namespace.
+pub fn loopback_up() -> Result<(), Errno> {
+    use nix::sys::socket::{AddressFamily, SockFlag, SockType, socket};
+    let sock = socket(
+        AddressFamily::Inet,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    let mut req = IfreqFlags {
+        name: [0; libc::IFNAMSIZ],
+        flags: 0,
+        pad: [0; 22],
+    };
+    req.name[..2].copy_from_slice(b"lo");
+    // SAFETY: SIOCGIFFLAGS reads the name from and writes the flags into the ifreq the
+    // pointer designates; `req` is a full-size ifreq, alive and exclusively borrowed.
+    let ret = unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) };
+    Errno::result(ret)?;
+    if req.flags & libc::IFF_UP as libc::c_short != 0 {
+        return Ok(());
+    }
+    req.flags |= libc::IFF_UP as libc::c_short;
+    // SAFETY: SIOCSIFFLAGS reads the name and flags from the ifreq, as above.
+    let ret = unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) };
+    Errno::result(ret).map(drop)
 }
 
 #[cfg(test)]

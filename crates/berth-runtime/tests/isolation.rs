@@ -240,3 +240,27 @@ fn user_namespace_maps_root_to_an_unprivileged_host_uid() {
         ["0", "100000", "65536"]
     );
 }
+
+#[test]
+fn new_network_namespace_has_loopback_up() {
+    // runc and crun bring `lo` up in every network namespace they create: 127.0.0.1 answers.
+    let out = run_sh(
+        "lo",
+        "cat /sys/class/net/lo/flags; ping -c 1 -W 5 127.0.0.1 > /dev/null && echo ping-ok",
+        |c| {
+            let ns = c["linux"]["namespaces"].as_array().expect("namespaces");
+            assert!(
+                ns.iter()
+                    .any(|n| n["type"] == "network" && n.get("path").is_none()),
+                "the default spec makes a new network namespace: {ns:?}"
+            );
+        },
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    let flags = lines.next().unwrap_or("").trim_start_matches("0x");
+    let flags = u32::from_str_radix(flags, 16).expect("hex flags");
+    assert_eq!(flags & 0x9, 0x9, "lo is not up and loopback: {text}");
+    assert_eq!(lines.next(), Some("ping-ok"), "{text} {}", stderr(&out));
+}

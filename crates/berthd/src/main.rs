@@ -33,7 +33,7 @@ struct Args {
     /// Enable debug mode.
     #[arg(short = 'D', long)]
     debug: bool,
-    /// Linux name of the default `bridge` network's bridge.
+    /// Linux name of the default `bridge` network's bridge; `none`: no default bridge.
     #[arg(
         short = 'b',
         long = "bridge",
@@ -121,12 +121,21 @@ fn main() -> anyhow::Result<()> {
     rt.block_on(async {
         let shutdown = berthd::server::shutdown_signal();
         let listener = berthd::server::listen(&config).await.context("berthd")?;
-        let engine = berthd::engine_backend::EngineBackend::open_with_network(
-            config.data_root.clone(),
-            config.exec_root.clone(),
-            network,
-        )
-        .await;
+        // `--bridge none` (dockerd's `-b none`): no default bridge network, so no firewall.
+        let engine = if network.bridge == "none" {
+            berthd::engine_backend::EngineBackend::open(
+                config.data_root.clone(),
+                config.exec_root.clone(),
+            )
+            .await
+        } else {
+            berthd::engine_backend::EngineBackend::open_with_network(
+                config.data_root.clone(),
+                config.exec_root.clone(),
+                network,
+            )
+            .await
+        };
         let backend = match engine {
             Ok(engine) => Arc::new(engine.with_insecure_registries(insecure)),
             Err(e) => {

@@ -149,6 +149,39 @@ pub enum CgroupError {
         #[source]
         source: std::io::Error,
     },
+    /// A step of installing the cgroup v2 device filter (eBPF) failed.
+    #[error("device filter for {path}: {step}")]
+    DeviceFilter {
+        /// The cgroup directory.
+        path: PathBuf,
+        /// What failed (`load the program`, `attach`, ...).
+        step: &'static str,
+        /// The errno.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The kernel cannot run a cgroup device program, so v2 device rules cannot be enforced.
+    #[error("cgroup v2 device rules for {path} cannot be enforced: {reason}")]
+    DeviceFilterUnsupported {
+        /// The cgroup directory.
+        path: PathBuf,
+        /// Which kernel option is missing.
+        reason: &'static str,
+        /// The errno of the refused call.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The kernel's verifier refused the device filter (a berth bug): its log is kept.
+    #[error("the kernel refused the device filter for {path}: {log}")]
+    DeviceFilterRefused {
+        /// The cgroup directory.
+        path: PathBuf,
+        /// The verifier's log.
+        log: String,
+        /// The errno of the load.
+        #[source]
+        source: std::io::Error,
+    },
     /// Destroying a cgroup failed in one or more hierarchies; every failure is kept.
     #[error("destroy cgroup: {}", join_errors(.0))]
     Destroy(Vec<CgroupError>),

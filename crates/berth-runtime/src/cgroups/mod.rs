@@ -34,7 +34,10 @@
 //! [`v1::V1Manager::new`]): unit tests run both managers against temp dirs shaped like
 //! cgroupfs; `tests/cgroups.rs` runs a real-kernel suite on this (v1 hybrid) machine.
 
+#[allow(unsafe_code)]
+mod bpf;
 mod convert;
+mod device_filter;
 mod error;
 pub mod features;
 mod fs;

@@ -1,11 +1,10 @@
 //! Writing OCI `LinuxResources` into a v2 cgroup: only the files for values that are set, each
 //! write's failure naming the file and the value.
 //!
-//! Not applied on v2, by design or for now:
-//! - **device rules**: v2 has no `devices.*` files; access control needs an eBPF
-//!   `BPF_PROG_TYPE_CGROUP_DEVICE` program attached to the cgroup, which berth does not build
-//!   yet. The rules are skipped (with a debug trace); the container's `/dev` is still limited
-//!   to the devices the runtime creates in it.
+//! Device rules have no files on v2: they become an eBPF program attached to the cgroup
+//! (`device_filter`).
+//!
+//! Not applied on v2, by design:
 //! - v1-only memory knobs (`kernel`, `kernelTCP`, `swappiness`, `disableOOMKiller`) and
 //!   `network` (net_cls/net_prio do not exist on v2): a warning when set, as runc does.
 //! - `blockIO.leafWeight`: no v2 equivalent; a warning when set.
@@ -13,7 +12,7 @@
 use oci_spec::runtime::{LinuxBlockIo, LinuxCpu, LinuxMemory, LinuxResources};
 
 use super::v2::V2Manager;
-use super::{CgroupError, convert, fs};
+use super::{CgroupError, convert, device_filter, fs};
 
 impl V2Manager {
     /// Writes the resource limits of `r` that are set (see the module doc for what v2 skips).
@@ -47,10 +46,7 @@ impl V2Manager {
             }
         }
         if let Some(devices) = r.devices().as_ref().filter(|d| !d.is_empty()) {
-            tracing::debug!(
-                rules = devices.len(),
-                "cgroup v2 device rules need eBPF, which berth does not load: skipped"
-            );
+            device_filter::install(dir, devices)?;
         }
         // Last, so explicit unified keys win over the values derived above.
         for (key, value) in r.unified().iter().flatten() {

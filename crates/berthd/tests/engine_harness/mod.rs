@@ -17,6 +17,12 @@ pub fn bin_dir() -> PathBuf {
     DIR.get_or_init(|| {
         let daemon = PathBuf::from(env!("CARGO_BIN_EXE_berthd"));
         let dir = daemon.parent().expect("bin dir").to_path_buf();
+        // scripts/uml-v2-tests.sh builds them on the host before booting its guest, where even
+        // a no-op cargo build costs seconds.
+        if std::env::var_os("BERTH_TEST_BINS_BUILT").is_some() {
+            assert!(dir.join("berth-shim").exists(), "no berth-shim in {dir:?}");
+            return dir;
+        }
         let status = Command::new(env!("CARGO"))
             .args(["build", "-q", "-p", "berth-shim", "-p", "berth"])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -111,12 +117,23 @@ pub fn remove_bridge(bridge: &str) {
 impl Daemon {
     /// Starts a daemon and imports busybox as `busybox:latest` (CMD sh).
     pub fn start() -> Self {
+        Self::start_with_bridge(None)
+    }
+
+    /// [`Daemon::start`] with `--bridge none`: no default bridge network, so no firewall
+    /// (containers run with `--network none`).
+    pub fn start_without_bridge() -> Self {
+        Self::start_with_bridge(Some("none"))
+    }
+
+    fn start_with_bridge(bridge: Option<&str>) -> Self {
         let bins = bin_dir();
         let dir = tempfile::Builder::new()
             .prefix("berth-e2e-")
             .tempdir()
             .expect("temp dir");
-        let (bridge, pool) = unique_network();
+        let (unique, pool) = unique_network();
+        let bridge = bridge.map_or(unique, str::to_owned);
         let mut d = Self {
             child: None,
             dir,
@@ -415,7 +432,9 @@ impl Drop for Daemon {
             let _ = self.http("DELETE", &format!("/containers/{id}?force=1"), "");
         }
         self.stop_daemon();
-        remove_bridge(&self.bridge);
+        if self.bridge != "none" {
+            remove_bridge(&self.bridge);
+        }
         // Shims (and their containers) that outlived the daemon.
         if let Ok(rd) = std::fs::read_dir(self.exec_root().join("shims")) {
             for e in rd.flatten() {
