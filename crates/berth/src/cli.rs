@@ -82,6 +82,66 @@ pub enum Command {
     Network(NetworkArgs),
     /// Manage volumes.
     Volume(VolumeArgs),
+    /// Inspect changes to files or directories on a container's filesystem.
+    Diff {
+        /// The container.
+        container: String,
+    },
+    /// Export a container's filesystem as a tar archive.
+    Export {
+        /// Write to a file, instead of STDOUT.
+        #[arg(short, long)]
+        output: Option<String>,
+        /// The container.
+        container: String,
+    },
+    /// Show the history of an image.
+    History {
+        /// Don't truncate output.
+        #[arg(long)]
+        no_trunc: bool,
+        /// Only show image IDs.
+        #[arg(short, long)]
+        quiet: bool,
+        /// Format output using a template.
+        #[arg(long)]
+        format: Option<String>,
+        /// The image.
+        image: String,
+    },
+    /// Create a new image from a container's changes.
+    Commit {
+        /// Author.
+        #[arg(short, long)]
+        author: Option<String>,
+        /// Apply Dockerfile instruction to the created image.
+        #[arg(short, long)]
+        change: Vec<String>,
+        /// Commit message.
+        #[arg(short, long)]
+        message: Option<String>,
+        /// Pause container during commit.
+        #[arg(short, long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
+              default_missing_value = "true")]
+        pause: bool,
+        /// The container.
+        container: String,
+        /// REPOSITORY[:TAG].
+        repository: Option<String>,
+    },
+    /// Copy files/folders between a container and the local filesystem.
+    Cp {
+        /// Archive mode (copy all uid/gid information).
+        #[arg(short, long)]
+        archive: bool,
+        /// Always follow symbol link in SRC_PATH.
+        #[arg(short = 'L', long)]
+        follow_link: bool,
+        /// CONTAINER:SRC_PATH or a local path (`-` for a tar on stdin).
+        src: String,
+        /// CONTAINER:DEST_PATH or a local path (`-` for a tar on stdout).
+        dst: String,
+    },
     /// Manage images.
     #[command(subcommand)]
     Image(ImageCommand),

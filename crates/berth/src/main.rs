@@ -18,8 +18,8 @@ use crate::cli::{Cli, Command, ImageCommand, SystemCommand};
 use crate::client::Client;
 use crate::commands::run::RunError;
 use crate::commands::{
-    containers, disk, distribution, error_line, events, exec, images, inspect, list, network, run,
-    system, volume,
+    containers, disk, distribution, error_line, events, exec, filesystem, images, inspect, list,
+    network, run, system, volume,
 };
 
 async fn dispatch(client: &Client, command: &Command) -> anyhow::Result<i32> {
@@ -55,6 +55,43 @@ async fn dispatch(client: &Client, command: &Command) -> anyhow::Result<i32> {
         Command::Port(a) => network::port(client, a).await,
         Command::Network(a) => network::network(client, a).await,
         Command::Volume(a) => volume::volume(client, a).await,
+        Command::Diff { container } => filesystem::diff(client, container).await,
+        Command::Export { output, container } => {
+            filesystem::export(client, container, output.as_deref()).await
+        }
+        Command::History {
+            no_trunc,
+            quiet,
+            format,
+            image,
+        } => filesystem::history(client, image, *no_trunc, *quiet, format.as_deref()).await,
+        Command::Commit {
+            author,
+            change,
+            message,
+            pause,
+            container,
+            repository,
+        } => {
+            filesystem::commit(
+                client,
+                filesystem::CommitArgs {
+                    author: author.clone(),
+                    change: change.clone(),
+                    message: message.clone(),
+                    pause: *pause,
+                    container: container.clone(),
+                    repository: repository.clone(),
+                },
+            )
+            .await
+        }
+        Command::Cp {
+            archive,
+            follow_link,
+            src,
+            dst,
+        } => filesystem::cp(client, src, dst, *archive, *follow_link).await,
     }
 }
 

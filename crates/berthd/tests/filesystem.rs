@@ -134,3 +134,62 @@ fn diff_export_commit_and_history() {
     let out = d.docker(&["run", "--rm", "live:1", "cat", "/live"]);
     assert_eq!(ok(&out, "run live:1"), "live\n");
 }
+
+#[test]
+fn berth_cli_cp_diff_export_commit_history() {
+    let d = Daemon::start();
+    let host = d.dir.path().join("h");
+    std::fs::create_dir_all(host.join("dir")).unwrap();
+    std::fs::write(host.join("dir/f"), "payload").unwrap();
+    ok(
+        &d.berth(&["run", "-d", "--name", "bc", "busybox", "sleep", "300"]),
+        "run",
+    );
+    ok(
+        &d.berth(&["cp", host.join("dir").to_str().unwrap(), "bc:/tmp/"]),
+        "cp dir in",
+    );
+    ok(
+        &d.berth(&[
+            "cp",
+            host.join("dir/f").to_str().unwrap(),
+            "bc:/tmp/renamed",
+        ]),
+        "cp file in",
+    );
+    let out = d.berth(&["exec", "bc", "cat", "/tmp/dir/f", "/tmp/renamed"]);
+    assert_eq!(ok(&out, "inside"), "payloadpayload");
+    let back = d.dir.path().join("back");
+    std::fs::create_dir_all(&back).unwrap();
+    ok(
+        &d.berth(&["cp", "bc:/tmp/dir", back.to_str().unwrap()]),
+        "cp dir out",
+    );
+    assert_eq!(
+        std::fs::read_to_string(back.join("dir/f")).unwrap(),
+        "payload"
+    );
+    ok(
+        &d.berth(&["cp", "bc:/tmp/renamed", back.join("g").to_str().unwrap()]),
+        "cp file out",
+    );
+    assert_eq!(std::fs::read_to_string(back.join("g")).unwrap(), "payload");
+    let out = d.berth(&["cp", "bc:/tmp/dir", "-"]);
+    assert_eq!(tar_names(&out.stdout), vec!["dir/", "dir/f"]);
+    let diff = ok(&d.berth(&["diff", "bc"]), "diff");
+    assert!(diff.lines().any(|l| l == "A /tmp/dir/f"), "{diff}");
+    let out = d.berth(&["export", "bc"]);
+    assert!(tar_names(&out.stdout).iter().any(|n| n == "tmp/renamed"));
+    let id = ok(
+        &d.berth(&["commit", "-m", "via berth", "bc", "bimg:1"]),
+        "commit",
+    );
+    assert!(id.starts_with("sha256:"), "{id}");
+    let out = d.berth(&["run", "--rm", "bimg:1", "cat", "/tmp/renamed"]);
+    assert_eq!(ok(&out, "run committed"), "payload");
+    let hist = ok(&d.berth(&["history", "bimg:1"]), "history");
+    assert!(
+        hist.starts_with("IMAGE") && hist.contains("via berth"),
+        "{hist}"
+    );
+}

@@ -6,6 +6,7 @@ pub mod disk;
 pub mod distribution;
 pub mod events;
 pub mod exec;
+pub mod filesystem;
 pub mod images;
 pub mod inspect;
 pub mod list;
