@@ -1,7 +1,8 @@
 //! The berthd binary: dockerd's flags, logging, then [`berthd::server::run`].
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -47,6 +48,25 @@ struct Args {
     /// A registry (`host[:port]`) to talk to over plain HTTP; repeatable.
     #[arg(long = "insecure-registry", value_name = "HOST")]
     insecure_registry: Vec<String>,
+    /// Keep containers running while the daemon is down (`--live-restore=false` stops them
+    /// when the daemon stops).
+    #[arg(
+        long = "live-restore",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_value = "true",
+        default_missing_value = "true",
+        action = clap::ArgAction::Set
+    )]
+    live_restore: bool,
+    /// Seconds the daemon may take to stop once signalled (SIGTERM, SIGINT).
+    #[arg(
+        long = "shutdown-timeout",
+        value_name = "SECONDS",
+        default_value_t = 15
+    )]
+    shutdown_timeout: u64,
 }
 
 /// Parses dockerd's `--default-address-pool base=172.30.0.0/16,size=24`.
@@ -64,6 +84,9 @@ fn address_pool(spec: &str) -> anyhow::Result<berth_net::ipam::Pool> {
         _ => bail!("invalid --default-address-pool {spec:?}: want base=CIDR,size=N"),
     }
 }
+
+/// How long open connections (events, attach, logs -f) may delay the stop at most.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 fn socket_path(hosts: &[String]) -> anyhow::Result<PathBuf> {
     let [host] = hosts else {
@@ -112,14 +135,25 @@ fn main() -> anyhow::Result<()> {
         exec_root: args.exec_root,
         pidfile: args.pidfile,
         debug: args.debug,
+        live_restore: args.live_restore,
+        shutdown_grace: Duration::from_secs(args.shutdown_timeout).min(SHUTDOWN_GRACE),
     };
+    let live_restore = args.live_restore;
+    let shutdown_timeout = Duration::from_secs(args.shutdown_timeout);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("start tokio runtime")?;
-    rt.block_on(async {
-        let shutdown = berthd::server::shutdown_signal();
+    // When the stop signal came: the shutdown timeout counts from there.
+    let signalled = Arc::new(OnceLock::<Instant>::new());
+    let result = rt.block_on(async {
+        let signal = berthd::server::shutdown_signal();
+        let mark = signalled.clone();
+        let shutdown = async move {
+            signal.await;
+            let _ = mark.set(Instant::now());
+        };
         let listener = berthd::server::listen(&config).await.context("berthd")?;
         // `--bridge none` (dockerd's `-b none`): no default bridge network, so no firewall.
         let engine = if network.bridge == "none" {
@@ -149,7 +183,25 @@ fn main() -> anyhow::Result<()> {
         let served = berthd::server::run(config, listener, backend.clone(), shutdown)
             .await
             .context("berthd");
-        backend.engine().shutdown_networks().await;
+        let left = shutdown_timeout
+            .saturating_sub(signalled.get().map(Instant::elapsed).unwrap_or_default());
+        let engine = backend.engine().clone();
+        let stopped = tokio::time::timeout(left, async move {
+            engine.shutdown(live_restore).await;
+            engine.shutdown_networks().await;
+        })
+        .await;
+        if stopped.is_err() {
+            tracing::warn!(
+                "shutdown timeout ({}s) reached; exiting with work undone",
+                shutdown_timeout.as_secs()
+            );
+        }
         served
-    })
+    });
+    // Tasks still parked (waits on shims, open streams) must not hold the exit: the runtime
+    // gets a moment for blocking calls in flight, then is dropped regardless.
+    rt.shutdown_timeout(Duration::from_millis(500));
+    tracing::info!("daemon stopped");
+    result
 }

@@ -8,6 +8,7 @@ mod namespace_modes;
 mod policy;
 mod remove;
 mod restore;
+mod shutdown;
 mod start;
 mod stop;
 pub mod wait;

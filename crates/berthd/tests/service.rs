@@ -1,0 +1,147 @@
+//! berthd as a service: stopping on SIGTERM/SIGINT with containers running (live restore
+//! or not), the daemon's figures in `docker info`. Real daemon, real containers, the docker CLI.
+
+mod engine_harness;
+
+use std::path::Path;
+use std::time::Duration;
+
+use engine_harness::{Daemon, ok};
+
+/// berthd's default `--shutdown-timeout`.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
+
+fn alive(pid: &str) -> bool {
+    Path::new("/proc").join(pid).exists()
+}
+
+fn run_d(d: &Daemon, args: &[&str]) -> String {
+    let mut all = vec!["run", "-d"];
+    all.extend_from_slice(args);
+    ok(&d.docker(&all), "docker run -d").trim().to_string()
+}
+
+#[test]
+fn sigterm_with_20_running_containers_exits_and_they_survive() {
+    let mut d = Daemon::start();
+    let info = ok(
+        &d.docker(&["info", "--format", "{{.LiveRestoreEnabled}}"]),
+        "docker info",
+    );
+    assert_eq!(info.trim(), "true", "live restore is berth's default");
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        // Two on the default bridge, the rest without a network.
+        let net = if i < 2 { "bridge" } else { "none" };
+        ids.push(run_d(&d, &["--network", net, "busybox", "sleep", "1000"]));
+    }
+    let pids: Vec<String> = ids
+        .iter()
+        .map(|id| d.inspect(id, "{{.State.Pid}}").trim().to_string())
+        .collect();
+    assert!(
+        pids.iter().all(|p| alive(p)),
+        "every container runs: {pids:?}"
+    );
+
+    // Before the fix each running container held a blocking thread in the shim's wait and
+    // the daemon never exited.
+    let st = d.signal_and_wait("TERM", SHUTDOWN_TIMEOUT);
+    let st = st.expect("berthd still running a shutdown timeout after SIGTERM");
+    assert!(st.success(), "berthd exit status after SIGTERM: {st:?}");
+    assert!(
+        !d.sock().exists(),
+        "the API socket is removed at a clean stop"
+    );
+    for p in &pids {
+        assert!(alive(p), "container process {p} died with the daemon");
+    }
+
+    d.start_again();
+    let listed = ok(&d.docker(&["ps", "-q", "--no-trunc"]), "docker ps");
+    for id in &ids {
+        assert!(
+            listed.contains(id.as_str()),
+            "{id} not running after restart: {listed}"
+        );
+    }
+    for (id, pid) in ids.iter().zip(&pids) {
+        assert_eq!(d.inspect(id, "{{.State.Pid}}").trim(), pid, "same process");
+    }
+    // Still manageable: exec into one on the bridge and one without network, stop one.
+    let out = ok(
+        &d.docker(&["exec", &ids[0], "cat", "/proc/1/cmdline"]),
+        "exec",
+    );
+    assert!(
+        out.starts_with("sleep"),
+        "exec sees the container's init: {out:?}"
+    );
+    ok(&d.docker(&["exec", &ids[5], "true"]), "exec");
+    ok(
+        &d.docker(&["stop", "-t", "0", &ids[1]]),
+        "stop after restart",
+    );
+    assert_eq!(d.inspect(&ids[1], "{{.State.Running}}").trim(), "false");
+    assert!(!alive(&pids[1]), "the stopped container's process is gone");
+    ok(&d.docker(&["rm", "-f", &ids[2]]), "rm -f after restart");
+    assert!(!alive(&pids[2]), "the removed container's process is gone");
+}
+
+#[test]
+fn without_live_restore_sigint_stops_containers_with_their_stop_signal_first() {
+    let mut d = Daemon::start_with(&["--live-restore=false"]);
+    let info = ok(
+        &d.docker(&["info", "--format", "{{.LiveRestoreEnabled}}"]),
+        "docker info",
+    );
+    assert_eq!(info.trim(), "false");
+    // Exits 3 on SIGTERM (the default stop signal).
+    let term = run_d(
+        &d,
+        &[
+            "busybox",
+            "sh",
+            "-c",
+            "trap 'exit 3' TERM; while :; do sleep 0.1; done",
+        ],
+    );
+    // Its own stop signal.
+    let usr1 = run_d(
+        &d,
+        &[
+            "--stop-signal",
+            "SIGUSR1",
+            "busybox",
+            "sh",
+            "-c",
+            "trap 'exit 4' USR1; trap '' TERM; while :; do sleep 0.1; done",
+        ],
+    );
+    // Ignores its stop signal (pid 1 without a handler): SIGKILL after its stop timeout.
+    let stubborn = run_d(&d, &["--stop-timeout", "1", "busybox", "sleep", "1000"]);
+    // `always`: stopped by the daemon's exit, started again by the next daemon.
+    let always = run_d(&d, &["--restart", "always", "busybox", "sleep", "1000"]);
+    let ids = [&term, &usr1, &stubborn, &always];
+    let pids: Vec<String> = ids
+        .iter()
+        .map(|id| d.inspect(id, "{{.State.Pid}}").trim().to_string())
+        .collect();
+
+    let st = d.signal_and_wait("INT", SHUTDOWN_TIMEOUT);
+    let st = st.expect("berthd still running a shutdown timeout after SIGINT");
+    assert!(st.success(), "berthd exit status after SIGINT: {st:?}");
+    for p in &pids {
+        assert!(!alive(p), "container process {p} outlived the daemon");
+    }
+
+    d.start_again();
+    let code = |id: &str| d.inspect(id, "{{.State.ExitCode}}").trim().to_string();
+    assert_eq!(d.inspect(&term, "{{.State.Status}}").trim(), "exited");
+    assert_eq!(code(&term), "3", "got SIGTERM and exited by its trap");
+    assert_eq!(code(&usr1), "4", "got its --stop-signal");
+    assert_eq!(code(&stubborn), "137", "SIGKILLed after its stop timeout");
+    engine_harness::eventually("the `always` container starts again", || {
+        d.inspect(&always, "{{.State.Running}}").trim() == "true"
+    });
+}
