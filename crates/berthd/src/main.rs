@@ -42,9 +42,10 @@ struct Args {
         default_value = "berth0"
     )]
     bridge: String,
-    /// Pool of subnets for networks created without --subnet: base=CIDR,size=N.
+    /// Pool of subnets for networks created without --subnet: base=CIDR,size=N;
+    /// repeatable (default: dockerd's, 172.17-31.0.0/16 as /16s then 192.168.0.0/16 as /20s).
     #[arg(long = "default-address-pool", value_name = "base=CIDR,size=N")]
-    default_address_pool: Option<String>,
+    default_address_pool: Vec<String>,
     /// A registry (`host[:port]`) to talk to over plain HTTP; repeatable.
     #[arg(long = "insecure-registry", value_name = "HOST")]
     insecure_registry: Vec<String>,
@@ -116,9 +117,13 @@ fn main() -> anyhow::Result<()> {
     let socket = socket_path(&args.host)?;
     let network = berth_engine::NetworkConfig {
         bridge: args.bridge.clone(),
-        pool: match &args.default_address_pool {
-            Some(p) => address_pool(p)?,
-            None => berth_net::ipam::Pool::default(),
+        pools: if args.default_address_pool.is_empty() {
+            berth_net::ipam::Pool::docker_defaults()
+        } else {
+            args.default_address_pool
+                .iter()
+                .map(|p| address_pool(p))
+                .collect::<anyhow::Result<_>>()?
         },
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
