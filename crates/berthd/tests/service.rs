@@ -145,3 +145,107 @@ fn without_live_restore_sigint_stops_containers_with_their_stop_signal_first() {
         d.inspect(&always, "{{.State.Running}}").trim() == "true"
     });
 }
+
+/// Ids in a directory of per-container entries (`containers/<id>`, `shims/<short id>`).
+fn entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn sigkill_during_a_burst_of_runs_loses_no_acknowledged_id_and_leaves_nothing() {
+    let mut d = Daemon::start();
+    let mut acked: Vec<String> = Vec::new();
+    let mut seen: std::collections::BTreeSet<String> = Default::default();
+    for round in 0..10u64 {
+        let clients: Vec<_> = (0..8)
+            .map(|i| {
+                let host = d.host();
+                let net = if i % 4 == 0 { "bridge" } else { "none" };
+                std::thread::spawn(move || {
+                    std::process::Command::new(engine_harness::docker_bin())
+                        .args(["-H", &host, "run", "-d", "--network", net])
+                        .args(["busybox", "sleep", "1000"])
+                        .output()
+                })
+            })
+            .collect();
+        // From right after the first requests to well into the burst.
+        std::thread::sleep(Duration::from_millis(50 + round * 200));
+        d.crash();
+        // What the killed daemon left: every container it began, by directory.
+        seen.extend(entries(&d.data_root().join("containers")));
+        seen.extend(entries(&d.exec_root().join("shims")));
+        for c in clients {
+            let out = c.join().expect("client thread").expect("run docker");
+            let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            if out.status.success() && id.len() == 64 {
+                acked.push(id);
+            }
+        }
+        d.start_again();
+        let listed = ok(&d.docker(&["ps", "-aq", "--no-trunc"]), "docker ps -a");
+        for id in &acked {
+            assert!(
+                listed.contains(id.as_str()),
+                "round {round}: acknowledged {id} is not listed after the restart"
+            );
+        }
+    }
+    assert!(!acked.is_empty(), "some runs completed between the kills");
+    eprintln!(
+        "{} runs acknowledged; {} containers begun before a kill",
+        acked.len(),
+        seen.len()
+    );
+
+    // Store and host agree: every leftover of the kills is owned by a record or gone.
+    let records = ok(&d.docker(&["ps", "-aq", "--no-trunc"]), "docker ps -a");
+    let records: Vec<&str> = records.lines().collect();
+    let owned = |name: &str| records.iter().any(|r| r.starts_with(name));
+    engine_harness::eventually("the restarted daemon reconciles the host", || {
+        entries(&d.data_root().join("containers"))
+            .iter()
+            .chain(&entries(&d.exec_root().join("shims")))
+            .chain(&entries(&d.exec_root().join("netns")))
+            .all(|n| owned(n))
+    });
+    for m in d.mounts() {
+        assert!(
+            records.iter().any(|r| m.contains(&r[..24])),
+            "mount {m} is owned by no record"
+        );
+    }
+    // A record that does not run has no shim, process or cgroup (a start cut short by the
+    // kill left a `--defer-start` shim and its half-made container before the fix).
+    for id in &records {
+        if d.inspect(id, "{{.State.Running}}").trim() == "false" {
+            assert!(
+                !engine_harness::process_with(id),
+                "a shim of the stopped {id} still runs"
+            );
+            assert!(
+                engine_harness::cgroups_of(id).is_empty(),
+                "cgroups of the stopped {id} remain"
+            );
+        }
+    }
+    for id in seen.iter().filter(|id| !owned(id)) {
+        assert!(
+            !engine_harness::process_with(id),
+            "a process of unrecorded {id} still runs"
+        );
+        if id.len() == 64 {
+            assert!(
+                engine_harness::cgroups_of(id).is_empty(),
+                "cgroups of unrecorded {id} remain: {:?}",
+                engine_harness::cgroups_of(id)
+            );
+        }
+    }
+}

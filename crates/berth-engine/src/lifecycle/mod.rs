@@ -6,6 +6,7 @@ mod host_checks;
 mod monitor;
 mod namespace_modes;
 mod policy;
+mod reconcile;
 mod remove;
 mod restore;
 mod shutdown;
