@@ -5,7 +5,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use clap::Parser;
+use berthd::daemon_config::{self, FileConfig, merge};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
 
 /// berth's daemon: serves the Docker Engine API on a unix socket.
 #[derive(Debug, Parser)]
@@ -68,6 +70,90 @@ struct Args {
         default_value_t = 15
     )]
     shutdown_timeout: u64,
+    /// Group of the API socket (mode 0660); `berth` when that group exists, else root only.
+    #[arg(
+        short = 'G',
+        long = "group",
+        value_name = "GROUP",
+        default_value = "berth"
+    )]
+    group: String,
+    /// Daemon configuration file (dockerd's daemon.json keys).
+    #[arg(long = "config-file", value_name = "FILE", default_value = daemon_config::DEFAULT_PATH)]
+    config_file: PathBuf,
+    #[arg(skip)]
+    group_optional: bool,
+}
+
+/// Whether the flag of field `id` was given on the command line.
+fn given(m: &ArgMatches, id: &str) -> bool {
+    m.value_source(id) == Some(ValueSource::CommandLine)
+}
+
+/// Applies the configuration file to `args` (dockerd's rules, see `daemon_config`).
+fn apply_file(args: &mut Args, m: &ArgMatches) -> anyhow::Result<()> {
+    let f = FileConfig::load(&args.config_file, given(m, "config_file"))?;
+    let a = args;
+    a.data_root = merge(
+        "data-root",
+        a.data_root.clone(),
+        given(m, "data_root"),
+        f.data_root,
+    )?;
+    a.exec_root = merge(
+        "exec-root",
+        a.exec_root.clone(),
+        given(m, "exec_root"),
+        f.exec_root,
+    )?;
+    a.host = merge("hosts", a.host.clone(), given(m, "host"), f.hosts)?;
+    a.pidfile = merge(
+        "pidfile",
+        a.pidfile.clone(),
+        given(m, "pidfile"),
+        f.pidfile.map(Some),
+    )?;
+    a.bridge = merge("bridge", a.bridge.clone(), given(m, "bridge"), f.bridge)?;
+    let pools = f.default_address_pools.map(|ps| {
+        ps.iter()
+            .map(|p| format!("base={},size={}", p.base, p.size))
+            .collect()
+    });
+    a.default_address_pool = merge(
+        "default-address-pools",
+        a.default_address_pool.clone(),
+        given(m, "default_address_pool"),
+        pools,
+    )?;
+    a.insecure_registry = merge(
+        "insecure-registries",
+        a.insecure_registry.clone(),
+        given(m, "insecure_registry"),
+        f.insecure_registries,
+    )?;
+    a.live_restore = merge(
+        "live-restore",
+        a.live_restore,
+        given(m, "live_restore"),
+        f.live_restore,
+    )?;
+    a.shutdown_timeout = merge(
+        "shutdown-timeout",
+        a.shutdown_timeout,
+        given(m, "shutdown_timeout"),
+        f.shutdown_timeout,
+    )?;
+    a.debug = merge("debug", a.debug, given(m, "debug"), f.debug)?;
+    a.log_level = merge(
+        "log-level",
+        a.log_level.clone(),
+        given(m, "log_level"),
+        f.log_level,
+    )?;
+    // The default group is optional: without it the socket is root's only.
+    a.group_optional = !given(m, "group") && f.group.is_none();
+    a.group = merge("group", a.group.clone(), given(m, "group"), f.group)?;
+    Ok(())
 }
 
 /// Parses dockerd's `--default-address-pool base=172.30.0.0/16,size=24`.
@@ -112,8 +198,30 @@ fn level(args: &Args) -> anyhow::Result<&'static str> {
     })
 }
 
-fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+fn main() -> std::process::ExitCode {
+    match daemon() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // What went wrong and why, on one line; never a backtrace.
+            eprintln!("berthd: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn daemon() -> anyhow::Result<()> {
+    let matches = Args::command().get_matches();
+    let mut args = Args::from_arg_matches(&matches)?;
+    apply_file(&mut args, &matches)?;
+    let socket_group = match daemon_config::group_id(&args.group) {
+        Some(gid) => Some(gid),
+        None if args.group_optional => None,
+        None => bail!(
+            "group {:?} for the API socket does not exist: create it (groupadd {}) or choose another with -G",
+            args.group,
+            args.group
+        ),
+    };
     let socket = socket_path(&args.host)?;
     let network = berth_engine::NetworkConfig {
         bridge: args.bridge.clone(),
@@ -139,6 +247,7 @@ fn main() -> anyhow::Result<()> {
         data_root: args.data_root,
         exec_root: args.exec_root,
         pidfile: args.pidfile,
+        socket_group,
         debug: args.debug,
         live_restore: args.live_restore,
         shutdown_grace: Duration::from_secs(args.shutdown_timeout).min(SHUTDOWN_GRACE),

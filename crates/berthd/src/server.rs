@@ -27,6 +27,8 @@ pub struct Config {
     pub exec_root: PathBuf,
     /// Where to write the daemon's pid, if anywhere.
     pub pidfile: Option<PathBuf>,
+    /// The API socket's group (`None`: root's).
+    pub socket_group: Option<u32>,
     /// Debug mode (reported by `/info`).
     pub debug: bool,
     /// Containers keep running while the daemon is down (reported by `/info`).
@@ -93,6 +95,12 @@ pub async fn listen(config: &Config) -> Result<UnixListener, ServerError> {
     mkdir(&config.data_root, 0o711)?;
     mkdir(&config.exec_root, 0o700)?;
     let listener = bind(&config.socket).await?;
+    if let Some(gid) = config.socket_group
+        && let Err(e) = std::os::unix::fs::chown(&config.socket, Some(0), Some(gid))
+    {
+        let _ = std::fs::remove_file(&config.socket);
+        return Err(ServerError::Chmod(config.socket.clone(), e));
+    }
     if let Some(pidfile) = &config.pidfile
         && let Err(e) = std::fs::write(pidfile, format!("{}\n", std::process::id()))
     {

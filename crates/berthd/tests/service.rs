@@ -249,3 +249,95 @@ fn sigkill_during_a_burst_of_runs_loses_no_acknowledged_id_and_leaves_nothing() 
         }
     }
 }
+
+#[test]
+fn daemon_json_applies_its_keys_and_the_socket_gets_its_group() {
+    use std::os::unix::fs::MetadataExt;
+    let cfg = tempfile::tempdir().expect("temp dir");
+    let file = cfg.path().join("daemon.json");
+    // `daemon` is gid 1 on Debian (base-passwd).
+    std::fs::write(
+        &file,
+        r#"{"live-restore": false, "shutdown-timeout": 5, "group": "daemon",
+            "log-driver": "json-file", "debug": true}"#,
+    )
+    .expect("write daemon.json");
+    let d = Daemon::start_with(&["--config-file", file.to_str().expect("utf-8")]);
+    let info = ok(
+        &d.docker(&["info", "--format", "{{.LiveRestoreEnabled}} {{.Debug}}"]),
+        "docker info",
+    );
+    assert_eq!(
+        info.trim(),
+        "false true",
+        "live-restore and debug from the file"
+    );
+    let meta = std::fs::metadata(d.sock()).expect("socket");
+    assert_eq!(meta.mode() & 0o777, 0o660, "socket mode");
+    assert_eq!(meta.uid(), 0, "socket owner");
+    assert_eq!(meta.gid(), 1, "socket group from daemon.json");
+}
+
+/// Starts berthd with `args` and returns its failure output (it must not start).
+fn berthd_fails(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(engine_harness::bin_dir().join("berthd"))
+        .arg("-H")
+        .arg(format!("unix://{}", dir.join("b.sock").display()))
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("run berthd");
+    assert!(!out.status.success(), "berthd {args:?} started");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !err.contains("backtrace") && !err.contains("Caused by"),
+        "an operator's error, not a trace: {err}"
+    );
+    assert!(
+        !dir.join("b.sock").exists(),
+        "nothing left behind by a refused start"
+    );
+    err
+}
+
+#[test]
+fn daemon_json_errors_name_the_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |json: &str| {
+        let f = dir.path().join("daemon.json");
+        std::fs::write(&f, json).expect("write daemon.json");
+        f.to_string_lossy().into_owned()
+    };
+    let data = dir.path().join("data");
+    let data = data.to_str().expect("utf-8");
+    let cases: [(&str, &[&str], &[&str]); 5] = [
+        (r#"{"data-rot": "/x"}"#, &[], &["data-rot"]),
+        (r#"{"log-opts": {"max-size": "1m"}}"#, &[], &["log-opts"]),
+        (r#"{"bip": "10.99.0.1/16"}"#, &[], &["bip"]),
+        (
+            r#"{"data-root": "/x"}"#,
+            &["--data-root", data],
+            &["data-root", "from flag", "from file"],
+        ),
+        (
+            r#"{}"#,
+            &["-G", "no-such-group-berth"],
+            &["no-such-group-berth"],
+        ),
+    ];
+    for (json, extra, want) in cases {
+        let f = write(json);
+        let mut args = vec!["--config-file", f.as_str()];
+        args.extend_from_slice(extra);
+        let err = berthd_fails(dir.path(), &args);
+        for w in want {
+            assert!(err.contains(w), "{json} {extra:?}: {err:?} lacks {w:?}");
+        }
+    }
+    let missing = dir.path().join("none.json");
+    let err = berthd_fails(
+        dir.path(),
+        &["--config-file", missing.to_str().expect("utf-8")],
+    );
+    assert!(err.contains("none.json"), "{err}");
+}
