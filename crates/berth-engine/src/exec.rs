@@ -246,13 +246,9 @@ impl Engine {
             (g.container_id.clone(), g.id.clone())
         };
         let client = self.shim(&cid);
-        let waited = tokio::task::spawn_blocking(move || client.wait(Some(&eid))).await;
+        let waited = crate::shim_wait::wait(client.socket(), Some(&eid)).await;
         let code = match waited {
-            Ok(Ok(status)) => Some(i64::from(status.exit_code)),
-            Ok(Err(e)) => {
-                tracing::warn!("wait for an exec in {cid}: {e}");
-                None
-            }
+            Ok(status) => Some(i64::from(status.exit_code)),
             Err(e) => {
                 tracing::warn!("wait for an exec in {cid}: {e}");
                 None

@@ -12,7 +12,7 @@
 //! A container's process is held by its `berth-shim`, a separate binary the engine spawns
 //! (the only process the engine ever starts; it never forks). The shim detaches into its
 //! own session, so containers outlive the daemon. For every run the engine keeps a monitor
-//! task blocked on the shim's `wait`; on exit it records the status, unmounts the rootfs,
+//! task parked on an async read of the shim's `wait` (no thread per container); on exit it records the status, unmounts the rootfs,
 //! emits `die` and applies the restart policy or `AutoRemove`. After a daemon restart
 //! [`Engine::open`] reloads every record, reconnects to the shims that still run and marks
 //! the others exited with the status their shim recorded (`exit.json`); `always`
@@ -63,6 +63,7 @@ pub mod names;
 pub mod network;
 pub mod options;
 pub mod security_opts;
+mod shim_wait;
 pub mod signals;
 pub mod spec;
 pub mod store;

@@ -145,6 +145,8 @@ pub(crate) struct Inner {
     pub execs: crate::exec::Execs,
     /// Volumes.
     pub volumes: crate::volume::Volumes,
+    /// Set when the daemon stops: exits seen after it start nothing again.
+    pub shutting_down: std::sync::atomic::AtomicBool,
 }
 
 impl Engine {
@@ -189,6 +191,7 @@ impl Engine {
                 net: Arc::new(crate::network::Networks::new(net)),
                 execs: crate::exec::Execs::default(),
                 volumes: crate::volume::Volumes::default(),
+                shutting_down: std::sync::atomic::AtomicBool::new(false),
             }),
         };
         engine.restore_volumes()?;

@@ -10,7 +10,7 @@ use ipnet::Ipv4Net;
 
 use crate::dns::{DnsError, DnsServer};
 use crate::firewall::{self, FirewallError};
-use crate::ipam::{self, Addresses, IpamError};
+use crate::ipam::{self, Addresses, IpamError, Pool};
 pub use crate::model::{
     AttachRequest, Attachment, DriverConfig, Network, NetworkRequest, PortBinding, Protocol,
     RangeError,
@@ -197,7 +197,7 @@ impl Driver {
     pub fn pick_subnet(&self, existing: &[Network]) -> Result<Ipv4Net, Error> {
         let routes = netlink::host_routes()?;
         let taken: Vec<Ipv4Net> = existing.iter().map(Network::subnet).collect();
-        Ok(self.config.pool.pick(&taken, &routes)?)
+        Ok(Pool::pick_from(&self.config.pools, &taken, &routes)?)
     }
 
     /// Creates the network: checks the subnet against `existing` networks and the host's routes,

@@ -79,6 +79,36 @@ impl Default for Pool {
 }
 
 impl Pool {
+    /// dockerd's default address pools: 172.17.0.0/16 to 172.31.0.0/16 as /16s, then
+    /// 192.168.0.0/16 as /20s. The default bridge takes the first free one (docker0's
+    /// 172.17.0.0/16 on a host without it), so it holds 65,533 containers.
+    pub fn docker_defaults() -> Vec<Pool> {
+        let mut pools: Vec<Pool> = (17..=31)
+            .filter_map(|b| Ipv4Net::new(Ipv4Addr::new(172, b, 0, 0), 16).ok())
+            .map(|base| Pool { base, size: 16 })
+            .collect();
+        if let Ok(base) = Ipv4Net::new(Ipv4Addr::new(192, 168, 0, 0), 16) {
+            pools.push(Pool { base, size: 20 });
+        }
+        pools
+    }
+
+    /// The first free subnet of the first pool that has one.
+    pub fn pick_from(
+        pools: &[Pool],
+        taken: &[Ipv4Net],
+        host_routes: &[Ipv4Net],
+    ) -> Result<Ipv4Net, IpamError> {
+        let mut last = Err(IpamError::PoolExhausted);
+        for p in pools {
+            last = p.pick(taken, host_routes);
+            if last.is_ok() {
+                return last;
+            }
+        }
+        last
+    }
+
     /// The first subnet of the pool that overlaps neither a taken subnet nor a host route.
     pub fn pick(&self, taken: &[Ipv4Net], host_routes: &[Ipv4Net]) -> Result<Ipv4Net, IpamError> {
         let subnets = self
@@ -224,6 +254,33 @@ mod tests {
         // A host route that covers the whole pool exhausts it.
         assert_eq!(
             pool.pick(&[], &[net("172.16.0.0/12")]),
+            Err(IpamError::PoolExhausted)
+        );
+    }
+
+    #[test]
+    fn docker_default_pools_give_16s_then_20s() {
+        let pools = Pool::docker_defaults();
+        assert_eq!(
+            Pool::pick_from(&pools, &[], &[]).unwrap(),
+            net("172.17.0.0/16")
+        );
+        // docker0's range taken (or routed): the next /16.
+        assert_eq!(
+            Pool::pick_from(&pools, &[net("172.17.0.0/16")], &[]).unwrap(),
+            net("172.18.0.0/16")
+        );
+        // All of 172.16.0.0/12 routed elsewhere: /20s of 192.168.0.0/16.
+        assert_eq!(
+            Pool::pick_from(&pools, &[], &[net("172.16.0.0/12")]).unwrap(),
+            net("192.168.0.0/20")
+        );
+        assert_eq!(
+            Pool::pick_from(&pools, &[], &[net("172.16.0.0/12"), net("192.168.0.0/16")]),
+            Err(IpamError::PoolExhausted)
+        );
+        assert_eq!(
+            Pool::pick_from(&[], &[], &[]),
             Err(IpamError::PoolExhausted)
         );
     }

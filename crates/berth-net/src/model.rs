@@ -12,8 +12,9 @@ use crate::ipam::{Addresses, Pool};
 /// Driver-wide settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DriverConfig {
-    /// Where subnets of networks created without `--subnet` come from.
-    pub pool: Pool,
+    /// Where subnets of networks created without `--subnet` come from, in order
+    /// (default: dockerd's, see [`Pool::docker_defaults`]).
+    pub pools: Vec<Pool>,
     /// MTU of bridges and veths.
     pub mtu: u32,
     /// The host's resolvers the DNS server forwards to (default: from `/etc/resolv.conf`).
@@ -23,7 +24,7 @@ pub struct DriverConfig {
 impl Default for DriverConfig {
     fn default() -> Self {
         DriverConfig {
-            pool: Pool::default(),
+            pools: Pool::docker_defaults(),
             mtu: 1500,
             upstream_dns: std::fs::read_to_string("/etc/resolv.conf")
                 .map(|t| crate::dns::parse_resolv_conf(&t))

@@ -8,6 +8,7 @@
 //! as a `Backend` through [`engine_backend::EngineBackend`]; tests may plug in a scripted one.
 
 pub mod backend;
+pub mod daemon_config;
 pub mod distribution;
 pub mod engine_backend;
 pub mod error;

@@ -27,8 +27,14 @@ pub struct Config {
     pub exec_root: PathBuf,
     /// Where to write the daemon's pid, if anywhere.
     pub pidfile: Option<PathBuf>,
+    /// The API socket's group (`None`: root's).
+    pub socket_group: Option<u32>,
     /// Debug mode (reported by `/info`).
     pub debug: bool,
+    /// Containers keep running while the daemon is down (reported by `/info`).
+    pub live_restore: bool,
+    /// How long open connections (events, attach, logs -f) may delay the stop.
+    pub shutdown_grace: Duration,
 }
 
 /// Why the daemon could not run.
@@ -83,15 +89,18 @@ async fn bind(path: &Path) -> Result<UnixListener, ServerError> {
     Ok(listener)
 }
 
-/// How long open connections (events, attach, logs -f) may delay shutdown.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
 /// Makes the data and exec roots and binds the API socket: done before the engine opens, so
 /// a second daemon on a live socket stops before it touches anything.
 pub async fn listen(config: &Config) -> Result<UnixListener, ServerError> {
     mkdir(&config.data_root, 0o711)?;
     mkdir(&config.exec_root, 0o700)?;
     let listener = bind(&config.socket).await?;
+    if let Some(gid) = config.socket_group
+        && let Err(e) = std::os::unix::fs::chown(&config.socket, Some(0), Some(gid))
+    {
+        let _ = std::fs::remove_file(&config.socket);
+        return Err(ServerError::Chmod(config.socket.clone(), e));
+    }
     if let Some(pidfile) = &config.pidfile
         && let Err(e) = std::fs::write(pidfile, format!("{}\n", std::process::id()))
     {
@@ -124,11 +133,13 @@ pub async fn run<B: Backend>(
         data_root: config.data_root.clone(),
         exec_root: config.exec_root.clone(),
         debug: config.debug,
+        live_restore: config.live_restore,
         host: HostFacts::detect(),
     });
     let app = routes::app(AppState { backend, daemon });
     tracing::info!(socket = %config.socket.display(), "API listening");
 
+    let grace = config.shutdown_grace;
     let (stop_tx, mut stop_rx) = watch::channel(false);
     let server = axum::serve(
         listener,
@@ -143,9 +154,9 @@ pub async fn run<B: Backend>(
             shutdown.await;
             tracing::info!("shutting down");
             let _ = stop_tx.send(true);
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
+            tokio::time::sleep(grace).await;
         } => {
-            tracing::warn!("connections still open after {SHUTDOWN_GRACE:?}; closing them");
+            tracing::warn!("connections still open after {grace:?}; closing them");
             Ok(())
         }
     };

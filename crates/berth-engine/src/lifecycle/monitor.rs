@@ -1,4 +1,4 @@
-//! The monitor of a run: blocked on the shim's `wait` in the background; on exit it records
+//! The monitor of a run: an async wait on the shim's socket in the background; on exit it records
 //! the status, lets the shim go, unmounts the rootfs, wakes waiters, emits `die` and applies
 //! `AutoRemove`.
 
@@ -30,10 +30,9 @@ impl Engine {
         let shim_dir = self.shim_dir(id);
         loop {
             let client = self.shim(id);
-            match tokio::task::spawn_blocking(move || client.wait(None)).await {
-                Ok(Ok(st)) => return st,
-                Ok(Err(e)) => tracing::debug!("wait on shim of {id}: {e}"),
-                Err(e) => tracing::warn!("wait task of {id}: {e}"),
+            match crate::shim_wait::wait(client.socket(), None).await {
+                Ok(st) => return st,
+                Err(e) => tracing::debug!("wait on shim of {id}: {e}"),
             }
             if let Ok(Some(st)) = status::read(&shim_dir) {
                 return st;
@@ -128,7 +127,9 @@ impl Engine {
             self.emit(&rec, "oom", &[]);
         }
         self.emit(&rec, "die", &[("exitCode", code.to_string())]);
-        if policy::should_restart(&rec) {
+        // A daemon that stops its containers on its way out restarts none of them: their
+        // policy applies at its next start.
+        if policy::should_restart(&rec) && !self.is_shutting_down() {
             self.schedule_restart(c);
             return;
         }

@@ -1,7 +1,8 @@
 //! Daemon restart: every record is loaded back; containers that were running get a monitor
 //! again, which reconnects to their shim (still holding the process) or, when the shim is
 //! gone, takes the exit status it recorded; a removal that was cut short is finished; what
-//! a create cut short left (a directory, a snapshot, a namespace with no record) is swept.
+//! a create cut short left (a directory, a snapshot, a namespace with no record) is swept;
+//! a shim with no record, or whose record never ran, is killed (see `reconcile`).
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -51,7 +52,7 @@ impl Engine {
                         }
                     });
                 }
-                _ => {}
+                _ => self.undo_cut_start(&c).await,
             }
         }
         Ok(())
@@ -72,9 +73,23 @@ impl Engine {
                 })
                 .unwrap_or_default()
         };
-        for (name, path) in entries(&self.inner.cfg.data_root.join("containers")) {
+        // Shims first: their containers hold the rootfs mounts and cgroups removed next.
+        let containers = entries(&self.inner.cfg.data_root.join("containers"));
+        for (name, path) in entries(&self.inner.cfg.exec_root.join("shims")) {
+            if !short.contains(name.as_str()) {
+                if super::reconcile::kill_shim(&path) {
+                    tracing::info!("killed the shim {} (no record)", path.display());
+                }
+                let _ = std::fs::remove_dir_all(&path);
+            }
+        }
+        for (name, path) in containers {
             if !known.contains(&name) {
                 tracing::info!("removing {} (no record)", path.display());
+                super::reconcile::remove_cgroup(&crate::spec::cgroups_path(
+                    &Default::default(),
+                    &name,
+                ));
                 if let Err(e) = self.inner.snap.remove(&path) {
                     tracing::warn!("remove orphan snapshot {}: {e}", path.display());
                 }
@@ -86,17 +101,6 @@ impl Engine {
                 && let Err(e) = berth_net::netns::remove(&path)
             {
                 tracing::warn!("remove orphan network namespace: {e}");
-            }
-        }
-        for (name, path) in entries(&self.inner.cfg.exec_root.join("shims")) {
-            // A live shim with no record keeps its directory: its container still runs and
-            // is a user's to find; only dead leftovers go.
-            let alive = std::os::unix::net::UnixStream::connect(
-                path.join(berth_shim::protocol::SOCKET_NAME),
-            )
-            .is_ok();
-            if !short.contains(name.as_str()) && !alive {
-                let _ = std::fs::remove_dir_all(&path);
             }
         }
     }

@@ -101,12 +101,13 @@ impl Engine {
         let shim_dir = self.shim_dir(&c.id);
         if shim_dir.join(berth_shim::protocol::SOCKET_NAME).exists() {
             let client = self.shim(&c.id);
-            let r = tokio::task::spawn_blocking(move || {
-                let _ = client.signal(None, crate::signals::SIGKILL, true);
-                let _ = client.wait(None);
-                client.shutdown()
+            let killer = client.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                killer.signal(None, crate::signals::SIGKILL, true)
             })
             .await;
+            let _ = crate::shim_wait::wait(client.socket(), None).await;
+            let r = tokio::task::spawn_blocking(move || client.shutdown()).await;
             if let Ok(Err(err)) = r {
                 cleanup.push(format!("stop shim: {err}"));
             }

@@ -13,7 +13,7 @@ const KILL_GRACE: Duration = Duration::from_secs(30);
 
 impl Engine {
     /// Sends `signal` to the container's init (`all`: to every process of it).
-    async fn signal(&self, c: &Container, signal: i32, all: bool) -> Result<()> {
+    pub(crate) async fn signal(&self, c: &Container, signal: i32, all: bool) -> Result<()> {
         let client = self.shim(&c.id);
         let id = c.id.clone();
         tokio::task::spawn_blocking(move || client.signal(None, signal, all))

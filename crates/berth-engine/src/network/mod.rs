@@ -33,15 +33,16 @@ use crate::table::Engine;
 pub struct NetworkConfig {
     /// The default bridge's Linux name (`berth0`).
     pub bridge: String,
-    /// Where subnets of networks created without `--subnet` come from.
-    pub pool: Pool,
+    /// Where subnets of networks created without `--subnet` come from, in order; the default
+    /// bridge takes the first free one.
+    pub pools: Vec<Pool>,
 }
 
 impl Default for NetworkConfig {
     fn default() -> Self {
         NetworkConfig {
             bridge: "berth0".into(),
-            pool: Pool::default(),
+            pools: Pool::docker_defaults(),
         }
     }
 }
@@ -104,10 +105,13 @@ pub(crate) struct Networks {
 
 impl Networks {
     pub fn new(cfg: Option<NetworkConfig>) -> Self {
-        let pool = cfg.as_ref().map(|c| c.pool).unwrap_or_default();
+        let pools = cfg
+            .as_ref()
+            .map(|c| c.pools.clone())
+            .unwrap_or_else(Pool::docker_defaults);
         Networks {
             driver: Driver::new(DriverConfig {
-                pool,
+                pools,
                 ..DriverConfig::default()
             }),
             cfg,

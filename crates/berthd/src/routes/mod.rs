@@ -37,6 +37,8 @@ pub struct DaemonInfo {
     pub exec_root: PathBuf,
     /// Debug mode.
     pub debug: bool,
+    /// Live restore: containers outlive the daemon.
+    pub live_restore: bool,
     /// Host facts.
     pub host: HostFacts,
 }

@@ -134,7 +134,7 @@ async fn info<B: Backend>(State(s): State<AppState<B>>) -> Result<Response, Back
         default_runtime: String::new(),
         swarm: serde_json::json!({"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive",
             "ControlAvailable": false, "Error": "", "RemoteManagers": null}),
-        live_restore_enabled: false,
+        live_restore_enabled: d.live_restore,
         isolation: String::new(),
         init_binary: String::new(),
         containerd_commit: Default::default(),

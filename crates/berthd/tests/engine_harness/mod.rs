@@ -88,6 +88,8 @@ pub struct Daemon {
     pub bridge: String,
     /// The default address pool, a /21 of its own per daemon.
     pub pool: String,
+    /// More berthd flags, given at every (re)start.
+    pub extra_args: Vec<String>,
 }
 
 /// A bridge name and an address pool no other daemon of this test process uses (and, by the
@@ -117,16 +119,21 @@ pub fn remove_bridge(bridge: &str) {
 impl Daemon {
     /// Starts a daemon and imports busybox as `busybox:latest` (CMD sh).
     pub fn start() -> Self {
-        Self::start_with_bridge(None)
+        Self::start_with_bridge(None, &[])
     }
 
     /// [`Daemon::start`] with `--bridge none`: no default bridge network, so no firewall
     /// (containers run with `--network none`).
     pub fn start_without_bridge() -> Self {
-        Self::start_with_bridge(Some("none"))
+        Self::start_with_bridge(Some("none"), &[])
     }
 
-    fn start_with_bridge(bridge: Option<&str>) -> Self {
+    /// [`Daemon::start`] with more berthd flags (kept for restarts).
+    pub fn start_with(extra_args: &[&str]) -> Self {
+        Self::start_with_bridge(None, extra_args)
+    }
+
+    fn start_with_bridge(bridge: Option<&str>, extra_args: &[&str]) -> Self {
         let bins = bin_dir();
         let dir = tempfile::Builder::new()
             .prefix("berth-e2e-")
@@ -140,6 +147,7 @@ impl Daemon {
             ids: Default::default(),
             bridge,
             pool,
+            extra_args: extra_args.iter().map(|a| a.to_string()).collect(),
         };
         d.spawn(&bins);
         let tar = busybox_tar(d.dir.path());
@@ -171,6 +179,7 @@ impl Daemon {
             .arg(&self.bridge)
             .arg("--default-address-pool")
             .arg(&self.pool)
+            .args(&self.extra_args)
             .env("BERTH_SHIM", bins.join("berth-shim"))
             .stdout(Stdio::null())
             .stderr(log)
@@ -218,6 +227,40 @@ impl Daemon {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+
+    /// Sends `signal` (`TERM`, `INT`) and waits up to `limit` for the daemon to exit on its
+    /// own: its exit status, or `None` when it was still running (then it is SIGKILLed).
+    pub fn signal_and_wait(
+        &mut self,
+        signal: &str,
+        limit: Duration,
+    ) -> Option<std::process::ExitStatus> {
+        let mut c = self.child.take()?;
+        let _ = Command::new("kill")
+            .args(["-s", signal, &c.id().to_string()])
+            .status();
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = c.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+        None
+    }
+
+    /// Starts the daemon again after [`Daemon::signal_and_wait`] or [`Daemon::crash`].
+    pub fn start_again(&mut self) {
+        let _ = std::fs::remove_file(self.sock());
+        self.spawn(&bin_dir());
+    }
+
+    /// The daemon's pid, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
     }
 
     pub fn sock(&self) -> PathBuf {

@@ -1,0 +1,343 @@
+//! berthd as a service: stopping on SIGTERM/SIGINT with containers running (live restore
+//! or not), the daemon's figures in `docker info`. Real daemon, real containers, the docker CLI.
+
+mod engine_harness;
+
+use std::path::Path;
+use std::time::Duration;
+
+use engine_harness::{Daemon, ok};
+
+/// berthd's default `--shutdown-timeout`.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
+
+fn alive(pid: &str) -> bool {
+    Path::new("/proc").join(pid).exists()
+}
+
+fn run_d(d: &Daemon, args: &[&str]) -> String {
+    let mut all = vec!["run", "-d"];
+    all.extend_from_slice(args);
+    ok(&d.docker(&all), "docker run -d").trim().to_string()
+}
+
+#[test]
+fn sigterm_with_20_running_containers_exits_and_they_survive() {
+    let mut d = Daemon::start();
+    let info = ok(
+        &d.docker(&["info", "--format", "{{.LiveRestoreEnabled}}"]),
+        "docker info",
+    );
+    assert_eq!(info.trim(), "true", "live restore is berth's default");
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        // Two on the default bridge, the rest without a network.
+        let net = if i < 2 { "bridge" } else { "none" };
+        ids.push(run_d(&d, &["--network", net, "busybox", "sleep", "1000"]));
+    }
+    let pids: Vec<String> = ids
+        .iter()
+        .map(|id| d.inspect(id, "{{.State.Pid}}").trim().to_string())
+        .collect();
+    assert!(
+        pids.iter().all(|p| alive(p)),
+        "every container runs: {pids:?}"
+    );
+
+    // Before the fix each running container held a blocking thread in the shim's wait and
+    // the daemon never exited.
+    let st = d.signal_and_wait("TERM", SHUTDOWN_TIMEOUT);
+    let st = st.expect("berthd still running a shutdown timeout after SIGTERM");
+    assert!(st.success(), "berthd exit status after SIGTERM: {st:?}");
+    assert!(
+        !d.sock().exists(),
+        "the API socket is removed at a clean stop"
+    );
+    for p in &pids {
+        assert!(alive(p), "container process {p} died with the daemon");
+    }
+
+    d.start_again();
+    let listed = ok(&d.docker(&["ps", "-q", "--no-trunc"]), "docker ps");
+    for id in &ids {
+        assert!(
+            listed.contains(id.as_str()),
+            "{id} not running after restart: {listed}"
+        );
+    }
+    for (id, pid) in ids.iter().zip(&pids) {
+        assert_eq!(d.inspect(id, "{{.State.Pid}}").trim(), pid, "same process");
+    }
+    // Still manageable: exec into one on the bridge and one without network, stop one.
+    let out = ok(
+        &d.docker(&["exec", &ids[0], "cat", "/proc/1/cmdline"]),
+        "exec",
+    );
+    assert!(
+        out.starts_with("sleep"),
+        "exec sees the container's init: {out:?}"
+    );
+    ok(&d.docker(&["exec", &ids[5], "true"]), "exec");
+    ok(
+        &d.docker(&["stop", "-t", "0", &ids[1]]),
+        "stop after restart",
+    );
+    assert_eq!(d.inspect(&ids[1], "{{.State.Running}}").trim(), "false");
+    assert!(!alive(&pids[1]), "the stopped container's process is gone");
+    ok(&d.docker(&["rm", "-f", &ids[2]]), "rm -f after restart");
+    assert!(!alive(&pids[2]), "the removed container's process is gone");
+}
+
+#[test]
+fn without_live_restore_sigint_stops_containers_with_their_stop_signal_first() {
+    let mut d = Daemon::start_with(&["--live-restore=false"]);
+    let info = ok(
+        &d.docker(&["info", "--format", "{{.LiveRestoreEnabled}}"]),
+        "docker info",
+    );
+    assert_eq!(info.trim(), "false");
+    // Exits 3 on SIGTERM (the default stop signal).
+    let term = run_d(
+        &d,
+        &[
+            "busybox",
+            "sh",
+            "-c",
+            "trap 'exit 3' TERM; while :; do sleep 0.1; done",
+        ],
+    );
+    // Its own stop signal.
+    let usr1 = run_d(
+        &d,
+        &[
+            "--stop-signal",
+            "SIGUSR1",
+            "busybox",
+            "sh",
+            "-c",
+            "trap 'exit 4' USR1; trap '' TERM; while :; do sleep 0.1; done",
+        ],
+    );
+    // Ignores its stop signal (pid 1 without a handler): SIGKILL after its stop timeout.
+    let stubborn = run_d(&d, &["--stop-timeout", "1", "busybox", "sleep", "1000"]);
+    // `always`: stopped by the daemon's exit, started again by the next daemon.
+    let always = run_d(&d, &["--restart", "always", "busybox", "sleep", "1000"]);
+    let ids = [&term, &usr1, &stubborn, &always];
+    let pids: Vec<String> = ids
+        .iter()
+        .map(|id| d.inspect(id, "{{.State.Pid}}").trim().to_string())
+        .collect();
+
+    let st = d.signal_and_wait("INT", SHUTDOWN_TIMEOUT);
+    let st = st.expect("berthd still running a shutdown timeout after SIGINT");
+    assert!(st.success(), "berthd exit status after SIGINT: {st:?}");
+    for p in &pids {
+        assert!(!alive(p), "container process {p} outlived the daemon");
+    }
+
+    d.start_again();
+    let code = |id: &str| d.inspect(id, "{{.State.ExitCode}}").trim().to_string();
+    assert_eq!(d.inspect(&term, "{{.State.Status}}").trim(), "exited");
+    assert_eq!(code(&term), "3", "got SIGTERM and exited by its trap");
+    assert_eq!(code(&usr1), "4", "got its --stop-signal");
+    assert_eq!(code(&stubborn), "137", "SIGKILLed after its stop timeout");
+    engine_harness::eventually("the `always` container starts again", || {
+        d.inspect(&always, "{{.State.Running}}").trim() == "true"
+    });
+}
+
+/// Ids in a directory of per-container entries (`containers/<id>`, `shims/<short id>`).
+fn entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn sigkill_during_a_burst_of_runs_loses_no_acknowledged_id_and_leaves_nothing() {
+    let mut d = Daemon::start();
+    let mut acked: Vec<String> = Vec::new();
+    let mut seen: std::collections::BTreeSet<String> = Default::default();
+    for round in 0..10u64 {
+        let clients: Vec<_> = (0..8)
+            .map(|i| {
+                let host = d.host();
+                let net = if i % 4 == 0 { "bridge" } else { "none" };
+                std::thread::spawn(move || {
+                    std::process::Command::new(engine_harness::docker_bin())
+                        .args(["-H", &host, "run", "-d", "--network", net])
+                        .args(["busybox", "sleep", "1000"])
+                        .output()
+                })
+            })
+            .collect();
+        // From right after the first requests to well into the burst.
+        std::thread::sleep(Duration::from_millis(50 + round * 200));
+        d.crash();
+        // What the killed daemon left: every container it began, by directory.
+        seen.extend(entries(&d.data_root().join("containers")));
+        seen.extend(entries(&d.exec_root().join("shims")));
+        for c in clients {
+            let out = c.join().expect("client thread").expect("run docker");
+            let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            if out.status.success() && id.len() == 64 {
+                acked.push(id);
+            }
+        }
+        d.start_again();
+        let listed = ok(&d.docker(&["ps", "-aq", "--no-trunc"]), "docker ps -a");
+        for id in &acked {
+            assert!(
+                listed.contains(id.as_str()),
+                "round {round}: acknowledged {id} is not listed after the restart"
+            );
+        }
+    }
+    assert!(!acked.is_empty(), "some runs completed between the kills");
+    eprintln!(
+        "{} runs acknowledged; {} containers begun before a kill",
+        acked.len(),
+        seen.len()
+    );
+
+    // Store and host agree: every leftover of the kills is owned by a record or gone.
+    let records = ok(&d.docker(&["ps", "-aq", "--no-trunc"]), "docker ps -a");
+    let records: Vec<&str> = records.lines().collect();
+    let owned = |name: &str| records.iter().any(|r| r.starts_with(name));
+    engine_harness::eventually("the restarted daemon reconciles the host", || {
+        entries(&d.data_root().join("containers"))
+            .iter()
+            .chain(&entries(&d.exec_root().join("shims")))
+            .chain(&entries(&d.exec_root().join("netns")))
+            .all(|n| owned(n))
+    });
+    for m in d.mounts() {
+        assert!(
+            records.iter().any(|r| m.contains(&r[..24])),
+            "mount {m} is owned by no record"
+        );
+    }
+    // A record that does not run has no shim, process or cgroup (a start cut short by the
+    // kill left a `--defer-start` shim and its half-made container before the fix).
+    for id in &records {
+        if d.inspect(id, "{{.State.Running}}").trim() == "false" {
+            assert!(
+                !engine_harness::process_with(id),
+                "a shim of the stopped {id} still runs"
+            );
+            assert!(
+                engine_harness::cgroups_of(id).is_empty(),
+                "cgroups of the stopped {id} remain"
+            );
+        }
+    }
+    for id in seen.iter().filter(|id| !owned(id)) {
+        assert!(
+            !engine_harness::process_with(id),
+            "a process of unrecorded {id} still runs"
+        );
+        if id.len() == 64 {
+            assert!(
+                engine_harness::cgroups_of(id).is_empty(),
+                "cgroups of unrecorded {id} remain: {:?}",
+                engine_harness::cgroups_of(id)
+            );
+        }
+    }
+}
+
+#[test]
+fn daemon_json_applies_its_keys_and_the_socket_gets_its_group() {
+    use std::os::unix::fs::MetadataExt;
+    let cfg = tempfile::tempdir().expect("temp dir");
+    let file = cfg.path().join("daemon.json");
+    // `daemon` is gid 1 on Debian (base-passwd).
+    std::fs::write(
+        &file,
+        r#"{"live-restore": false, "shutdown-timeout": 5, "group": "daemon",
+            "log-driver": "json-file", "debug": true}"#,
+    )
+    .expect("write daemon.json");
+    let d = Daemon::start_with(&["--config-file", file.to_str().expect("utf-8")]);
+    let info = ok(
+        &d.docker(&["info", "--format", "{{.LiveRestoreEnabled}} {{.Debug}}"]),
+        "docker info",
+    );
+    assert_eq!(
+        info.trim(),
+        "false true",
+        "live-restore and debug from the file"
+    );
+    let meta = std::fs::metadata(d.sock()).expect("socket");
+    assert_eq!(meta.mode() & 0o777, 0o660, "socket mode");
+    assert_eq!(meta.uid(), 0, "socket owner");
+    assert_eq!(meta.gid(), 1, "socket group from daemon.json");
+}
+
+/// Starts berthd with `args` and returns its failure output (it must not start).
+fn berthd_fails(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(engine_harness::bin_dir().join("berthd"))
+        .arg("-H")
+        .arg(format!("unix://{}", dir.join("b.sock").display()))
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("run berthd");
+    assert!(!out.status.success(), "berthd {args:?} started");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !err.contains("backtrace") && !err.contains("Caused by"),
+        "an operator's error, not a trace: {err}"
+    );
+    assert!(
+        !dir.join("b.sock").exists(),
+        "nothing left behind by a refused start"
+    );
+    err
+}
+
+#[test]
+fn daemon_json_errors_name_the_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |json: &str| {
+        let f = dir.path().join("daemon.json");
+        std::fs::write(&f, json).expect("write daemon.json");
+        f.to_string_lossy().into_owned()
+    };
+    let data = dir.path().join("data");
+    let data = data.to_str().expect("utf-8");
+    let cases: [(&str, &[&str], &[&str]); 5] = [
+        (r#"{"data-rot": "/x"}"#, &[], &["data-rot"]),
+        (r#"{"log-opts": {"max-size": "1m"}}"#, &[], &["log-opts"]),
+        (r#"{"bip": "10.99.0.1/16"}"#, &[], &["bip"]),
+        (
+            r#"{"data-root": "/x"}"#,
+            &["--data-root", data],
+            &["data-root", "from flag", "from file"],
+        ),
+        (
+            r#"{}"#,
+            &["-G", "no-such-group-berth"],
+            &["no-such-group-berth"],
+        ),
+    ];
+    for (json, extra, want) in cases {
+        let f = write(json);
+        let mut args = vec!["--config-file", f.as_str()];
+        args.extend_from_slice(extra);
+        let err = berthd_fails(dir.path(), &args);
+        for w in want {
+            assert!(err.contains(w), "{json} {extra:?}: {err:?} lacks {w:?}");
+        }
+    }
+    let missing = dir.path().join("none.json");
+    let err = berthd_fails(
+        dir.path(),
+        &["--config-file", missing.to_str().expect("utf-8")],
+    );
+    assert!(err.contains("none.json"), "{err}");
+}
