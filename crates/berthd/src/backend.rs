@@ -195,7 +195,8 @@ pub struct OutputChunk {
 /// A container's output as it is produced; the stream ends when the sender is dropped.
 #[derive(Debug)]
 pub struct OutputStream {
-    /// The container has a TTY: the route sends raw bytes, not frames.
+    /// Send raw bytes, not frames (the container has a TTY; for an exec, its start asked
+    /// for one).
     pub tty: bool,
     /// The output; an `Err` ends the stream with that error.
     pub chunks: mpsc::Receiver<Result<OutputChunk, BackendError>>,
