@@ -68,6 +68,9 @@ pub enum EngineError {
     /// Start of a running container, stop of a stopped one.
     #[error("container {0} is already {1}")]
     NotModified(String, &'static str),
+    /// The request conflicts with the container's state (docker's message).
+    #[error("{0}")]
+    Conflict(String),
     /// A request field is invalid (the message says which).
     #[error("{0}")]
     Invalid(String),
@@ -143,6 +146,9 @@ pub enum EngineError {
     /// Talking to a container's shim failed.
     #[error("shim of container {0}")]
     Shim(String, #[source] berth_shim::client::ClientError),
+    /// A container's cgroup could not be read or changed.
+    #[error("cgroup of container {0}")]
+    Cgroup(String, #[source] berth_runtime::cgroups::CgroupError),
     /// A blocking task panicked or was cancelled.
     #[error("background task: {0}")]
     Task(String),
@@ -235,6 +241,7 @@ impl EngineError {
             E::NameInUse { .. }
             | E::RemoveRunning(_)
             | E::RemovalInProgress(_)
+            | E::Conflict(_)
             | E::NotRunning(_)
             | E::ImageInUse { .. }
             | E::ReferenceInUse { .. } => Kind::Conflict,
@@ -275,6 +282,7 @@ impl EngineError {
             | E::Spec(..)
             | E::ShimStart(_)
             | E::Shim(..)
+            | E::Cgroup(..)
             | E::Task(_) => Kind::Internal,
         }
     }

@@ -145,6 +145,8 @@ pub(crate) struct Inner {
     pub execs: crate::exec::Execs,
     /// Volumes.
     pub volumes: crate::volume::Volumes,
+    /// The last stats sample of each container, the `precpu` of the next one-shot.
+    pub stats: crate::lifecycle::stats::LastSamples,
 }
 
 impl Engine {
@@ -189,6 +191,7 @@ impl Engine {
                 net: Arc::new(crate::network::Networks::new(net)),
                 execs: crate::exec::Execs::default(),
                 volumes: crate::volume::Volumes::default(),
+                stats: Default::default(),
             }),
         };
         engine.restore_volumes()?;

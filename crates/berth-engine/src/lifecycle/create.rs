@@ -78,7 +78,7 @@ pub struct Created {
 }
 
 /// Refuses what berth cannot honour rather than ignoring it silently.
-fn validate_host_config(hc: &mut HostConfig) -> Result<()> {
+pub(crate) fn validate_host_config(hc: &mut HostConfig) -> Result<()> {
     let policy = hc.restart_policy.name.as_str();
     if hc.auto_remove && !matches!(policy, "" | "no") {
         return Err(EngineError::Invalid(

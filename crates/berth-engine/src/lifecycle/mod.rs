@@ -1,13 +1,20 @@
 //! The container lifecycle, one file per verb.
 
 pub mod attach;
+mod cgroup;
 pub mod create;
 mod host_checks;
 mod monitor;
 mod namespace_modes;
+mod pause;
 mod policy;
+mod prune;
 mod remove;
+mod rename;
 mod restore;
 mod start;
+pub mod stats;
 mod stop;
+mod top;
+mod update;
 pub mod wait;
