@@ -339,3 +339,52 @@ fn rename_and_prune() {
     left.sort_unstable();
     assert_eq!(left, ["keep", "new"]);
 }
+
+#[test]
+fn berth_cli_verbs() {
+    let d = Daemon::start();
+    let id = run_sleeper(&d, "bc");
+    assert_eq!(ok(&d.berth(&["pause", "bc"]), "berth pause"), "bc\n");
+    let frozen = cgroup_file(&id, "freezer", "freezer.state", "cgroup.freeze");
+    assert!(frozen == "FROZEN" || frozen == "1", "freezer: {frozen}");
+    assert!(ok(&d.berth(&["ps"]), "berth ps").contains("(Paused)"));
+    ok(&d.berth(&["unpause", "bc"]), "berth unpause");
+    let top = ok(&d.berth(&["top", "bc", "-o", "pid,args"]), "berth top");
+    let lines: Vec<&str> = top.lines().collect();
+    assert!(
+        lines[0].starts_with("PID") && lines[0].contains("COMMAND"),
+        "{top}"
+    );
+    assert!(lines[1].ends_with("sleep 1000"), "{top}");
+    let stats = ok(&d.berth(&["stats", "--no-stream"]), "berth stats");
+    let mut lines = stats.lines();
+    let header = lines.next().unwrap_or_default();
+    for col in [
+        "CONTAINER ID",
+        "NAME",
+        "CPU %",
+        "MEM USAGE / LIMIT",
+        "NET I/O",
+        "PIDS",
+    ] {
+        assert!(header.contains(col), "{stats}");
+    }
+    assert!(lines.next().is_some_and(|l| l.contains("bc")), "{stats}");
+    ok(
+        &d.berth(&["update", "--memory", "48m", "--memory-swap", "96m", "bc"]),
+        "berth update",
+    );
+    assert_eq!(
+        cgroup_file(&id, "memory", "memory.limit_in_bytes", "memory.max"),
+        (48u64 << 20).to_string()
+    );
+    ok(&d.berth(&["rename", "bc", "bc2"]), "berth rename");
+    assert_eq!(d.inspect("bc2", "{{.Id}}"), id);
+    ok(&d.berth(&["stop", "-t", "1", "bc2"]), "berth stop");
+    let out = ok(
+        &d.berth(&["container", "prune", "-f"]),
+        "berth container prune",
+    );
+    assert!(out.contains(&id), "{out}");
+    assert!(d.all_ids().is_empty());
+}
