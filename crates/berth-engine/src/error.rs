@@ -20,6 +20,8 @@ pub enum Kind {
     NotModified,
     /// Refused by a rule: an overlapping subnet, a network in use (403).
     Forbidden,
+    /// The operation is not available for this object (501).
+    NotImplemented,
     /// The engine cannot do this now (503).
     Unavailable,
     /// A bug or a failure of the host (500).
@@ -71,6 +73,9 @@ pub enum EngineError {
     /// The request conflicts with the container's state (docker's message).
     #[error("{0}")]
     Conflict(String),
+    /// The container's log driver keeps nothing to read.
+    #[error("configured logging driver does not support reading")]
+    LogsUnreadable,
     /// A request field is invalid (the message says which).
     #[error("{0}")]
     Invalid(String),
@@ -254,6 +259,7 @@ impl EngineError {
             | E::NoSuchVolumeDriver(_)
             | E::NoSuchPath { .. } => Kind::NotFound,
             E::VolumeInUse { .. } => Kind::Conflict,
+            E::LogsUnreadable => Kind::NotImplemented,
             E::NetworkExists(_) => Kind::Conflict,
             E::NetworkInUse { .. } | E::Forbidden(_) => Kind::Forbidden,
             E::Net(e) => match e.kind() {

@@ -59,6 +59,7 @@ pub mod images;
 pub mod init_binary;
 mod inspect;
 mod lifecycle;
+pub mod logconfig;
 pub mod logs;
 pub mod model;
 pub mod mounts;

@@ -50,6 +50,7 @@ fn err(e: EngineError) -> BackendError {
         Kind::NotModified => ErrorKind::NotModified,
         Kind::Forbidden => ErrorKind::Forbidden,
         Kind::Unavailable => ErrorKind::Unavailable,
+        Kind::NotImplemented => ErrorKind::NotImplemented,
         Kind::Internal => ErrorKind::Internal,
     };
     BackendError::new(kind, e.message())

@@ -110,19 +110,7 @@ pub(crate) fn validate_host_config(hc: &mut HostConfig) -> Result<()> {
         // networks (`net_validate`).
         _ => {}
     }
-    if hc.log_config.r#type.is_empty() {
-        hc.log_config.r#type = "json-file".into();
-    } else if hc.log_config.r#type != "json-file" {
-        return Err(EngineError::Invalid(format!(
-            "logging driver {:?} is not supported by berth (json-file only)",
-            hc.log_config.r#type
-        )));
-    }
-    if let Some(opt) = hc.log_config.config.iter().flat_map(|c| c.keys()).next() {
-        return Err(EngineError::Invalid(format!(
-            "--log-opt {opt} is not supported by berth yet: the json-file log is not rotated"
-        )));
-    }
+    crate::logconfig::validate(&mut hc.log_config)?;
     Ok(())
 }
 

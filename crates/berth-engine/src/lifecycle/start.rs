@@ -174,6 +174,25 @@ impl Engine {
             .arg("--log")
             .arg(self.log_path(id))
             .arg("--defer-start");
+        let log_config = self.lookup(id)?.record().host_config.log_config;
+        match crate::logconfig::mode(&log_config)? {
+            crate::logconfig::LogMode::Off => {
+                cmd.arg("--no-log");
+            }
+            crate::logconfig::LogMode::File {
+                max_size,
+                max_file,
+                compress,
+            } => {
+                cmd.arg("--log-max-size")
+                    .arg(max_size.to_string())
+                    .arg("--log-max-file")
+                    .arg(max_file.to_string());
+                if compress {
+                    cmd.arg("--log-compress");
+                }
+            }
+        }
         if stdin {
             cmd.arg("--stdin");
         }

@@ -160,7 +160,9 @@ pub const POLICY: &[FieldPolicy] = &[
         H,
         "LogConfig",
         "--log-driver",
-        Partly("json-file only; other drivers and any --log-opt are refused"),
+        Partly(
+            "json-file (rotated by the shim: max-size, max-file, compress; 20 MB x 3 by default), local (as a compressed rotated json-file) and none; other drivers, labels/env/tag and unknown options refused (docs/logging.md)",
+        ),
     ),
     f(H, "NetworkMode", "--network", Yes),
     f(H, "PortBindings", "--publish", Yes),
