@@ -76,6 +76,8 @@ pub(crate) struct Container {
     pub run: watch::Sender<RunState>,
     /// Attach sessions waiting for the next start.
     pub pending: Mutex<Vec<PendingAttach>>,
+    /// Health of the current run (in memory: a daemon restart starts it over).
+    pub health: Mutex<Option<berth_api::container::Health>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -97,6 +99,7 @@ impl Container {
             op: tokio::sync::Mutex::new(()),
             run: watch::channel(run).0,
             pending: Mutex::new(Vec::new()),
+            health: Mutex::new(None),
         })
     }
 
@@ -115,6 +118,19 @@ impl Container {
 
     pub fn add_pending(&self, p: PendingAttach) {
         lock(&self.pending).push(p);
+    }
+
+    /// A copy of the current health.
+    pub fn health(&self) -> Option<berth_api::container::Health> {
+        lock(&self.health).clone()
+    }
+
+    /// Changes the health under its lock; returns the result.
+    pub fn update_health<T>(
+        &self,
+        f: impl FnOnce(&mut Option<berth_api::container::Health>) -> T,
+    ) -> T {
+        f(&mut lock(&self.health))
     }
 }
 

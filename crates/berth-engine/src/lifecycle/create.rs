@@ -65,6 +65,28 @@ pub(crate) fn merge_image_config(cfg: &mut ContainerConfig, image: &Image) {
     if cfg.shell.is_none() {
         cfg.shell = ic.shell.clone();
     }
+    // the image's HEALTHCHECK, field by field under the request's (moby's merge)
+    if let Some(ih) = &ic.healthcheck {
+        let h = cfg.healthcheck.get_or_insert_with(Default::default);
+        if h.test.as_ref().is_none_or(Vec::is_empty) {
+            h.test = Some(ih.test.clone());
+        }
+        if h.interval == 0 {
+            h.interval = ih.interval;
+        }
+        if h.timeout == 0 {
+            h.timeout = ih.timeout;
+        }
+        if h.retries == 0 {
+            h.retries = i64::from(ih.retries);
+        }
+        if h.start_period == 0 {
+            h.start_period = ih.start_period;
+        }
+        if h.start_interval == 0 {
+            h.start_interval = ih.start_interval;
+        }
+    }
 }
 
 /// What `create` answers: the new container's ID and dockerd's warnings about what the
@@ -133,6 +155,9 @@ impl Engine {
         validate_host_config(&mut hc)?;
         let warnings = host_checks::check(&mut hc)?;
         self.check_namespace_modes(&hc)?;
+        if let Some(h) = &cfg.healthcheck {
+            crate::lifecycle::health::validate(h)?;
+        }
         let net = self.net_validate(&hc, body.networking_config.as_ref())?;
         let image = self.inner.images.get(&cfg.image)?;
         let lowers = self.inner.images.lowerdirs(&image.id)?;

@@ -3,6 +3,7 @@
 pub mod attach;
 mod cgroup;
 pub mod create;
+pub(crate) mod health;
 mod host_checks;
 mod monitor;
 mod namespace_modes;

@@ -91,6 +91,7 @@ impl Engine {
         };
         c.run.send_modify(|r| r.running = true);
         self.emit(&rec, "start", &[]);
+        self.spawn_health(c, &rec);
         self.spawn_monitor(c.clone(), rec.generation);
         Ok(())
     }

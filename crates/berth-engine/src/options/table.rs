@@ -36,12 +36,7 @@ pub const POLICY: &[FieldPolicy] = &[
     f(C, "StdinOnce", "StdinOnce", Yes),
     f(C, "Env", "--env", Yes),
     f(C, "Cmd", "COMMAND", Yes),
-    f(
-        C,
-        "Healthcheck",
-        "--health-cmd",
-        Refused("health checks are not implemented by berth yet"),
-    ),
+    f(C, "Healthcheck", "--health-cmd", Yes),
     f(C, "ArgsEscaped", "ArgsEscaped", Inert(WINDOWS)),
     f(C, "Image", "IMAGE", Yes),
     f(C, "Volumes", "--volume", Yes),
