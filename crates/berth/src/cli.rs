@@ -3,8 +3,8 @@
 use clap::{ArgAction, Args, Parser, Subcommand};
 
 pub use crate::cli_ops::{
-    ContainerCommand, ContainerPruneArgs, ContainersArgs, RenameArgs, StatsArgs, TopArgs,
-    UpdateArgs,
+    ContainerCommand, ContainerPruneArgs, ContainersArgs, LogHealthArgs, RenameArgs, StatsArgs,
+    TopArgs, UpdateArgs,
 };
 
 /// berth: a Docker-compatible container engine client.
@@ -195,6 +195,9 @@ pub struct CreateArgs {
     /// Optional volume driver for the container.
     #[arg(long = "volume-driver")]
     pub volume_driver: Option<String>,
+    /// Logging and health-check flags.
+    #[command(flatten)]
+    pub log_health: LogHealthArgs,
     /// The image.
     pub image: String,
     /// The command and its arguments.

@@ -110,3 +110,36 @@ pub struct ContainerPruneArgs {
     #[arg(long)]
     pub filter: Vec<String>,
 }
+
+/// The logging and health-check flags of `create` and `run`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LogHealthArgs {
+    /// Logging driver for the container.
+    #[arg(long)]
+    pub log_driver: Option<String>,
+    /// Log driver options.
+    #[arg(long)]
+    pub log_opt: Vec<String>,
+    /// Command to run to check health.
+    #[arg(long)]
+    pub health_cmd: Option<String>,
+    /// Time between running the check (ms|s|m|h).
+    #[arg(long)]
+    pub health_interval: Option<String>,
+    /// Maximum time to allow one check to run (ms|s|m|h).
+    #[arg(long)]
+    pub health_timeout: Option<String>,
+    /// Consecutive failures needed to report unhealthy.
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_retries: Option<i64>,
+    /// Start period for the container to initialize before starting health-retries
+    /// countdown (ms|s|m|h).
+    #[arg(long)]
+    pub health_start_period: Option<String>,
+    /// Time between running the check during the start period (ms|s|m|h).
+    #[arg(long)]
+    pub health_start_interval: Option<String>,
+    /// Disable any container-specified HEALTHCHECK.
+    #[arg(long)]
+    pub no_healthcheck: bool,
+}

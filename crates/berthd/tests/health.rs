@@ -242,3 +242,43 @@ fn image_healthcheck_and_restart_on_unhealthy() {
             && d.inspect("flaky", "{{.State.StartedAt}}") != first
     });
 }
+
+#[test]
+fn berth_cli_health_and_log_flags() {
+    let d = Daemon::start();
+    ok(
+        &d.berth(&[
+            "run",
+            "-d",
+            "--name",
+            "bf",
+            "--health-cmd",
+            "true",
+            "--health-interval",
+            "1s",
+            "--log-opt",
+            "max-size=1k",
+            "--log-opt",
+            "max-file=2",
+            "busybox",
+            "sleep",
+            "1000",
+        ]),
+        "berth run",
+    );
+    eventually("healthy", || status(&d, "bf") == "healthy");
+    assert_eq!(
+        d.inspect(
+            "bf",
+            "{{.Config.Healthcheck.Test}} {{.Config.Healthcheck.Interval}}"
+        ),
+        "[CMD-SHELL true] 1s"
+    );
+    assert_eq!(
+        d.inspect("bf", "{{index .HostConfig.LogConfig.Config \"max-size\"}}"),
+        "1k"
+    );
+    let out = d.berth(&["run", "--log-driver", "syslog", "busybox", "true"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no log driver named 'syslog'"));
+}
