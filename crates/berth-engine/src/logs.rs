@@ -50,15 +50,20 @@ struct Line {
     at: Option<SystemTime>,
 }
 
-fn parse_line(l: &str) -> Option<Line> {
+fn parse_line(l: &str, need_time: bool) -> Option<Line> {
     let e: LogEntry = serde_json::from_str(l).ok()?;
     let stream = match e.stream.as_ref() {
         "stderr" => StreamType::Stderr,
         _ => StreamType::Stdout,
     };
-    let at = chrono::DateTime::parse_from_rfc3339(&e.time)
-        .ok()
-        .map(SystemTime::from);
+    // parsing the time is most of a line's cost: only when a filter needs it
+    let at = if need_time {
+        chrono::DateTime::parse_from_rfc3339(&e.time)
+            .ok()
+            .map(SystemTime::from)
+    } else {
+        None
+    };
     Some(Line {
         stream,
         text: e.log.into_owned(),
@@ -118,16 +123,46 @@ async fn send_lines(
     tail: Option<usize>,
     out: &mpsc::Sender<Result<Chunk, EngineError>>,
 ) -> bool {
+    /// Consecutive lines of one stream go out as one chunk up to this size (clients
+    /// read frames as a byte stream; a chunk a line made the channel the bottleneck).
+    const BATCH: usize = 64 * 1024;
+    let need_time = o.since.is_some() || o.until.is_some();
     let lines: Vec<Line> = text
         .lines()
-        .filter_map(parse_line)
+        .filter_map(|l| parse_line(l, need_time))
         .filter(|l| wanted(l, o))
         .collect();
     let skip = tail.map_or(0, |n| lines.len().saturating_sub(n));
+    let mut batch: Option<(StreamType, Vec<u8>)> = None;
     for l in lines.into_iter().skip(skip) {
-        if out.send(Ok(chunk(l, o))).await.is_err() {
+        let c = chunk(l, o);
+        match &mut batch {
+            Some((s, buf)) if *s == c.stream && buf.len() + c.data.len() <= BATCH => {
+                buf.extend_from_slice(&c.data);
+                continue;
+            }
+            _ => {}
+        }
+        if let Some((stream, buf)) = batch.replace((c.stream, c.data.to_vec()))
+            && out
+                .send(Ok(Chunk {
+                    stream,
+                    data: Bytes::from(buf),
+                }))
+                .await
+                .is_err()
+        {
             return false;
         }
+    }
+    if let Some((stream, buf)) = batch {
+        return out
+            .send(Ok(Chunk {
+                stream,
+                data: Bytes::from(buf),
+            }))
+            .await
+            .is_ok();
     }
     true
 }
