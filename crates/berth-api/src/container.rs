@@ -621,6 +621,10 @@ pub struct WaitExitError {
 }
 
 mod inspect;
+mod ops;
+mod stats;
 mod summary;
 pub use inspect::*;
+pub use ops::*;
+pub use stats::*;
 pub use summary::*;

@@ -16,8 +16,9 @@ pub struct ExecConfig {
     /// Attach stderr.
     #[serde(default)]
     pub attach_stderr: bool,
-    /// Detach key sequence for the attached stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Detach key sequence for the attached stream. docker-py sends it as `detachKeys`
+    /// (dockerd's JSON decoding ignores case).
+    #[serde(default, alias = "detachKeys", skip_serializing_if = "Option::is_none")]
     pub detach_keys: Option<String>,
     /// Allocate a PTY.
     #[serde(default)]

@@ -20,6 +20,8 @@ pub enum Kind {
     NotModified,
     /// Refused by a rule: an overlapping subnet, a network in use (403).
     Forbidden,
+    /// The operation is not available for this object (501).
+    NotImplemented,
     /// The engine cannot do this now (503).
     Unavailable,
     /// A bug or a failure of the host (500).
@@ -68,6 +70,12 @@ pub enum EngineError {
     /// Start of a running container, stop of a stopped one.
     #[error("container {0} is already {1}")]
     NotModified(String, &'static str),
+    /// The request conflicts with the container's state (docker's message).
+    #[error("{0}")]
+    Conflict(String),
+    /// The container's log driver keeps nothing to read.
+    #[error("configured logging driver does not support reading")]
+    LogsUnreadable,
     /// A request field is invalid (the message says which).
     #[error("{0}")]
     Invalid(String),
@@ -143,6 +151,9 @@ pub enum EngineError {
     /// Talking to a container's shim failed.
     #[error("shim of container {0}")]
     Shim(String, #[source] berth_shim::client::ClientError),
+    /// A container's cgroup could not be read or changed.
+    #[error("cgroup of container {0}")]
+    Cgroup(String, #[source] berth_runtime::cgroups::CgroupError),
     /// A blocking task panicked or was cancelled.
     #[error("background task: {0}")]
     Task(String),
@@ -235,6 +246,7 @@ impl EngineError {
             E::NameInUse { .. }
             | E::RemoveRunning(_)
             | E::RemovalInProgress(_)
+            | E::Conflict(_)
             | E::NotRunning(_)
             | E::ImageInUse { .. }
             | E::ReferenceInUse { .. } => Kind::Conflict,
@@ -247,6 +259,7 @@ impl EngineError {
             | E::NoSuchVolumeDriver(_)
             | E::NoSuchPath { .. } => Kind::NotFound,
             E::VolumeInUse { .. } => Kind::Conflict,
+            E::LogsUnreadable => Kind::NotImplemented,
             E::NetworkExists(_) => Kind::Conflict,
             E::NetworkInUse { .. } | E::Forbidden(_) => Kind::Forbidden,
             E::Net(e) => match e.kind() {
@@ -275,6 +288,7 @@ impl EngineError {
             | E::Spec(..)
             | E::ShimStart(_)
             | E::Shim(..)
+            | E::Cgroup(..)
             | E::Task(_) => Kind::Internal,
         }
     }

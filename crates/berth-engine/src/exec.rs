@@ -239,6 +239,61 @@ impl Engine {
         }))
     }
 
+    /// Runs `cmd` in running container `cid` through the exec path and returns its exit
+    /// code and first 4 KiB of output (stdout and stderr); after `timeout` the process is
+    /// killed and the code is -1. The exec is forgotten afterwards (health checks).
+    pub(crate) async fn exec_probe(
+        &self,
+        cid: &str,
+        cmd: Vec<String>,
+        timeout: std::time::Duration,
+    ) -> Result<(i64, String)> {
+        const MAX_OUTPUT: usize = 4096;
+        let config = ExecConfig {
+            attach_stdout: true,
+            attach_stderr: true,
+            cmd,
+            ..Default::default()
+        };
+        let id = self.exec_create(cid, config).await?;
+        let result = async {
+            let Some(mut session) = self.exec_start(&id, ExecStartOptions::default()).await? else {
+                return Ok((-1, String::new()));
+            };
+            let mut out = Vec::new();
+            let deadline = tokio::time::Instant::now() + timeout;
+            loop {
+                match tokio::time::timeout_at(deadline, session.output.rx.recv()).await {
+                    Ok(Some(Ok(c))) => {
+                        let room = MAX_OUTPUT.saturating_sub(out.len());
+                        out.extend_from_slice(&c.data[..c.data.len().min(room)]);
+                    }
+                    Ok(Some(Err(_))) | Ok(None) => break,
+                    Err(_) => {
+                        let client = self.shim(cid);
+                        let eid = id.clone();
+                        let _ = tokio::task::spawn_blocking(move || {
+                            client.signal(Some(&eid), crate::signals::SIGKILL, false)
+                        })
+                        .await;
+                        return Ok((
+                            -1,
+                            format!(
+                                "Health check exceeded timeout ({})",
+                                crate::lifecycle::health::go_duration(timeout)
+                            ),
+                        ));
+                    }
+                }
+            }
+            let code = self.exec_inspect(&id)?.exit_code.unwrap_or(-1);
+            Ok((code, String::from_utf8_lossy(&out).into_owned()))
+        }
+        .await;
+        lock(&self.inner.execs.by_id).remove(&id);
+        result
+    }
+
     /// Waits for the exec's exit and records it.
     async fn exec_reap(&self, entry: &Arc<Mutex<ExecEntry>>) {
         let (cid, eid) = {

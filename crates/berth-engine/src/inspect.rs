@@ -96,7 +96,7 @@ impl Engine {
                 error: s.error.clone(),
                 started_at: s.started_at.clone(),
                 finished_at: s.finished_at.clone(),
-                health: None,
+                health: self.health_of(rec),
             }),
             image: rec.image_id.clone(),
             resolv_conf_path: dir.join(etcfiles::RESOLV_CONF).display().to_string(),
@@ -157,7 +157,17 @@ impl Engine {
             size_root_fs: None,
             labels: Some(rec.config.labels.clone().unwrap_or_default()),
             state: rec.state.status.as_str().into(),
-            status: human_status(rec),
+            status: {
+                let mut st = human_status(rec);
+                if rec.state.status == Status::Running {
+                    match self.health_of(rec).map(|h| h.status).as_deref() {
+                        Some("starting") => st.push_str(" (health: starting)"),
+                        Some(h @ ("healthy" | "unhealthy")) => st.push_str(&format!(" ({h})")),
+                        _ => {}
+                    }
+                }
+                st
+            },
             host_config: Some(SummaryHostConfig {
                 network_mode: rec.host_config.network_mode.clone(),
             }),
@@ -168,8 +178,23 @@ impl Engine {
         }
     }
 
+    /// The health of a container's current run, if it has a check.
+    fn health_of(&self, rec: &ContainerRecord) -> Option<berth_api::container::Health> {
+        let c = self.table().by_id.get(&rec.id).cloned();
+        c.and_then(|c| c.health())
+    }
+
     fn filter_ok(&self, rec: &ContainerRecord, key: &str, v: &str) -> Result<bool> {
         Ok(match key {
+            "health" => {
+                if !matches!(v, "starting" | "healthy" | "unhealthy" | "none") {
+                    return Err(EngineError::Invalid(format!(
+                        "Unrecognised filter value for health: {v}"
+                    )));
+                }
+                let h = self.health_of(rec).map(|h| h.status);
+                h.as_deref().unwrap_or("none") == v
+            }
             "id" => rec.id.starts_with(v),
             "name" => rec
                 .name

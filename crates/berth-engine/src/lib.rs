@@ -26,7 +26,10 @@
 //! The engine depends on `berth-runtime` only for pure functions over data: docker's
 //! defaults (`defaults`) and the default seccomp profile (`seccomp::profile`), so the spec
 //! the engine writes and the template the runtime prints cannot drift apart. It links none
-//! of the runtime's process code.
+//! of the runtime's process code. The one exception is `berth_runtime::cgroups`, files under
+//! `/sys/fs/cgroup` and no processes: pause, stats, top and update act on a running
+//! container's cgroup directly rather than through a shim round trip. `top` runs the host's
+//! `ps` with the client's arguments, as dockerd does.
 //!
 //! # Concurrency
 //! One `std` mutex guards the table of containers (IDs and names); each container has its
@@ -56,6 +59,7 @@ pub mod images;
 pub mod init_binary;
 mod inspect;
 mod lifecycle;
+pub mod logconfig;
 pub mod logs;
 pub mod model;
 pub mod mounts;
@@ -75,6 +79,7 @@ pub use error::{EngineError, Kind, Result};
 pub use exec::ExecStartOptions;
 pub use lifecycle::attach::{AttachOptions, AttachSession, Chunk, Output};
 pub use lifecycle::create::Created;
+pub use lifecycle::stats::StatsOptions;
 pub use lifecycle::wait::WaitCondition;
 pub use logs::LogsOptions;
 pub use network::NetworkConfig;

@@ -104,10 +104,20 @@ fn parse_caps(names: &[String]) -> Result<Vec<Capability>> {
 
 fn resources(rec: &ContainerRecord, extra_rules: Vec<LinuxDeviceCgroup>) -> Result<LinuxResources> {
     let hc = &rec.host_config;
-    let mut r = LinuxResources::default();
+    let mut r = limits(hc);
     let mut rules = defaults::default_device_rules();
     rules.extend(extra_rules);
     r.set_devices(Some(rules));
+    // create dropped the weights (with a warning) where the kernel has no weight file and
+    // checked the devices; a device gone since then fails the start.
+    r.set_block_io(blkio::block_io(hc)?);
+    Ok(r)
+}
+
+/// The memory, cpu and pids limits of a host config (what `update` may change on a live
+/// container; no device rules, no block I/O).
+pub fn limits(hc: &HostConfig) -> LinuxResources {
+    let mut r = LinuxResources::default();
     let swappiness = hc.memory_swappiness.filter(|s| *s >= 0);
     let oom_kill_disable = hc.oom_kill_disable == Some(true);
     if hc.memory > 0
@@ -168,15 +178,12 @@ fn resources(rec: &ContainerRecord, extra_rules: Vec<LinuxDeviceCgroup>) -> Resu
     if any_cpu {
         r.set_cpu(Some(cpu));
     }
-    // create dropped the weights (with a warning) where the kernel has no weight file and
-    // checked the devices; a device gone since then fails the start.
-    r.set_block_io(blkio::block_io(hc)?);
     if let Some(limit) = hc.pids_limit.filter(|l| *l > 0) {
         let mut p = LinuxPids::default();
         p.set_limit(limit);
         r.set_pids(Some(p));
     }
-    Ok(r)
+    r
 }
 
 fn bind(src: PathBuf, dst: &str, ro: bool) -> Mount {

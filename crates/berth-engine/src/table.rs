@@ -76,6 +76,8 @@ pub(crate) struct Container {
     pub run: watch::Sender<RunState>,
     /// Attach sessions waiting for the next start.
     pub pending: Mutex<Vec<PendingAttach>>,
+    /// Health of the current run (in memory: a daemon restart starts it over).
+    pub health: Mutex<Option<berth_api::container::Health>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -97,6 +99,7 @@ impl Container {
             op: tokio::sync::Mutex::new(()),
             run: watch::channel(run).0,
             pending: Mutex::new(Vec::new()),
+            health: Mutex::new(None),
         })
     }
 
@@ -115,6 +118,19 @@ impl Container {
 
     pub fn add_pending(&self, p: PendingAttach) {
         lock(&self.pending).push(p);
+    }
+
+    /// A copy of the current health.
+    pub fn health(&self) -> Option<berth_api::container::Health> {
+        lock(&self.health).clone()
+    }
+
+    /// Changes the health under its lock; returns the result.
+    pub fn update_health<T>(
+        &self,
+        f: impl FnOnce(&mut Option<berth_api::container::Health>) -> T,
+    ) -> T {
+        f(&mut lock(&self.health))
     }
 }
 
@@ -147,6 +163,8 @@ pub(crate) struct Inner {
     pub volumes: crate::volume::Volumes,
     /// Set when the daemon stops: exits seen after it start nothing again.
     pub shutting_down: std::sync::atomic::AtomicBool,
+    /// The last stats sample of each container, the `precpu` of the next one-shot.
+    pub stats: crate::lifecycle::stats::LastSamples,
 }
 
 impl Engine {
@@ -192,6 +210,7 @@ impl Engine {
                 execs: crate::exec::Execs::default(),
                 volumes: crate::volume::Volumes::default(),
                 shutting_down: std::sync::atomic::AtomicBool::new(false),
+                stats: Default::default(),
             }),
         };
         engine.restore_volumes()?;

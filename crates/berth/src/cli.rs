@@ -2,6 +2,11 @@
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+pub use crate::cli_ops::{
+    ContainerCommand, ContainerPruneArgs, ContainersArgs, LogHealthArgs, RenameArgs, StatsArgs,
+    TopArgs, UpdateArgs,
+};
+
 /// berth: a Docker-compatible container engine client.
 #[derive(Debug, Parser)]
 #[command(name = "berth", version, disable_help_subcommand = true)]
@@ -148,6 +153,21 @@ pub enum Command {
     /// Manage berth.
     #[command(subcommand)]
     System(SystemCommand),
+    /// Pause all processes within one or more containers.
+    Pause(ContainersArgs),
+    /// Unpause all processes within one or more containers.
+    Unpause(ContainersArgs),
+    /// Display the running processes of a container.
+    Top(TopArgs),
+    /// Display a live stream of container(s) resource usage statistics.
+    Stats(StatsArgs),
+    /// Update configuration of one or more containers.
+    Update(UpdateArgs),
+    /// Rename a container.
+    Rename(RenameArgs),
+    /// Manage containers.
+    #[command(subcommand)]
+    Container(ContainerCommand),
 }
 
 /// Flags of `create` (and `run`).
@@ -235,6 +255,9 @@ pub struct CreateArgs {
     /// Optional volume driver for the container.
     #[arg(long = "volume-driver")]
     pub volume_driver: Option<String>,
+    /// Logging and health-check flags.
+    #[command(flatten)]
+    pub log_health: LogHealthArgs,
     /// The image.
     pub image: String,
     /// The command and its arguments.

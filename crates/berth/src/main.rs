@@ -3,6 +3,7 @@
 
 mod attach;
 mod cli;
+mod cli_ops;
 mod client;
 mod commands;
 mod format;
@@ -15,11 +16,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command, ImageCommand, SystemCommand};
+use crate::cli_ops::ContainerCommand;
 use crate::client::Client;
 use crate::commands::run::RunError;
 use crate::commands::{
     containers, disk, distribution, error_line, events, exec, filesystem, images, inspect, list,
-    network, run, system, volume,
+    network, ops, run, system, volume,
 };
 
 async fn dispatch(client: &Client, command: &Command) -> anyhow::Result<i32> {
@@ -92,6 +94,13 @@ async fn dispatch(client: &Client, command: &Command) -> anyhow::Result<i32> {
             src,
             dst,
         } => filesystem::cp(client, src, dst, *archive, *follow_link).await,
+        Command::Pause(a) => ops::pause(client, a, "pause").await,
+        Command::Unpause(a) => ops::pause(client, a, "unpause").await,
+        Command::Top(a) => ops::top(client, a).await,
+        Command::Stats(a) => ops::stats(client, a).await,
+        Command::Update(a) => ops::update(client, a).await,
+        Command::Rename(a) => ops::rename(client, a).await,
+        Command::Container(ContainerCommand::Prune(a)) => ops::prune(client, a).await,
     }
 }
 

@@ -17,7 +17,9 @@ use std::time::SystemTime;
 
 use berth_api::ErrorKind;
 use berth_api::container::{
-    ContainerCreateBody, ContainerCreateResponse, ContainerInspect, ContainerSummary, WaitResponse,
+    ContainerCreateBody, ContainerCreateResponse, ContainerInspect, ContainerPruneResponse,
+    ContainerStats, ContainerSummary, ContainerTopResponse, ContainerUpdateBody,
+    ContainerUpdateResponse, WaitResponse,
 };
 use berth_api::event::EventMessage;
 use berth_api::exec::{ExecConfig, ExecInspect, ExecStartConfig};
@@ -195,7 +197,8 @@ pub struct OutputChunk {
 /// A container's output as it is produced; the stream ends when the sender is dropped.
 #[derive(Debug)]
 pub struct OutputStream {
-    /// The container has a TTY: the route sends raw bytes, not frames.
+    /// Send raw bytes, not frames (the container has a TTY; for an exec, its start asked
+    /// for one).
     pub tty: bool,
     /// The output; an `Err` ends the stream with that error.
     pub chunks: mpsc::Receiver<Result<OutputChunk, BackendError>>,
@@ -541,6 +544,61 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), BackendError>> + Send {
         let _ = (id, height, width);
         async { Err(BackendError::not_implemented("container resize")) }
+    }
+    /// `POST /containers/{id}/pause`.
+    fn container_pause(&self, id: &str) -> impl Future<Output = Result<(), BackendError>> + Send {
+        let _ = id;
+        async { Err(BackendError::not_implemented("container pause")) }
+    }
+    /// `POST /containers/{id}/unpause`.
+    fn container_unpause(&self, id: &str) -> impl Future<Output = Result<(), BackendError>> + Send {
+        let _ = id;
+        async { Err(BackendError::not_implemented("container unpause")) }
+    }
+    /// `GET /containers/{id}/top`: `ps` with `ps_args` (`-ef` when empty).
+    fn container_top(
+        &self,
+        id: &str,
+        ps_args: String,
+    ) -> impl Future<Output = Result<ContainerTopResponse, BackendError>> + Send {
+        let _ = (id, ps_args);
+        async { Err(BackendError::not_implemented("container top")) }
+    }
+    /// `POST /containers/{id}/rename`.
+    fn container_rename(
+        &self,
+        id: &str,
+        name: String,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        let _ = (id, name);
+        async { Err(BackendError::not_implemented("container rename")) }
+    }
+    /// `GET /containers/{id}/stats`: the samples; one unless `stream`.
+    fn container_stats(
+        &self,
+        id: &str,
+        stream: bool,
+        one_shot: bool,
+    ) -> impl Future<Output = Result<mpsc::Receiver<ContainerStats>, BackendError>> + Send {
+        let _ = (id, stream, one_shot);
+        async { Err(BackendError::not_implemented("container stats")) }
+    }
+    /// `POST /containers/{id}/update`.
+    fn container_update(
+        &self,
+        id: &str,
+        body: ContainerUpdateBody,
+    ) -> impl Future<Output = Result<ContainerUpdateResponse, BackendError>> + Send {
+        let _ = (id, body);
+        async { Err(BackendError::not_implemented("container update")) }
+    }
+    /// `POST /containers/prune`.
+    fn container_prune(
+        &self,
+        filters: Filters,
+    ) -> impl Future<Output = Result<ContainerPruneResponse, BackendError>> + Send {
+        let _ = filters;
+        async { Err(BackendError::not_implemented("container prune")) }
     }
     /// `POST /containers/{id}/exec`: returns the exec's ID.
     fn exec_create(

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use berth_api::ErrorKind;
 use berth_api::container::{
-    ContainerCreateBody, ContainerCreateResponse, ContainerInspect, ContainerSummary, WaitResponse,
+    ContainerCreateBody, ContainerCreateResponse, ContainerInspect, ContainerPruneResponse,
+    ContainerStats, ContainerSummary, ContainerTopResponse, ContainerUpdateBody,
+    ContainerUpdateResponse, WaitResponse,
 };
 use berth_api::event::EventMessage;
 use berth_api::exec::{ExecConfig, ExecInspect, ExecStartConfig};
@@ -48,6 +50,7 @@ fn err(e: EngineError) -> BackendError {
         Kind::NotModified => ErrorKind::NotModified,
         Kind::Forbidden => ErrorKind::Forbidden,
         Kind::Unavailable => ErrorKind::Unavailable,
+        Kind::NotImplemented => ErrorKind::NotImplemented,
         Kind::Internal => ErrorKind::Internal,
     };
     BackendError::new(kind, e.message())
@@ -176,6 +179,68 @@ impl Backend for EngineBackend {
 
     async fn container_kill(&self, id: &str, signal: Option<String>) -> Result<(), BackendError> {
         self.engine.kill(id, signal).await.map_err(err)
+    }
+
+    async fn container_pause(&self, id: &str) -> Result<(), BackendError> {
+        self.engine.pause(id).await.map_err(err)
+    }
+
+    async fn container_unpause(&self, id: &str) -> Result<(), BackendError> {
+        self.engine.unpause(id).await.map_err(err)
+    }
+
+    async fn container_top(
+        &self,
+        id: &str,
+        ps_args: String,
+    ) -> Result<ContainerTopResponse, BackendError> {
+        self.engine.top(id, &ps_args).await.map_err(err)
+    }
+
+    async fn container_rename(&self, id: &str, name: String) -> Result<(), BackendError> {
+        self.engine.rename(id, &name).await.map_err(err)
+    }
+
+    async fn container_stats(
+        &self,
+        id: &str,
+        stream: bool,
+        one_shot: bool,
+    ) -> Result<mpsc::Receiver<ContainerStats>, BackendError> {
+        let opts = berth_engine::StatsOptions { stream, one_shot };
+        let mut samples = self.engine.stats(id, opts).await.map_err(err)?;
+        let (tx, rx) = mpsc::channel(1);
+        tokio::spawn(async move {
+            while let Some(s) = samples.recv().await {
+                match s {
+                    Ok(s) => {
+                        if tx.send(s).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!("stats stream ended: {e}");
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(rx)
+    }
+
+    async fn container_update(
+        &self,
+        id: &str,
+        body: ContainerUpdateBody,
+    ) -> Result<ContainerUpdateResponse, BackendError> {
+        self.engine.update(id, body).await.map_err(err)
+    }
+
+    async fn container_prune(
+        &self,
+        filters: crate::backend::Filters,
+    ) -> Result<ContainerPruneResponse, BackendError> {
+        self.engine.prune(&filters).await.map_err(err)
     }
 
     async fn container_restart(&self, id: &str, opts: StopOptions) -> Result<(), BackendError> {

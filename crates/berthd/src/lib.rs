@@ -14,5 +14,6 @@ pub mod engine_backend;
 pub mod error;
 pub mod host;
 pub mod http;
+pub mod peer;
 pub mod routes;
 pub mod server;

@@ -143,7 +143,9 @@ pub async fn run<B: Backend>(
     let (stop_tx, mut stop_rx) = watch::channel(false);
     let server = axum::serve(
         listener,
-        axum::ServiceExt::<Request>::into_make_service(app),
+        axum::ServiceExt::<Request>::into_make_service_with_connect_info::<crate::peer::PeerSocket>(
+            app,
+        ),
     )
     .with_graceful_shutdown(async move {
         let _ = stop_rx.wait_for(|s| *s).await;

@@ -65,6 +65,28 @@ pub(crate) fn merge_image_config(cfg: &mut ContainerConfig, image: &Image) {
     if cfg.shell.is_none() {
         cfg.shell = ic.shell.clone();
     }
+    // the image's HEALTHCHECK, field by field under the request's (moby's merge)
+    if let Some(ih) = &ic.healthcheck {
+        let h = cfg.healthcheck.get_or_insert_with(Default::default);
+        if h.test.as_ref().is_none_or(Vec::is_empty) {
+            h.test = Some(ih.test.clone());
+        }
+        if h.interval == 0 {
+            h.interval = ih.interval;
+        }
+        if h.timeout == 0 {
+            h.timeout = ih.timeout;
+        }
+        if h.retries == 0 {
+            h.retries = i64::from(ih.retries);
+        }
+        if h.start_period == 0 {
+            h.start_period = ih.start_period;
+        }
+        if h.start_interval == 0 {
+            h.start_interval = ih.start_interval;
+        }
+    }
 }
 
 /// What `create` answers: the new container's ID and dockerd's warnings about what the
@@ -78,7 +100,7 @@ pub struct Created {
 }
 
 /// Refuses what berth cannot honour rather than ignoring it silently.
-fn validate_host_config(hc: &mut HostConfig) -> Result<()> {
+pub(crate) fn validate_host_config(hc: &mut HostConfig) -> Result<()> {
     let policy = hc.restart_policy.name.as_str();
     if hc.auto_remove && !matches!(policy, "" | "no") {
         return Err(EngineError::Invalid(
@@ -110,19 +132,7 @@ fn validate_host_config(hc: &mut HostConfig) -> Result<()> {
         // networks (`net_validate`).
         _ => {}
     }
-    if hc.log_config.r#type.is_empty() {
-        hc.log_config.r#type = "json-file".into();
-    } else if hc.log_config.r#type != "json-file" {
-        return Err(EngineError::Invalid(format!(
-            "logging driver {:?} is not supported by berth (json-file only)",
-            hc.log_config.r#type
-        )));
-    }
-    if let Some(opt) = hc.log_config.config.iter().flat_map(|c| c.keys()).next() {
-        return Err(EngineError::Invalid(format!(
-            "--log-opt {opt} is not supported by berth yet: the json-file log is not rotated"
-        )));
-    }
+    crate::logconfig::validate(&mut hc.log_config)?;
     Ok(())
 }
 
@@ -145,6 +155,9 @@ impl Engine {
         validate_host_config(&mut hc)?;
         let warnings = host_checks::check(&mut hc)?;
         self.check_namespace_modes(&hc)?;
+        if let Some(h) = &cfg.healthcheck {
+            crate::lifecycle::health::validate(h)?;
+        }
         let net = self.net_validate(&hc, body.networking_config.as_ref())?;
         let image = self.inner.images.get(&cfg.image)?;
         let lowers = self.inner.images.lowerdirs(&image.id)?;

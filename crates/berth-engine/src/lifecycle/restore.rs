@@ -32,6 +32,7 @@ impl Engine {
             match rec.state.status {
                 s if s.has_process() => {
                     tracing::info!(id = %rec.id, "reconnecting to the shim");
+                    self.spawn_health(&c, &rec);
                     self.spawn_monitor(c, rec.generation);
                 }
                 Status::Restarting => self.schedule_restart(&c),

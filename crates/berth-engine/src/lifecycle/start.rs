@@ -91,6 +91,7 @@ impl Engine {
         };
         c.run.send_modify(|r| r.running = true);
         self.emit(&rec, "start", &[]);
+        self.spawn_health(c, &rec);
         self.spawn_monitor(c.clone(), rec.generation);
         Ok(())
     }
@@ -175,6 +176,25 @@ impl Engine {
             .arg("--log")
             .arg(self.log_path(id))
             .arg("--defer-start");
+        let log_config = self.lookup(id)?.record().host_config.log_config;
+        match crate::logconfig::mode(&log_config)? {
+            crate::logconfig::LogMode::Off => {
+                cmd.arg("--no-log");
+            }
+            crate::logconfig::LogMode::File {
+                max_size,
+                max_file,
+                compress,
+            } => {
+                cmd.arg("--log-max-size")
+                    .arg(max_size.to_string())
+                    .arg("--log-max-file")
+                    .arg(max_file.to_string());
+                if compress {
+                    cmd.arg("--log-compress");
+                }
+            }
+        }
         if stdin {
             cmd.arg("--stdin");
         }

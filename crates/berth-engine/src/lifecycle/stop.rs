@@ -14,6 +14,10 @@ const KILL_GRACE: Duration = Duration::from_secs(30);
 impl Engine {
     /// Sends `signal` to the container's init (`all`: to every process of it).
     pub(crate) async fn signal(&self, c: &Container, signal: i32, all: bool) -> Result<()> {
+        // A frozen process gets no signal: thaw a paused container first.
+        if let Err(e) = self.thaw(c).await {
+            tracing::warn!("thaw {} to signal it: {e}", c.id);
+        }
         let client = self.shim(&c.id);
         let id = c.id.clone();
         tokio::task::spawn_blocking(move || client.signal(None, signal, all))

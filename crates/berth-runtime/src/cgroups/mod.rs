@@ -62,7 +62,7 @@ use oci_spec::runtime::LinuxResources;
 
 pub use error::CgroupError;
 pub use mountinfo::CgroupMounts;
-pub use stats::{CgroupStats, CpuStats, MemoryStats, PidsStats};
+pub use stats::{BlkioStats, CgroupStats, CpuStats, MemoryStats, PidsStats};
 
 /// Which cgroup versions the host mounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

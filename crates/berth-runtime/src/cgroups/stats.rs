@@ -21,6 +21,68 @@ pub struct CgroupStats {
     pub cpu: Option<CpuStats>,
     /// Number of tasks and their limit.
     pub pids: Option<PidsStats>,
+    /// Block I/O per device (v1 `blkio.throttle.*`, v2 `io.stat`).
+    pub blkio: Option<BlkioStats>,
+}
+
+/// Block I/O counters, as `(major, minor, op, value)`. v1 ops are `Read`, `Write`, `Sync`,
+/// `Async`, `Discard`, `Total`; v2 ops are `read`, `write`, `discard` (docker passes each on
+/// as the kernel spells it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BlkioStats {
+    /// Bytes (v1 `io_service_bytes`, v2 `rbytes`/`wbytes`/`dbytes`).
+    pub service_bytes: Vec<(u64, u64, String, u64)>,
+    /// Operations (v1 `io_serviced`, v2 `rios`/`wios`/`dios`).
+    pub serviced: Vec<(u64, u64, String, u64)>,
+}
+
+/// Parses a v1 `blkio.throttle.io_service_bytes_recursive`-shaped file: `8:0 Read 4096`
+/// lines and a final `Total n`.
+pub(crate) fn parse_v1_blkio(text: &str) -> Vec<(u64, u64, String, u64)> {
+    text.lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let (dev, op, v) = (w.next()?, w.next()?, w.next()?);
+            let (ma, mi) = dev.split_once(':')?;
+            Some((
+                ma.parse().ok()?,
+                mi.parse().ok()?,
+                op.to_string(),
+                v.parse().ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// Parses v2 `io.stat`: `8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0`.
+pub(crate) fn parse_v2_io(text: &str) -> BlkioStats {
+    let mut b = BlkioStats::default();
+    for l in text.lines() {
+        let mut w = l.split_whitespace();
+        let Some((ma, mi)) = w.next().and_then(|d| d.split_once(':')) else {
+            continue;
+        };
+        let (Ok(ma), Ok(mi)) = (ma.parse::<u64>(), mi.parse::<u64>()) else {
+            continue;
+        };
+        for kv in w {
+            let Some((k, v)) = kv.split_once('=') else {
+                continue;
+            };
+            let Ok(v) = v.parse::<u64>() else { continue };
+            let (list, op) = match k {
+                "rbytes" => (&mut b.service_bytes, "read"),
+                "wbytes" => (&mut b.service_bytes, "write"),
+                "dbytes" => (&mut b.service_bytes, "discard"),
+                "rios" => (&mut b.serviced, "read"),
+                "wios" => (&mut b.serviced, "write"),
+                "dios" => (&mut b.serviced, "discard"),
+                _ => continue,
+            };
+            list.push((ma, mi, op.to_string(), v));
+        }
+    }
+    b
 }
 
 /// Memory statistics.
@@ -107,6 +169,18 @@ mod tests {
         assert_eq!(m.get("cache"), Some(&4096));
         assert_eq!(m.get("rss"), Some(&8192));
         assert_eq!(m.len(), 2);
+    }
+
+    #[test]
+    fn blkio_files_parse() {
+        let v1 = parse_v1_blkio("8:0 Read 4096\n8:0 Write 8192\nTotal 12288\n");
+        assert_eq!(
+            v1,
+            [(8, 0, "Read".into(), 4096), (8, 0, "Write".into(), 8192)]
+        );
+        let v2 = parse_v2_io("8:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n");
+        assert_eq!(v2.service_bytes[1], (8, 0, "write".into(), 20));
+        assert_eq!(v2.serviced[0], (8, 0, "read".into(), 1));
     }
 
     #[test]

@@ -147,7 +147,24 @@ impl V1Manager {
             Some(dir) => Some(stats::read_pids_stats(dir)?),
             None => None,
         };
-        Ok(CgroupStats { memory, cpu, pids })
+        let blkio = match self.dir("blkio") {
+            Some(dir) => Some(stats::BlkioStats {
+                service_bytes: stats::parse_v1_blkio(
+                    &fs::read_opt(dir, "blkio.throttle.io_service_bytes_recursive")?
+                        .unwrap_or_default(),
+                ),
+                serviced: stats::parse_v1_blkio(
+                    &fs::read_opt(dir, "blkio.throttle.io_serviced_recursive")?.unwrap_or_default(),
+                ),
+            }),
+            None => None,
+        };
+        Ok(CgroupStats {
+            memory,
+            cpu,
+            pids,
+            blkio,
+        })
     }
 
     fn freezer(&self, field: &'static str, value: &'static str) -> Result<&Path, CgroupError> {

@@ -110,7 +110,13 @@ impl V2Manager {
         } else {
             None
         };
-        Ok(CgroupStats { memory, cpu, pids })
+        let blkio = fs::read_opt(dir, "io.stat")?.map(|t| stats::parse_v2_io(&t));
+        Ok(CgroupStats {
+            memory,
+            cpu,
+            pids,
+            blkio,
+        })
     }
 
     /// Freezes every task: `cgroup.freeze` = 1, then waits for `frozen 1` in `cgroup.events`.

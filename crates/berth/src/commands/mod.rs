@@ -11,6 +11,7 @@ pub mod images;
 pub mod inspect;
 pub mod list;
 pub mod network;
+pub mod ops;
 pub mod run;
 pub mod system;
 pub mod volume;

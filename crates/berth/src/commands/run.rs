@@ -59,6 +59,66 @@ fn env_entry(e: &str) -> Option<String> {
     }
 }
 
+/// `--log-driver` and `--log-opt key=value`.
+fn log_config(a: &crate::cli::LogHealthArgs) -> anyhow::Result<berth_api::container::LogConfig> {
+    let mut opts = BTreeMap::new();
+    for o in &a.log_opt {
+        let Some((k, v)) = o.split_once('=') else {
+            anyhow::bail!("invalid log opt '{o}'");
+        };
+        opts.insert(k.to_owned(), v.to_owned());
+    }
+    Ok(berth_api::container::LogConfig {
+        r#type: a.log_driver.clone().unwrap_or_default(),
+        config: (!opts.is_empty()).then_some(opts),
+    })
+}
+
+/// The `--health-*` flags as docker's CLI turns them into `Config.Healthcheck`.
+fn healthcheck(
+    a: &crate::cli::LogHealthArgs,
+) -> anyhow::Result<Option<berth_api::container::HealthConfig>> {
+    let ns = |flag: &str, v: &Option<String>| -> anyhow::Result<i64> {
+        match v {
+            None => Ok(0),
+            Some(s) => crate::format::units::go_duration(s)
+                .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+                .ok_or_else(|| anyhow::anyhow!("invalid argument {s:?} for \"{flag}\" flag")),
+        }
+    };
+    let timing = a.health_interval.is_some()
+        || a.health_timeout.is_some()
+        || a.health_retries.is_some()
+        || a.health_start_period.is_some()
+        || a.health_start_interval.is_some();
+    if a.no_healthcheck {
+        if a.health_cmd.is_some() || timing {
+            anyhow::bail!("--no-healthcheck conflicts with --health-* options");
+        }
+        return Ok(Some(berth_api::container::HealthConfig {
+            test: Some(vec!["NONE".into()]),
+            ..Default::default()
+        }));
+    }
+    if a.health_cmd.is_none() && !timing {
+        return Ok(None);
+    }
+    if a.health_retries.is_some_and(|r| r < 0) {
+        anyhow::bail!("--health-retries cannot be negative");
+    }
+    Ok(Some(berth_api::container::HealthConfig {
+        test: a
+            .health_cmd
+            .as_ref()
+            .map(|c| vec!["CMD-SHELL".into(), c.clone()]),
+        interval: ns("--health-interval", &a.health_interval)?,
+        timeout: ns("--health-timeout", &a.health_timeout)?,
+        retries: a.health_retries.unwrap_or(0),
+        start_period: ns("--health-start-period", &a.health_start_period)?,
+        start_interval: ns("--health-start-interval", &a.health_start_interval)?,
+    }))
+}
+
 /// The create request of `create`/`run` flags; `attach` is true for a foreground run.
 pub fn create_body(args: &CreateArgs, attach: bool) -> anyhow::Result<ContainerCreateBody> {
     let mut env = Vec::new();
@@ -118,6 +178,7 @@ pub fn create_body(args: &CreateArgs, attach: bool) -> anyhow::Result<ContainerC
         stop_timeout: args.stop_timeout,
         exposed_ports: (!exposed.is_empty()).then_some(exposed),
         volumes: storage.volumes,
+        healthcheck: healthcheck(&args.log_health)?,
         ..Default::default()
     };
     let host_config = HostConfig {
@@ -133,6 +194,7 @@ pub fn create_body(args: &CreateArgs, attach: bool) -> anyhow::Result<ContainerC
         tmpfs: storage.tmpfs,
         volumes_from: storage.volumes_from,
         volume_driver: args.volume_driver.clone().unwrap_or_default(),
+        log_config: log_config(&args.log_health)?,
         ..Default::default()
     };
     Ok(ContainerCreateBody {

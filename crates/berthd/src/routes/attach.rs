@@ -8,7 +8,7 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use axum::routing::post;
@@ -23,6 +23,7 @@ use super::AppState;
 use super::containers::{output_response, pump_output};
 use crate::backend::{AttachOptions, AttachSession, Backend, BackendError};
 use crate::http::Params;
+use crate::peer::PeerSocket;
 
 pub(super) fn routes<B: Backend>() -> Router<AppState<B>> {
     Router::new().route("/containers/{id}/attach", post(attach::<B>))
@@ -60,7 +61,8 @@ pub(super) fn detach_keys(stdin: bool, keys: Option<&str>) -> Result<Vec<u8>, Ba
         .map_err(|e| BackendError::invalid(e.to_string()))
 }
 
-/// Answers `101 UPGRADED` and serves the session on the upgraded connection.
+/// Answers `101 UPGRADED` and serves the session on the upgraded connection once the client
+/// has read that answer (see [`crate::peer`]).
 pub(super) fn hijack(
     mut req: Request,
     session: AttachSession,
@@ -72,10 +74,19 @@ pub(super) fn hijack(
     } else {
         stream::MULTIPLEXED_STREAM
     };
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<PeerSocket>>()
+        .map(|c| c.0.clone())
+        .unwrap_or_default();
     let on_upgrade = hyper::upgrade::on(&mut req);
     tokio::spawn(async move {
         match on_upgrade.await {
-            Ok(upgraded) => serve_hijacked(TokioIo::new(upgraded), session, detach).await,
+            Ok(upgraded) => {
+                // nothing may follow the reply in the client's buffered read of it
+                peer.drained().await;
+                serve_hijacked(TokioIo::new(upgraded), session, detach).await
+            }
             Err(e) => tracing::warn!("attach to {id}: upgrade failed: {e}"),
         }
     });

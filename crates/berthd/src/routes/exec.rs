@@ -109,9 +109,13 @@ async fn exec_start<B: Backend>(
     };
     let detach = detach_keys(inspect.open_stdin, keys)?;
     let detached = config.detach;
-    let Some(session) = s.backend.exec_start(&id, config).await? else {
+    // As dockerd: the start request's `Tty`, not the exec's, picks raw output or frames
+    // (docker-py starts a TTY exec with `Tty: false` and reads frames).
+    let raw = config.tty;
+    let Some(mut session) = s.backend.exec_start(&id, config).await? else {
         return Ok(StatusCode::OK.into_response());
     };
+    session.output.tty = raw;
     if detached || !req.headers().contains_key(axum::http::header::UPGRADE) {
         return Ok(output_response(session.output));
     }

@@ -3,6 +3,7 @@
 
 mod archive;
 mod attach;
+mod container_ops;
 mod containers;
 mod distribution;
 mod exec;
@@ -66,6 +67,7 @@ pub fn router<B: Backend>(state: AppState<B>) -> Router {
         .merge(system::routes())
         .merge(containers::routes())
         .merge(archive::routes())
+        .merge(container_ops::routes())
         .merge(attach::routes())
         .merge(exec::routes())
         .merge(images::routes())

@@ -326,6 +326,29 @@ impl Daemon {
         out
     }
 
+    /// Runs a Python script with the `docker` package against this daemon; `client` is
+    /// a `docker.APIClient` on API 1.45 (120 s at most).
+    pub fn python(&self, script: &str) -> Output {
+        let probe = Command::new("python3")
+            .args(["-c", "import docker"])
+            .output();
+        assert!(
+            probe.is_ok_and(|o| o.status.success()),
+            "python3 with the docker package is missing: apt-get install python3-docker"
+        );
+        let prelude = format!(
+            "import docker\nclient = docker.APIClient(base_url='unix://{}', version='1.45')\n",
+            self.sock().display()
+        );
+        Command::new("timeout")
+            .args(["120", "python3", "-c"])
+            .arg(prelude + script)
+            .env_remove("DOCKER_HOST")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run python3")
+    }
+
     /// One HTTP/1.1 exchange: (status, body).
     pub fn http(&self, method: &str, path: &str, body: &str) -> (u16, String) {
         self.http_with(method, path, &[("Content-Type", "application/json")], body)

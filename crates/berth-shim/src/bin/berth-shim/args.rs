@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
+use berth_shim::logfile::Rotation;
 
 /// The shim's flags.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,9 +18,13 @@ pub struct Args {
     pub stdin: bool,
     pub defer_start: bool,
     pub debug_log: Option<PathBuf>,
+    /// Rotation of the log (`--log-max-size`, `--log-max-file`, `--log-compress`).
+    pub rotation: Rotation,
+    /// Write no log (docker's `none` driver).
+    pub no_log: bool,
 }
 
-pub const USAGE: &str = "usage: berth-shim --id ID --bundle DIR --state-dir DIR --runtime-root DIR --log FILE [--stdin] [--defer-start] [--debug-log FILE]";
+pub const USAGE: &str = "usage: berth-shim --id ID --bundle DIR --state-dir DIR --runtime-root DIR --log FILE [--stdin] [--defer-start] [--debug-log FILE] [--log-max-size BYTES] [--log-max-file N] [--log-compress] [--no-log]";
 
 impl Args {
     pub fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<Args> {
@@ -27,6 +32,8 @@ impl Args {
         let (mut id, mut bundle, mut state_dir, mut runtime_root, mut log, mut debug_log) =
             (None, None, None, None, None, None);
         let (mut stdin, mut defer_start) = (false, false);
+        let mut rotation = Rotation::NEVER;
+        let mut no_log = false;
         while let Some(a) = it.next() {
             let a = a
                 .into_string()
@@ -54,6 +61,21 @@ impl Args {
                 "--runtime-root" => runtime_root = Some(PathBuf::from(value("--runtime-root")?)),
                 "--log" => log = Some(PathBuf::from(value("--log")?)),
                 "--debug-log" => debug_log = Some(PathBuf::from(value("--debug-log")?)),
+                "--log-max-size" => {
+                    rotation.max_size = value("--log-max-size")?
+                        .to_str()
+                        .and_then(|v| v.parse().ok())
+                        .with_context(|| format!("--log-max-size takes a number\n{USAGE}"))?
+                }
+                "--log-max-file" => {
+                    rotation.max_file = value("--log-max-file")?
+                        .to_str()
+                        .and_then(|v| v.parse().ok())
+                        .filter(|n| *n >= 1)
+                        .with_context(|| format!("--log-max-file takes a number >= 1\n{USAGE}"))?
+                }
+                "--log-compress" => rotation.compress = true,
+                "--no-log" => no_log = true,
                 "--stdin" => stdin = true,
                 "--defer-start" => defer_start = true,
                 _ => bail!("unknown argument {a:?}\n{USAGE}"),
@@ -73,6 +95,8 @@ impl Args {
             stdin,
             defer_start,
             debug_log,
+            rotation,
+            no_log,
         })
     }
 }

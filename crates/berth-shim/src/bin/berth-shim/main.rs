@@ -200,8 +200,14 @@ fn setup(args: &Args, created_dir: &mut bool) -> anyhow::Result<Running> {
     .context("write shim pid file")?;
     let listener = bind(&args.state_dir)?;
     let tty = terminal(&args.bundle)?;
-    let log =
-        LogWriter::open(&args.log).with_context(|| format!("open log {}", args.log.display()))?;
+    let log = if args.no_log {
+        None
+    } else {
+        Some(
+            LogWriter::open_rotating(&args.log, args.rotation)
+                .with_context(|| format!("open log {}", args.log.display()))?,
+        )
+    };
     let pid_file = args.state_dir.join(INIT_PID_FILE);
 
     let (mut backend, init) = if tty {
@@ -237,7 +243,7 @@ fn setup(args: &Args, created_dir: &mut bool) -> anyhow::Result<Running> {
                 backend,
                 init,
                 listener,
-                Some(log),
+                log,
             )?,
             pid,
         ))
