@@ -60,6 +60,8 @@ pub struct CommitOptions {
     pub changes: Vec<String>,
     /// The config to use instead of the container's.
     pub config: Option<berth_api::container::ContainerConfig>,
+    /// Freeze a running container while its upper directory is packed (docker's default).
+    pub pause: bool,
 }
 
 const DIR_FLAGS: OFlags = OFlags::RDONLY
@@ -281,7 +283,13 @@ impl Engine {
             argv.join(" ")
         };
         let (author, comment) = (opts.author.clone(), opts.comment.clone());
-        let id = tokio::task::spawn_blocking(move || -> Result<berth_image::Digest> {
+        // A running container is frozen while its files are packed, so the layer is one
+        // moment of it; it is thawed whatever the packing gives.
+        let paused_here = opts.pause && c.status() == crate::model::Status::Running;
+        if paused_here {
+            self.pause(&c.id).await?;
+        }
+        let packed = tokio::task::spawn_blocking(move || -> Result<berth_image::Digest> {
             let upper = open_upper(&dir)?;
             // The layer goes through a pipe into the store, packed and unpacked at once.
             let (reader, mut writer) =
@@ -318,7 +326,11 @@ impl Engine {
             Ok(id)
         })
         .await
-        .map_err(|e| EngineError::Task(e.to_string()))??;
+        .map_err(|e| EngineError::Task(e.to_string()));
+        if paused_here && let Err(e) = self.unpause(&c.id).await {
+            tracing::warn!("unpause {} after commit: {e}", c.id);
+        }
+        let id = packed??;
         let mut a = std::collections::BTreeMap::new();
         a.insert("comment".to_owned(), opts.comment.clone());
         self.inner.events.emit("container", "commit", &rec.id, a);

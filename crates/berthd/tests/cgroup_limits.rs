@@ -163,3 +163,54 @@ fn devices_are_enforced_as_asked() {
     let out = run(&["--privileged"], &probe);
     assert_eq!(ok(&out, "--privileged").trim(), "open");
 }
+
+#[test]
+fn pause_stats_and_update_act_on_the_cgroup() {
+    let d = Daemon::start_without_bridge();
+    let id = ok(
+        &d.docker(&[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--memory",
+            "64m",
+            "busybox",
+            "sleep",
+            "120",
+        ]),
+        "run -d",
+    )
+    .trim()
+    .to_owned();
+    let frozen = |id: &str| {
+        if v2() {
+            cgroup_file(id, "", "", "cgroup.freeze")
+        } else {
+            cgroup_file(id, "freezer", "freezer.state", "")
+        }
+    };
+    ok(&d.docker(&["pause", &id]), "pause");
+    assert_eq!(frozen(&id), if v2() { "1" } else { "FROZEN" });
+    assert_eq!(d.inspect(&id, "{{.State.Status}}"), "paused");
+    ok(&d.docker(&["unpause", &id]), "unpause");
+    assert_eq!(frozen(&id), if v2() { "0" } else { "THAWED" });
+    assert_eq!(d.inspect(&id, "{{.State.Status}}"), "running");
+
+    // stats reads the cgroup's files: the limit is the one set.
+    let out = d.docker(&["stats", "--no-stream", "--format", "{{.MemUsage}}", &id]);
+    let usage = ok(&out, "stats");
+    assert!(usage.trim().ends_with("/ 64MiB"), "{usage}");
+
+    ok(
+        &d.docker(&["update", "--memory", "96m", "--memory-swap", "192m", &id]),
+        "update",
+    );
+    assert_eq!(
+        cgroup_file(&id, "memory", "memory.limit_in_bytes", "memory.max"),
+        "100663296"
+    );
+    assert_eq!(d.inspect(&id, "{{.HostConfig.Memory}}"), "100663296");
+    let out = d.docker(&["rm", "-f", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

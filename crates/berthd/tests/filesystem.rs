@@ -133,6 +133,12 @@ fn diff_export_commit_and_history() {
     ok(&d.docker(&["commit", "rr", "live:1"]), "commit running");
     let out = d.docker(&["run", "--rm", "live:1", "cat", "/live"]);
     assert_eq!(ok(&out, "run live:1"), "live\n");
+    // Frozen for the packing (docker's default --pause), running again after.
+    assert_eq!(d.inspect("rr", "{{.State.Status}}"), "running");
+    ok(
+        &d.docker(&["commit", "--pause=false", "rr", "live:2"]),
+        "commit unpaused",
+    );
 }
 
 #[test]

@@ -67,6 +67,7 @@ async fn commit<B: Backend>(State(s): State<AppState<B>>, p: Params, body: Bytes
             .filter(|c| !c.is_empty())
             .collect(),
         config,
+        pause: p.bool_or("pause", true),
     };
     let id = s.backend.commit(&container, opts).await?;
     Ok(json_response(
