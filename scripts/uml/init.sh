@@ -35,7 +35,8 @@ ln -sf /bin/busybox /usr/sbin/modprobe   # lets the kernel load modules (veth, .
 umount -l /.oldroot/run 2>/dev/null
 mount -t sysfs sysfs /sys
 mount -t tmpfs -o mode=755 tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /tmp
+# /tmp stays the overlay's (written to the tmpfs above it): a tmpfs here would hide a clone
+# of the repository under the host's /tmp, where CI may put it.
 mkdir -p /dev/pts /dev/shm /dev/mqueue
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
