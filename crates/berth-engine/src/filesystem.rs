@@ -285,9 +285,14 @@ impl Engine {
         let (author, comment) = (opts.author.clone(), opts.comment.clone());
         // A running container is frozen while its files are packed, so the layer is one
         // moment of it; it is thawed whatever the packing gives.
-        let paused_here = opts.pause && c.status() == crate::model::Status::Running;
-        if paused_here {
-            self.pause(&c.id).await?;
+        let mut paused_here = false;
+        if opts.pause && c.status() == crate::model::Status::Running {
+            // A process that has just exited leaves a cgroup that cannot be frozen before
+            // the monitor has seen the exit: its files no longer change, so commit as is.
+            match self.pause(&c.id).await {
+                Ok(()) => paused_here = true,
+                Err(e) => tracing::warn!("commit {} without freezing it: {e}", c.id),
+            }
         }
         let packed = tokio::task::spawn_blocking(move || -> Result<berth_image::Digest> {
             let upper = open_upper(&dir)?;

@@ -115,14 +115,9 @@ pub fn mode(cfg: &LogConfig) -> Result<LogMode> {
         })?),
         None => None,
     };
-    if !local && max_size.is_none() && (max_file.is_some_and(|n| n > 1) || compress == Some(true)) {
-        // dockerd refuses these without max-size too
-        return Err(EngineError::Invalid(if compress == Some(true) {
-            "compress cannot be enabled when max-size is not set".into()
-        } else {
-            "max-file cannot be set when max-size is not set".into()
-        }));
-    }
+    // dockerd refuses max-file or compress without max-size; berth rotates by default, so
+    // they apply to the default size (docker-py's tests pass max-file alone and expect it
+    // accepted).
     Ok(match (local, max_size) {
         (true, _) => LogMode::File {
             max_size: max_size.unwrap_or(DEFAULT_MAX_SIZE),
@@ -131,8 +126,8 @@ pub fn mode(cfg: &LogConfig) -> Result<LogMode> {
         },
         (false, None) => LogMode::File {
             max_size: DEFAULT_MAX_SIZE,
-            max_file: DEFAULT_MAX_FILE,
-            compress: false,
+            max_file: max_file.unwrap_or(DEFAULT_MAX_FILE),
+            compress: compress.unwrap_or(false),
         },
         (false, Some(size)) => LogMode::File {
             max_size: size,

@@ -10,7 +10,6 @@ use crate::error::{EngineError, Result};
 use crate::model::{ContainerRecord, StateRecord};
 use crate::mounts::Made;
 use crate::names;
-use crate::spec::merge_env;
 use crate::table::{Container, Engine};
 
 /// Merges the image's defaults into the request's config (moby `merge` in daemon/create).
@@ -21,12 +20,15 @@ pub(crate) fn merge_image_config(cfg: &mut ContainerConfig, image: &Image) {
     if cfg.user.is_empty() {
         cfg.user = ic.user.clone();
     }
+    // dockerd's merge: the request's list as given (a bare `KEY` stays, to unset it in the
+    // process at start), then each image variable whose key the request does not name.
     let image_env = ic.env.clone().unwrap_or_default();
     if !image_env.is_empty() {
-        cfg.env = Some(merge_env(
-            &image_env,
-            cfg.env.as_deref().unwrap_or_default(),
-        ));
+        let key = |e: &str| e.split_once('=').map_or(e, |(k, _)| k).to_owned();
+        let mut env = cfg.env.take().unwrap_or_default();
+        let named: std::collections::HashSet<String> = env.iter().map(|e| key(e)).collect();
+        env.extend(image_env.into_iter().filter(|e| !named.contains(&key(e))));
+        cfg.env = Some(env);
     }
     let no_entrypoint = cfg.entrypoint.as_ref().is_none_or(|e| e.is_empty());
     if no_entrypoint {
@@ -316,7 +318,13 @@ mod tests {
             ..ContainerConfig::default()
         };
         merge_image_config(&mut cfg, &img);
-        assert_eq!(cfg.env.unwrap(), vec!["PATH=/bin", "A=2"]);
+        assert_eq!(cfg.env.unwrap(), vec!["A=2", "PATH=/bin"]);
+        let mut cfg = ContainerConfig {
+            env: Some(vec!["Foo".into(), "B=".into()]),
+            ..ContainerConfig::default()
+        };
+        merge_image_config(&mut cfg, &img);
+        assert_eq!(cfg.env.unwrap(), vec!["Foo", "B=", "PATH=/bin", "A=1"]);
         assert_eq!(cfg.cmd.unwrap(), vec!["sh"]);
         assert_eq!(cfg.working_dir, "/srv");
         assert_eq!(cfg.stop_signal.as_deref(), Some("SIGQUIT"));
