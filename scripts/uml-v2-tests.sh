@@ -48,7 +48,10 @@ run=$work/run.sh
 {
   echo "cd '$repo'"
   # berth-shim and berth are built above: berthd's harness need not run cargo in the guest.
-  echo "export TMPDIR=/tmp RUST_BACKTRACE=1 HOME='$HOME' PATH='$PATH' BERTH_TEST_BINS_BUILT=1"
+  # Test data on a tmpfs (/run): overlayfs takes no upper directory on the guest's overlay
+  # root, where /tmp stays so that a repository cloned under the host's /tmp is seen.
+  echo "mkdir -p /run/tmp && chmod 1777 /run/tmp"
+  echo "export TMPDIR=/run/tmp RUST_BACKTRACE=1 HOME='$HOME' PATH='$PATH' BERTH_TEST_BINS_BUILT=1"
   echo 'passed=0; failed=0'
   for t in $tests; do
     pkg=${t%%:*} name=${t#*:}

@@ -36,7 +36,7 @@ umount -l /.oldroot/run 2>/dev/null
 mount -t sysfs sysfs /sys
 mount -t tmpfs -o mode=755 tmpfs /run
 # /tmp stays the overlay's (written to the tmpfs above it): a tmpfs here would hide a clone
-# of the repository under the host's /tmp, where CI may put it.
+# of the repository under the host's /tmp, where CI may put it. Tests write under /run/tmp.
 mkdir -p /dev/pts /dev/shm /dev/mqueue
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
