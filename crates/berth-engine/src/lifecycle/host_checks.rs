@@ -32,36 +32,7 @@ pub(crate) fn check(hc: &mut HostConfig) -> Result<Vec<String>> {
             hc.oom_score_adj
         )));
     }
-    if hc.blkio_weight > 0 {
-        if !(10..=1000).contains(&hc.blkio_weight) {
-            return Err(invalid("Range of blkio weight is from 10 to 1000"));
-        }
-        let supported =
-            CgroupMounts::from_proc().is_ok_and(|m| features::blkio_weight_supported(&m));
-        if !supported {
-            warnings.push(
-                "Your kernel does not support Block I/O weight or the cgroup is not mounted. \
-                 Weight discarded."
-                    .to_owned(),
-            );
-            hc.blkio_weight = 0;
-        }
-    }
-    if hc
-        .blkio_weight_device
-        .as_ref()
-        .is_some_and(|l| !l.is_empty())
-    {
-        let supported =
-            CgroupMounts::from_proc().is_ok_and(|m| features::blkio_weight_supported(&m));
-        if !supported {
-            warnings.push(
-                "Your kernel does not support BlkioWeightDevice. Weight-device discarded."
-                    .to_owned(),
-            );
-            hc.blkio_weight_device = None;
-        }
-    }
+    check_weights(hc, &mut warnings)?;
     crate::blkio::block_io(hc)?;
     check_sysctls(hc)?;
     check_ulimits(hc)?;
@@ -73,6 +44,38 @@ pub(crate) fn check(hc: &mut HostConfig) -> Result<Vec<String>> {
         crate::init_binary::find()?;
     }
     Ok(warnings)
+}
+
+/// Block IO weights need a weight file in the kernel (BFQ): without one they are dropped with
+/// dockerd's warnings. The kernel is asked once, and only when a weight is set.
+fn check_weights(hc: &mut HostConfig, warnings: &mut Vec<String>) -> Result<()> {
+    if hc.blkio_weight > 0 && !(10..=1000).contains(&hc.blkio_weight) {
+        return Err(invalid("Range of blkio weight is from 10 to 1000"));
+    }
+    let per_device = hc
+        .blkio_weight_device
+        .as_ref()
+        .is_some_and(|l| !l.is_empty());
+    if (hc.blkio_weight == 0 && !per_device)
+        || CgroupMounts::from_proc().is_ok_and(|m| features::blkio_weight_supported(&m))
+    {
+        return Ok(());
+    }
+    if hc.blkio_weight > 0 {
+        warnings.push(
+            "Your kernel does not support Block I/O weight or the cgroup is not mounted. \
+             Weight discarded."
+                .to_owned(),
+        );
+        hc.blkio_weight = 0;
+    }
+    if per_device {
+        warnings.push(
+            "Your kernel does not support BlkioWeightDevice. Weight-device discarded.".to_owned(),
+        );
+        hc.blkio_weight_device = None;
+    }
+    Ok(())
 }
 
 fn check_ulimits(hc: &HostConfig) -> Result<()> {
