@@ -10,28 +10,14 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Command;
 
-use engine_harness::{Daemon, ok, stderr, stdout};
+use engine_harness::{Daemon, ok, stderr, tar_names};
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
 fn tar_list(tar: &[u8]) -> Vec<String> {
-    let mut child = Command::new("tar")
-        .args(["-t", "-f", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("tar");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(tar)
-        .expect("feed tar");
-    let out = child.wait_with_output().expect("tar -t");
-    let mut v: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+    let mut v = tar_names(tar);
     v.sort();
     v
 }

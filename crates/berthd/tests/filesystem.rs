@@ -2,28 +2,7 @@
 
 mod engine_harness;
 
-use std::process::Command;
-
-use engine_harness::{Daemon, ok, stderr, stdout};
-
-fn tar_names(tar: &[u8]) -> Vec<String> {
-    use std::io::Write;
-    let mut child = Command::new("tar")
-        .args(["-t", "-f", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("tar");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(tar)
-        .expect("feed tar");
-    let out = child.wait_with_output().expect("tar -t");
-    assert!(out.status.success(), "tar -t: {}", stderr(&out));
-    stdout(&out).lines().map(str::to_owned).collect()
-}
+use engine_harness::{Daemon, ok, stderr, tar_names};
 
 #[test]
 fn diff_export_commit_and_history() {

@@ -553,3 +553,22 @@ pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The member names of a tar archive, as `tar -t` lists them.
+pub fn tar_names(tar: &[u8]) -> Vec<String> {
+    let mut child = Command::new("tar")
+        .args(["-t", "-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run tar");
+    child
+        .stdin
+        .take()
+        .expect("tar's stdin")
+        .write_all(tar)
+        .expect("feed tar");
+    let out = child.wait_with_output().expect("tar -t");
+    assert!(out.status.success(), "tar -t: {}", stderr(&out));
+    stdout(&out).lines().map(str::to_owned).collect()
+}
