@@ -7,6 +7,8 @@ if [ "${1:-}" = "--test" ]; then
   pkgs+=(crun runc tmux docker-registry skopeo apache2-utils openssl iperf3 python3-docker)
   # scripts/uml-v2-tests.sh: a pure cgroup v2 kernel as a process, and jq for cargo's JSON.
   pkgs+=(user-mode-linux jq)
+  # crates/berthd/tests/systemd.rs: systemd-socket-activate and systemd-analyze.
+  pkgs+=(systemd)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

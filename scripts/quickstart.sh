@@ -11,14 +11,19 @@ sock=/run/berth/berth.sock
 export DOCKER_HOST=unix://$sock
 
 if ! "$bin/berth" version >/dev/null 2>&1; then
-  mkdir -p /var/log
-  nohup "$bin/berthd" >/var/log/berthd.log 2>&1 &
+  if [ -d /run/systemd/system ]; then
+    # Under systemd: installed as a service with socket activation, as docker.service is.
+    scripts/install-systemd.sh "$bin"
+  else
+    mkdir -p /var/log
+    nohup "$bin/berthd" >/var/log/berthd.log 2>&1 &
+  fi
   for _ in $(seq 1 100); do
     [ -S "$sock" ] && "$bin/berth" version >/dev/null 2>&1 && break
     sleep 0.1
   done
-  "$bin/berth" version >/dev/null || { echo "berthd did not start: see /var/log/berthd.log" >&2; exit 1; }
-  echo "berthd is running (socket $sock, log /var/log/berthd.log)"
+  "$bin/berth" version >/dev/null || { echo "berthd did not start: see /var/log/berthd.log (or journalctl -u berthd)" >&2; exit 1; }
+  echo "berthd is running (socket $sock)"
 fi
 
 # A busybox image from Debian's busybox-static, imported as `docker import` would.

@@ -190,11 +190,15 @@ impl Engine {
             cfg.data_root.clone(),
             cfg.data_root.join("containers"),
             cfg.data_root.join("volumes"),
-            cfg.exec_root.join("shims"),
-            cfg.exec_root.join("runtime"),
-            cfg.exec_root.join("netns"),
         ] {
             std::fs::create_dir_all(&d).map_err(|e| EngineError::io("create", &d, e))?;
+        }
+        // Root's only: the exec root may be traversable (the API socket's group reaches the
+        // socket in it), what the shims and the runtime keep there is not for others.
+        for d in ["shims", "runtime", "netns"].map(|n| cfg.exec_root.join(n)) {
+            std::fs::create_dir_all(&d).map_err(|e| EngineError::io("create", &d, e))?;
+            std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+                .map_err(|e| EngineError::io("chmod", &d, e))?;
         }
         let store = Store::open(&cfg.data_root.join("berth.db"))?;
         let images = Arc::new(ImageStore::open(&cfg.data_root)?);

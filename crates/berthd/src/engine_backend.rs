@@ -3,6 +3,7 @@
 //! API's (the status code is chosen in [`crate::error`]).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use berth_api::ErrorKind;
 use berth_api::container::{
@@ -27,6 +28,7 @@ use crate::backend::{
     OutputStream, RemoveOptions, StopOptions, SystemCounts, WaitCondition,
 };
 use crate::distribution::{self, PullRequest, PushRequest, RegistryAuth};
+use crate::settings::LiveSettings;
 
 /// The environment variable naming the `berth-shim` binary (default: next to `berthd`).
 pub const SHIM_ENV: &str = "BERTH_SHIM";
@@ -60,8 +62,8 @@ fn err(e: EngineError) -> BackendError {
 #[derive(Debug, Clone)]
 pub struct EngineBackend {
     engine: Engine,
-    /// Registries talked to over plain HTTP (`--insecure-registry`).
-    insecure_registries: Vec<String>,
+    /// The daemon's reloadable settings (`insecure-registries` for the registry client).
+    settings: Arc<LiveSettings>,
 }
 
 impl EngineBackend {
@@ -75,7 +77,7 @@ impl EngineBackend {
         .await?;
         Ok(Self {
             engine,
-            insecure_registries: Vec::new(),
+            settings: Arc::default(),
         })
     }
 
@@ -97,13 +99,14 @@ impl EngineBackend {
         .await?;
         Ok(Self {
             engine,
-            insecure_registries: Vec::new(),
+            settings: Arc::default(),
         })
     }
 
-    /// Talks plain HTTP to these registries (`host[:port]`) besides localhost.
-    pub fn with_insecure_registries(mut self, registries: Vec<String>) -> Self {
-        self.insecure_registries = registries;
+    /// Uses the daemon's settings: plain HTTP to its `insecure-registries` (`host[:port]`)
+    /// besides localhost, as they are after each reload.
+    pub fn with_settings(mut self, settings: Arc<LiveSettings>) -> Self {
+        self.settings = settings;
         self
     }
 
@@ -379,14 +382,14 @@ impl Backend for EngineBackend {
         &self,
         req: PullRequest,
     ) -> Result<mpsc::Receiver<ProgressMessage>, BackendError> {
-        distribution::pull(&self.engine, &self.insecure_registries, req).await
+        distribution::pull(&self.engine, &self.settings.get().insecure_registries, req).await
     }
 
     async fn image_push(
         &self,
         req: PushRequest,
     ) -> Result<mpsc::Receiver<ProgressMessage>, BackendError> {
-        distribution::push(&self.engine, &self.insecure_registries, req).await
+        distribution::push(&self.engine, &self.settings.get().insecure_registries, req).await
     }
 
     async fn image_save(&self, names: Vec<String>) -> Result<ByteStream, BackendError> {
@@ -434,7 +437,7 @@ impl Backend for EngineBackend {
     }
 
     async fn registry_login(&self, auth: RegistryAuth) -> Result<(), BackendError> {
-        distribution::login(&self.insecure_registries, auth).await
+        distribution::login(&self.settings.get().insecure_registries, auth).await
     }
 
     async fn events(

@@ -7,6 +7,7 @@
 //! `/v1.45/containers/json` and `/containers/json` are the same route. The engine plugs in
 //! as a `Backend` through [`engine_backend::EngineBackend`]; tests may plug in a scripted one.
 
+pub mod activation;
 pub mod backend;
 pub mod daemon_config;
 pub mod distribution;
@@ -17,3 +18,4 @@ pub mod http;
 pub mod peer;
 pub mod routes;
 pub mod server;
+pub mod settings;

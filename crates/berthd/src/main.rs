@@ -1,201 +1,27 @@
-//! The berthd binary: dockerd's flags, logging, then [`berthd::server::run`].
+//! The berthd binary: dockerd's flags and configuration file, logging, systemd, then
+//! [`berthd::server::run`]; SIGHUP reloads the reloadable settings.
 
-use std::path::PathBuf;
+mod daemon_args;
+
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, bail};
-use berthd::daemon_config::{self, FileConfig, merge};
-use clap::parser::ValueSource;
-use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
+use berthd::daemon_config::{self, FileConfig};
+use berthd::server::Listen;
+use berthd::settings::{GivenFlags, LiveSettings, Reloadable, restart_keys};
+use clap::{CommandFactory, FromArgMatches};
+use daemon_args::{Args, address_pool, apply_file, given_flags};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::prelude::*;
+use tracing_subscriber::reload;
 
-/// berth's daemon: serves the Docker Engine API on a unix socket.
-#[derive(Debug, Parser)]
-#[command(name = "berthd", version)]
-struct Args {
-    /// Daemon socket to listen on (unix:///path only).
-    #[arg(
-        short = 'H',
-        long = "host",
-        value_name = "ADDR",
-        default_value = "unix:///run/berth/berth.sock"
-    )]
-    host: Vec<String>,
-    /// Root of persistent state.
-    #[arg(long, value_name = "DIR", default_value = "/var/lib/berth")]
-    data_root: PathBuf,
-    /// Root of runtime state.
-    #[arg(long, value_name = "DIR", default_value = "/run/berth")]
-    exec_root: PathBuf,
-    /// Path of the pid file.
-    #[arg(short = 'p', long, value_name = "FILE")]
-    pidfile: Option<PathBuf>,
-    /// Log level: debug, info, warn, error, fatal.
-    #[arg(short = 'l', long, value_name = "LEVEL", default_value = "info")]
-    log_level: String,
-    /// Enable debug mode.
-    #[arg(short = 'D', long)]
-    debug: bool,
-    /// Linux name of the default `bridge` network's bridge; `none`: no default bridge.
-    #[arg(
-        short = 'b',
-        long = "bridge",
-        value_name = "NAME",
-        default_value = "berth0"
-    )]
-    bridge: String,
-    /// Pool of subnets for networks created without --subnet: base=CIDR,size=N;
-    /// repeatable (default: dockerd's, 172.17-31.0.0/16 as /16s then 192.168.0.0/16 as /20s).
-    #[arg(long = "default-address-pool", value_name = "base=CIDR,size=N")]
-    default_address_pool: Vec<String>,
-    /// A registry (`host[:port]`) to talk to over plain HTTP; repeatable.
-    #[arg(long = "insecure-registry", value_name = "HOST")]
-    insecure_registry: Vec<String>,
-    /// Keep containers running while the daemon is down (`--live-restore=false` stops them
-    /// when the daemon stops).
-    #[arg(
-        long = "live-restore",
-        value_name = "BOOL",
-        num_args = 0..=1,
-        require_equals = true,
-        default_value = "true",
-        default_missing_value = "true",
-        action = clap::ArgAction::Set
-    )]
-    live_restore: bool,
-    /// Seconds the daemon may take to stop once signalled (SIGTERM, SIGINT).
-    #[arg(
-        long = "shutdown-timeout",
-        value_name = "SECONDS",
-        default_value_t = 15
-    )]
-    shutdown_timeout: u64,
-    /// Group of the API socket (mode 0660); `berth` when that group exists, else root only.
-    #[arg(
-        short = 'G',
-        long = "group",
-        value_name = "GROUP",
-        default_value = "berth"
-    )]
-    group: String,
-    /// Daemon configuration file (dockerd's daemon.json keys).
-    #[arg(long = "config-file", value_name = "FILE", default_value = daemon_config::DEFAULT_PATH)]
-    config_file: PathBuf,
-    #[arg(skip)]
-    group_optional: bool,
-}
-
-/// Whether the flag of field `id` was given on the command line.
-fn given(m: &ArgMatches, id: &str) -> bool {
-    m.value_source(id) == Some(ValueSource::CommandLine)
-}
-
-/// Applies the configuration file to `args` (dockerd's rules, see `daemon_config`).
-fn apply_file(args: &mut Args, m: &ArgMatches) -> anyhow::Result<()> {
-    let f = FileConfig::load(&args.config_file, given(m, "config_file"))?;
-    let a = args;
-    a.data_root = merge(
-        "data-root",
-        a.data_root.clone(),
-        given(m, "data_root"),
-        f.data_root,
-    )?;
-    a.exec_root = merge(
-        "exec-root",
-        a.exec_root.clone(),
-        given(m, "exec_root"),
-        f.exec_root,
-    )?;
-    a.host = merge("hosts", a.host.clone(), given(m, "host"), f.hosts)?;
-    a.pidfile = merge(
-        "pidfile",
-        a.pidfile.clone(),
-        given(m, "pidfile"),
-        f.pidfile.map(Some),
-    )?;
-    a.bridge = merge("bridge", a.bridge.clone(), given(m, "bridge"), f.bridge)?;
-    let pools = f.default_address_pools.map(|ps| {
-        ps.iter()
-            .map(|p| format!("base={},size={}", p.base, p.size))
-            .collect()
-    });
-    a.default_address_pool = merge(
-        "default-address-pools",
-        a.default_address_pool.clone(),
-        given(m, "default_address_pool"),
-        pools,
-    )?;
-    a.insecure_registry = merge(
-        "insecure-registries",
-        a.insecure_registry.clone(),
-        given(m, "insecure_registry"),
-        f.insecure_registries,
-    )?;
-    a.live_restore = merge(
-        "live-restore",
-        a.live_restore,
-        given(m, "live_restore"),
-        f.live_restore,
-    )?;
-    a.shutdown_timeout = merge(
-        "shutdown-timeout",
-        a.shutdown_timeout,
-        given(m, "shutdown_timeout"),
-        f.shutdown_timeout,
-    )?;
-    a.debug = merge("debug", a.debug, given(m, "debug"), f.debug)?;
-    a.log_level = merge(
-        "log-level",
-        a.log_level.clone(),
-        given(m, "log_level"),
-        f.log_level,
-    )?;
-    // The default group is optional: without it the socket is root's only.
-    a.group_optional = !given(m, "group") && f.group.is_none();
-    a.group = merge("group", a.group.clone(), given(m, "group"), f.group)?;
-    Ok(())
-}
-
-/// Parses dockerd's `--default-address-pool base=172.30.0.0/16,size=24`.
-fn address_pool(spec: &str) -> anyhow::Result<berth_net::ipam::Pool> {
-    let (mut base, mut size) = (None, None);
-    for part in spec.split(',') {
-        match part.split_once('=') {
-            Some(("base", v)) => base = Some(v.parse().with_context(|| format!("base {v:?}"))?),
-            Some(("size", v)) => size = Some(v.parse().with_context(|| format!("size {v:?}"))?),
-            _ => bail!("invalid --default-address-pool {spec:?}: want base=CIDR,size=N"),
-        }
-    }
-    match (base, size) {
-        (Some(base), Some(size)) => Ok(berth_net::ipam::Pool { base, size }),
-        _ => bail!("invalid --default-address-pool {spec:?}: want base=CIDR,size=N"),
-    }
-}
-
-/// How long open connections (events, attach, logs -f) may delay the stop at most.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-fn socket_path(hosts: &[String]) -> anyhow::Result<PathBuf> {
+fn listen_on(hosts: &[String]) -> anyhow::Result<Listen> {
     let [host] = hosts else {
         bail!("exactly one -H/--host is supported, got {}", hosts.len());
     };
-    match host.strip_prefix("unix://") {
-        Some(path) if !path.is_empty() => Ok(PathBuf::from(path)),
-        _ => bail!("invalid host {host:?}: only unix:///path is supported"),
-    }
-}
-
-fn level(args: &Args) -> anyhow::Result<&'static str> {
-    if args.debug {
-        return Ok("debug");
-    }
-    Ok(match args.log_level.as_str() {
-        "debug" | "trace" => "debug",
-        "info" => "info",
-        "warn" | "warning" => "warn",
-        "error" | "fatal" | "panic" => "error",
-        other => bail!("invalid --log-level {other:?}"),
-    })
+    Listen::parse(host).map_err(anyhow::Error::msg)
 }
 
 fn main() -> std::process::ExitCode {
@@ -209,10 +35,85 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// What SIGHUP needs to re-read the configuration file.
+struct ReloadSource {
+    path: PathBuf,
+    required: bool,
+    /// The reloadable values the flags (or defaults) give.
+    flags: Reloadable,
+    given: GivenFlags,
+    /// The file as read at start-up, to name the keys a reload cannot apply.
+    file_at_start: FileConfig,
+    /// Changes the log filter (`None` when RUST_LOG fixes it).
+    filter: Option<reload::Handle<EnvFilter, tracing_subscriber::Registry>>,
+}
+
+impl ReloadSource {
+    /// Re-reads the file and applies what can change while running; a bad file changes
+    /// nothing, as in dockerd.
+    fn reload(&self, settings: &LiveSettings) {
+        berthd::activation::notify_reloading();
+        match self.load() {
+            Ok((values, restart)) => {
+                if let (Some(handle), Ok(level)) = (&self.filter, values.level())
+                    && let Err(e) = handle.modify(|f| *f = EnvFilter::new(level))
+                {
+                    tracing::warn!("reload log level: {e}");
+                }
+                tracing::info!(
+                    debug = values.debug,
+                    log_level = %values.log_level,
+                    live_restore = values.live_restore,
+                    shutdown_timeout = values.shutdown_timeout,
+                    insecure_registries = ?values.insecure_registries,
+                    "configuration reloaded"
+                );
+                if !restart.is_empty() {
+                    tracing::warn!(
+                        "configuration reload: {} changed; a restart applies {}",
+                        restart.join(", "),
+                        if restart.len() == 1 { "it" } else { "them" }
+                    );
+                }
+                settings.set(values);
+            }
+            Err(e) => tracing::error!("configuration reload failed, nothing changed: {e:#}"),
+        }
+        berthd::activation::notify_ready();
+    }
+
+    fn load(&self) -> anyhow::Result<(Reloadable, Vec<&'static str>)> {
+        let file = FileConfig::load(&self.path, self.required)?;
+        let values = self.flags.with_file(self.given, &file)?;
+        values.level().map_err(anyhow::Error::msg)?;
+        Ok((values, restart_keys(&self.file_at_start, &file)))
+    }
+}
+
+fn init_logging(level: &str) -> Option<reload::Handle<EnvFilter, tracing_subscriber::Registry>> {
+    if let Ok(fixed) = EnvFilter::try_from_default_env() {
+        tracing_subscriber::registry()
+            .with(fixed)
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .init();
+        return None;
+    }
+    let (filter, handle) = reload::Layer::new(EnvFilter::new(level));
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .init();
+    Some(handle)
+}
+
 fn daemon() -> anyhow::Result<()> {
     let matches = Args::command().get_matches();
     let mut args = Args::from_arg_matches(&matches)?;
-    apply_file(&mut args, &matches)?;
+    let required =
+        matches.value_source("config_file") == Some(clap::parser::ValueSource::CommandLine);
+    let file = FileConfig::load(&args.config_file, required)?;
+    let flags = args.reloadable();
+    apply_file(&mut args, &matches, file.clone())?;
     let socket_group = match daemon_config::group_id(&args.group) {
         Some(gid) => Some(gid),
         None if args.group_optional => None,
@@ -222,7 +123,7 @@ fn daemon() -> anyhow::Result<()> {
             args.group
         ),
     };
-    let socket = socket_path(&args.host)?;
+    let listen = listen_on(&args.host)?;
     let network = berth_engine::NetworkConfig {
         bridge: args.bridge.clone(),
         pools: if args.default_address_pool.is_empty() {
@@ -234,26 +135,26 @@ fn daemon() -> anyhow::Result<()> {
                 .collect::<anyhow::Result<_>>()?
         },
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level(&args).unwrap_or("info")));
-    level(&args)?;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
-    let insecure = args.insecure_registry.clone();
+    let values = args.reloadable();
+    let level = values.level().map_err(anyhow::Error::msg)?;
+    let filter = init_logging(level);
+    let reloader = ReloadSource {
+        path: args.config_file.clone(),
+        required,
+        flags,
+        given: given_flags(&matches),
+        file_at_start: file,
+        filter,
+    };
+    let settings = Arc::new(LiveSettings::new(values));
     let config = berthd::server::Config {
-        socket,
+        listen,
         data_root: args.data_root,
         exec_root: args.exec_root,
         pidfile: args.pidfile,
         socket_group,
-        debug: args.debug,
-        live_restore: args.live_restore,
-        shutdown_grace: Duration::from_secs(args.shutdown_timeout).min(SHUTDOWN_GRACE),
+        settings: settings.clone(),
     };
-    let live_restore = args.live_restore;
-    let shutdown_timeout = Duration::from_secs(args.shutdown_timeout);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -268,37 +169,22 @@ fn daemon() -> anyhow::Result<()> {
             signal.await;
             let _ = mark.set(Instant::now());
         };
+        spawn_reloader(reloader, settings.clone());
         let listener = berthd::server::listen(&config).await.context("berthd")?;
-        // `--bridge none` (dockerd's `-b none`): no default bridge network, so no firewall.
-        let engine = if network.bridge == "none" {
-            berthd::engine_backend::EngineBackend::open(
-                config.data_root.clone(),
-                config.exec_root.clone(),
-            )
-            .await
-        } else {
-            berthd::engine_backend::EngineBackend::open_with_network(
-                config.data_root.clone(),
-                config.exec_root.clone(),
-                network,
-            )
-            .await
-        };
-        let backend = match engine {
-            Ok(engine) => Arc::new(engine.with_insecure_registries(insecure)),
+        let backend = match open_engine(&config.data_root, &config.exec_root, network).await {
+            Ok(engine) => Arc::new(engine.with_settings(settings.clone())),
             Err(e) => {
-                let _ = std::fs::remove_file(&config.socket);
-                if let Some(pidfile) = &config.pidfile {
-                    let _ = std::fs::remove_file(pidfile);
-                }
+                config.remove_socket_and_pidfile();
                 return Err(anyhow::Error::new(e).context("open the engine"));
             }
         };
         let served = berthd::server::run(config, listener, backend.clone(), shutdown)
             .await
             .context("berthd");
-        let left = shutdown_timeout
-            .saturating_sub(signalled.get().map(Instant::elapsed).unwrap_or_default());
+        // Read now: a reload may have changed them since the start.
+        let (timeout, live_restore) = (settings.shutdown_timeout(), settings.get().live_restore);
+        let left =
+            timeout.saturating_sub(signalled.get().map(Instant::elapsed).unwrap_or_default());
         let engine = backend.engine().clone();
         let stopped = tokio::time::timeout(left, async move {
             engine.shutdown(live_restore).await;
@@ -308,14 +194,44 @@ fn daemon() -> anyhow::Result<()> {
         if stopped.is_err() {
             tracing::warn!(
                 "shutdown timeout ({}s) reached; exiting with work undone",
-                shutdown_timeout.as_secs()
+                timeout.as_secs()
             );
         }
         served
     });
     // Tasks still parked (waits on shims, open streams) must not hold the exit: the runtime
     // gets a moment for blocking calls in flight, then is dropped regardless.
-    rt.shutdown_timeout(Duration::from_millis(500));
+    rt.shutdown_timeout(std::time::Duration::from_millis(500));
     tracing::info!("daemon stopped");
     result
+}
+
+/// `--bridge none` (dockerd's `-b none`): no default bridge network, so no firewall.
+async fn open_engine(
+    data_root: &Path,
+    exec_root: &Path,
+    network: berth_engine::NetworkConfig,
+) -> Result<berthd::engine_backend::EngineBackend, berth_engine::EngineError> {
+    use berthd::engine_backend::EngineBackend;
+    if network.bridge == "none" {
+        EngineBackend::open(data_root.into(), exec_root.into()).await
+    } else {
+        EngineBackend::open_with_network(data_root.into(), exec_root.into(), network).await
+    }
+}
+
+/// Reloads on each SIGHUP (installed before the engine opens, so an early SIGHUP does not
+/// kill the daemon).
+fn spawn_reloader(source: ReloadSource, settings: Arc<LiveSettings>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::hangup()) {
+        Ok(mut hup) => {
+            tokio::spawn(async move {
+                while hup.recv().await.is_some() {
+                    source.reload(&settings);
+                }
+            });
+        }
+        Err(e) => tracing::warn!("cannot install the SIGHUP handler (no reload): {e}"),
+    }
 }

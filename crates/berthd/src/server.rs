@@ -6,7 +6,6 @@ use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::Request;
 use tokio::net::{UnixListener, UnixStream};
@@ -15,12 +14,13 @@ use tokio::sync::watch;
 use crate::backend::Backend;
 use crate::host::{self, HostFacts};
 use crate::routes::{self, AppState, DaemonInfo};
+use crate::settings::LiveSettings;
 
 /// How the daemon is set up.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Path of the API socket.
-    pub socket: PathBuf,
+    /// Where the API listens.
+    pub listen: Listen,
     /// Persistent state.
     pub data_root: PathBuf,
     /// Runtime state.
@@ -29,12 +29,61 @@ pub struct Config {
     pub pidfile: Option<PathBuf>,
     /// The API socket's group (`None`: root's).
     pub socket_group: Option<u32>,
-    /// Debug mode (reported by `/info`).
-    pub debug: bool,
-    /// Containers keep running while the daemon is down (reported by `/info`).
-    pub live_restore: bool,
-    /// How long open connections (events, attach, logs -f) may delay the stop.
-    pub shutdown_grace: Duration,
+    /// The settings SIGHUP reloads (debug and live restore are reported by `/info`).
+    pub settings: Arc<LiveSettings>,
+}
+
+/// Where the API listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listen {
+    /// A socket berthd binds (mode 0660, its group), and removes when it stops.
+    Path(PathBuf),
+    /// The socket systemd passed (`fd://`, or `fd://N`): systemd owns its path and mode.
+    Activated(Option<i32>),
+}
+
+impl Listen {
+    /// Parses dockerd's `-H`: `unix:///path`, `fd://` or `fd://N`.
+    pub fn parse(host: &str) -> Result<Self, String> {
+        if let Some(path) = host.strip_prefix("unix://") {
+            if path.is_empty() {
+                return Err(format!("invalid host {host:?}: unix:// needs a path"));
+            }
+            return Ok(Listen::Path(PathBuf::from(path)));
+        }
+        if let Some(fd) = host.strip_prefix("fd://") {
+            if fd.is_empty() {
+                return Ok(Listen::Activated(None));
+            }
+            return match fd.parse::<i32>() {
+                Ok(n) if n >= 3 => Ok(Listen::Activated(Some(n))),
+                _ => Err(format!(
+                    "invalid host {host:?}: fd://N needs a descriptor of 3 or more"
+                )),
+            };
+        }
+        Err(format!(
+            "invalid host {host:?}: berthd listens on unix:///path or fd:// (systemd) only"
+        ))
+    }
+
+    /// The socket file berthd owns, if it binds one.
+    fn owned_path(&self) -> Option<&Path> {
+        match self {
+            Listen::Path(p) => Some(p),
+            Listen::Activated(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Listen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Listen::Path(p) => write!(f, "unix://{}", p.display()),
+            Listen::Activated(None) => f.write_str("fd://"),
+            Listen::Activated(Some(n)) => write!(f, "fd://{n}"),
+        }
+    }
 }
 
 /// Why the daemon could not run.
@@ -64,6 +113,29 @@ pub enum ServerError {
     /// Serving failed.
     #[error("serve http")]
     Serve(#[source] io::Error),
+    /// The socket systemd passed cannot be used.
+    #[error(transparent)]
+    Activation(#[from] crate::activation::ActivationError),
+}
+
+impl Config {
+    /// Removes the socket berthd bound (never systemd's).
+    fn remove_socket(&self) {
+        if let Some(path) = self.listen.owned_path()
+            && let Err(e) = std::fs::remove_file(path)
+            && e.kind() != io::ErrorKind::NotFound
+        {
+            tracing::warn!("remove socket {}: {e}", path.display());
+        }
+    }
+
+    /// Removes what [`listen`] made: the socket berthd bound and the pid file.
+    pub fn remove_socket_and_pidfile(&self) {
+        self.remove_socket();
+        if let Some(pidfile) = &self.pidfile {
+            let _ = std::fs::remove_file(pidfile);
+        }
+    }
 }
 
 fn mkdir(path: &Path, mode: u32) -> Result<(), ServerError> {
@@ -93,18 +165,26 @@ async fn bind(path: &Path) -> Result<UnixListener, ServerError> {
 /// a second daemon on a live socket stops before it touches anything.
 pub async fn listen(config: &Config) -> Result<UnixListener, ServerError> {
     mkdir(&config.data_root, 0o711)?;
-    mkdir(&config.exec_root, 0o700)?;
-    let listener = bind(&config.socket).await?;
-    if let Some(gid) = config.socket_group
-        && let Err(e) = std::os::unix::fs::chown(&config.socket, Some(0), Some(gid))
-    {
-        let _ = std::fs::remove_file(&config.socket);
-        return Err(ServerError::Chmod(config.socket.clone(), e));
-    }
+    // 0711: the default socket lives in the exec root, and its group must reach it; what is
+    // inside keeps its own modes (shim sockets 0755 are not writable by others).
+    mkdir(&config.exec_root, 0o711)?;
+    let listener = match &config.listen {
+        Listen::Activated(fd) => crate::activation::take_listener(*fd)?,
+        Listen::Path(path) => {
+            let listener = bind(path).await?;
+            if let Some(gid) = config.socket_group
+                && let Err(e) = std::os::unix::fs::chown(path, Some(0), Some(gid))
+            {
+                let _ = std::fs::remove_file(path);
+                return Err(ServerError::Chmod(path.clone(), e));
+            }
+            listener
+        }
+    };
     if let Some(pidfile) = &config.pidfile
         && let Err(e) = std::fs::write(pidfile, format!("{}\n", std::process::id()))
     {
-        let _ = std::fs::remove_file(&config.socket);
+        config.remove_socket();
         return Err(ServerError::Pidfile(pidfile.clone(), e));
     }
     Ok(listener)
@@ -121,10 +201,7 @@ pub async fn run<B: Backend>(
     let engine_id = match host::engine_id(&config.data_root) {
         Ok(id) => id,
         Err(e) => {
-            let _ = std::fs::remove_file(&config.socket);
-            if let Some(pidfile) = &config.pidfile {
-                let _ = std::fs::remove_file(pidfile);
-            }
+            config.remove_socket_and_pidfile();
             return Err(ServerError::EngineId(config.data_root.clone(), e));
         }
     };
@@ -132,14 +209,14 @@ pub async fn run<B: Backend>(
         engine_id,
         data_root: config.data_root.clone(),
         exec_root: config.exec_root.clone(),
-        debug: config.debug,
-        live_restore: config.live_restore,
+        settings: config.settings.clone(),
         host: HostFacts::detect(),
     });
     let app = routes::app(AppState { backend, daemon });
-    tracing::info!(socket = %config.socket.display(), "API listening");
+    tracing::info!(listen = %config.listen, "API listening");
+    crate::activation::notify_ready();
 
-    let grace = config.shutdown_grace;
+    let settings = config.settings.clone();
     let (stop_tx, mut stop_rx) = watch::channel(false);
     let server = axum::serve(
         listener,
@@ -155,19 +232,15 @@ pub async fn run<B: Backend>(
         () = async {
             shutdown.await;
             tracing::info!("shutting down");
+            crate::activation::notify_stopping();
             let _ = stop_tx.send(true);
-            tokio::time::sleep(grace).await;
+            tokio::time::sleep(settings.shutdown_grace()).await;
         } => {
-            tracing::warn!("connections still open after {grace:?}; closing them");
+            tracing::warn!("connections still open after {:?}; closing them", config.settings.shutdown_grace());
             Ok(())
         }
     };
-    if let Err(e) = std::fs::remove_file(&config.socket) {
-        tracing::warn!("remove socket {}: {e}", config.socket.display());
-    }
-    if let Some(pidfile) = &config.pidfile {
-        let _ = std::fs::remove_file(pidfile);
-    }
+    config.remove_socket_and_pidfile();
     result
 }
 

@@ -276,6 +276,12 @@ fn daemon_json_applies_its_keys_and_the_socket_gets_its_group() {
     assert_eq!(meta.mode() & 0o777, 0o660, "socket mode");
     assert_eq!(meta.uid(), 0, "socket owner");
     assert_eq!(meta.gid(), 1, "socket group from daemon.json");
+    // The group reaches the socket through the exec root, and sees nothing else in it.
+    let mode = |p: &Path| std::fs::metadata(p).expect("stat").mode() & 0o777;
+    assert_eq!(mode(&d.exec_root()), 0o711, "exec root traversable");
+    for sub in ["shims", "runtime", "netns"] {
+        assert_eq!(mode(&d.exec_root().join(sub)), 0o700, "{sub} is root's");
+    }
 }
 
 /// Starts berthd with `args` and returns its failure output (it must not start).

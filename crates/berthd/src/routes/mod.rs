@@ -36,10 +36,8 @@ pub struct DaemonInfo {
     pub data_root: PathBuf,
     /// Exec root.
     pub exec_root: PathBuf,
-    /// Debug mode.
-    pub debug: bool,
-    /// Live restore: containers outlive the daemon.
-    pub live_restore: bool,
+    /// The settings in force (debug, live restore), reloaded by SIGHUP.
+    pub settings: Arc<crate::settings::LiveSettings>,
     /// Host facts.
     pub host: HostFacts,
 }

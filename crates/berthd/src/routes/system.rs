@@ -78,9 +78,31 @@ async fn version<B: Backend>(State(s): State<AppState<B>>) -> Response {
     json_response(StatusCode::OK, &v)
 }
 
+/// `RegistryConfig` as dockerd reports it: docker.io and each insecure registry (which
+/// `docker info` lists under "Insecure Registries" beside the loopback ranges).
+fn registry_config(insecure: &[String]) -> serde_json::Value {
+    let mut index = serde_json::Map::new();
+    index.insert(
+        "docker.io".into(),
+        serde_json::json!({"Name": "docker.io", "Mirrors": [], "Secure": true, "Official": true}),
+    );
+    for name in insecure {
+        index.insert(
+            name.clone(),
+            serde_json::json!({"Name": name, "Mirrors": [], "Secure": false, "Official": false}),
+        );
+    }
+    serde_json::json!({
+        "InsecureRegistryCIDRs": ["::1/128", "127.0.0.0/8"],
+        "IndexConfigs": index,
+        "Mirrors": []
+    })
+}
+
 async fn info<B: Backend>(State(s): State<AppState<B>>) -> Result<Response, BackendError> {
     let counts = s.backend.counts().await?;
     let d = &s.daemon;
+    let settings = d.settings.get();
     let h = &d.host;
     let info = SystemInfo {
         id: d.engine_id.clone(),
@@ -101,7 +123,7 @@ async fn info<B: Backend>(State(s): State<AppState<B>>) -> Result<Response, Back
         pids_limit: h.pids_limit,
         oom_kill_disable: h.memory_limit && h.cgroup_version == "1",
         ipv4_forwarding: host::ipv4_forwarding(),
-        debug: d.debug,
+        debug: settings.debug,
         nfd: host::open_fds(),
         ngoroutines: host::threads(),
         system_time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
@@ -115,11 +137,7 @@ async fn info<B: Backend>(State(s): State<AppState<B>>) -> Result<Response, Back
         os_type: "linux".into(),
         architecture: std::env::consts::ARCH.into(),
         index_server_address: "https://index.docker.io/v1/".into(),
-        registry_config: Some(serde_json::json!({
-            "InsecureRegistryCIDRs": ["::1/128", "127.0.0.0/8"],
-            "IndexConfigs": {},
-            "Mirrors": null
-        })),
+        registry_config: Some(registry_config(&settings.insecure_registries)),
         ncpu: h.ncpu,
         mem_total: h.mem_total,
         docker_root_dir: d.data_root.display().to_string(),
@@ -134,7 +152,7 @@ async fn info<B: Backend>(State(s): State<AppState<B>>) -> Result<Response, Back
         default_runtime: String::new(),
         swarm: serde_json::json!({"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive",
             "ControlAvailable": false, "Error": "", "RemoteManagers": null}),
-        live_restore_enabled: d.live_restore,
+        live_restore_enabled: settings.live_restore,
         isolation: String::new(),
         init_binary: String::new(),
         containerd_commit: Default::default(),

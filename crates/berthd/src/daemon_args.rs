@@ -1,0 +1,180 @@
+//! berthd's command line: dockerd's flags, and the configuration file applied over them.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use berthd::daemon_config::{self, FileConfig, merge};
+use berthd::settings::{GivenFlags, Reloadable};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Parser};
+
+/// berth's daemon: serves the Docker Engine API on a unix socket.
+#[derive(Debug, Parser)]
+#[command(name = "berthd", version)]
+pub struct Args {
+    /// Daemon socket to listen on (unix:///path only).
+    #[arg(
+        short = 'H',
+        long = "host",
+        value_name = "ADDR",
+        default_value = "unix:///run/berth/berth.sock"
+    )]
+    pub host: Vec<String>,
+    /// Root of persistent state.
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/berth")]
+    pub data_root: PathBuf,
+    /// Root of runtime state.
+    #[arg(long, value_name = "DIR", default_value = "/run/berth")]
+    pub exec_root: PathBuf,
+    /// Path of the pid file.
+    #[arg(short = 'p', long, value_name = "FILE")]
+    pub pidfile: Option<PathBuf>,
+    /// Log level: debug, info, warn, error, fatal.
+    #[arg(short = 'l', long, value_name = "LEVEL", default_value = "info")]
+    pub log_level: String,
+    /// Enable debug mode.
+    #[arg(short = 'D', long)]
+    pub debug: bool,
+    /// Linux name of the default `bridge` network's bridge; `none`: no default bridge.
+    #[arg(
+        short = 'b',
+        long = "bridge",
+        value_name = "NAME",
+        default_value = "berth0"
+    )]
+    pub bridge: String,
+    /// Pool of subnets for networks created without --subnet: base=CIDR,size=N;
+    /// repeatable (default: dockerd's, 172.17-31.0.0/16 as /16s then 192.168.0.0/16 as /20s).
+    #[arg(long = "default-address-pool", value_name = "base=CIDR,size=N")]
+    pub default_address_pool: Vec<String>,
+    /// A registry (`host[:port]`) to talk to over plain HTTP; repeatable.
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    pub insecure_registry: Vec<String>,
+    /// Keep containers running while the daemon is down (`--live-restore=false` stops them
+    /// when the daemon stops).
+    #[arg(
+        long = "live-restore",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_value = "true",
+        default_missing_value = "true",
+        action = clap::ArgAction::Set
+    )]
+    pub live_restore: bool,
+    /// Seconds the daemon may take to stop once signalled (SIGTERM, SIGINT).
+    #[arg(
+        long = "shutdown-timeout",
+        value_name = "SECONDS",
+        default_value_t = 15
+    )]
+    pub shutdown_timeout: u64,
+    /// Group of the API socket (mode 0660); `berth` when that group exists, else root only.
+    #[arg(
+        short = 'G',
+        long = "group",
+        value_name = "GROUP",
+        default_value = "berth"
+    )]
+    pub group: String,
+    /// Daemon configuration file (dockerd's daemon.json keys).
+    #[arg(long = "config-file", value_name = "FILE", default_value = daemon_config::DEFAULT_PATH)]
+    pub config_file: PathBuf,
+    #[arg(skip)]
+    pub group_optional: bool,
+}
+
+impl Args {
+    /// The reloadable settings' values as the flags (or their defaults) give them.
+    pub fn reloadable(&self) -> Reloadable {
+        Reloadable {
+            debug: self.debug,
+            log_level: self.log_level.clone(),
+            live_restore: self.live_restore,
+            shutdown_timeout: self.shutdown_timeout,
+            insecure_registries: self.insecure_registry.clone(),
+        }
+    }
+
+    fn set_reloadable(&mut self, r: Reloadable) {
+        self.debug = r.debug;
+        self.log_level = r.log_level;
+        self.live_restore = r.live_restore;
+        self.shutdown_timeout = r.shutdown_timeout;
+        self.insecure_registry = r.insecure_registries;
+    }
+}
+
+/// Which reloadable settings were given on the command line.
+pub fn given_flags(m: &ArgMatches) -> GivenFlags {
+    GivenFlags {
+        debug: given(m, "debug"),
+        log_level: given(m, "log_level"),
+        live_restore: given(m, "live_restore"),
+        shutdown_timeout: given(m, "shutdown_timeout"),
+        insecure_registries: given(m, "insecure_registry"),
+    }
+}
+
+/// Whether the flag of field `id` was given on the command line.
+fn given(m: &ArgMatches, id: &str) -> bool {
+    m.value_source(id) == Some(ValueSource::CommandLine)
+}
+
+/// Applies the configuration file to `args` (dockerd's rules, see `daemon_config`).
+pub fn apply_file(args: &mut Args, m: &ArgMatches, f: FileConfig) -> anyhow::Result<()> {
+    let a = args;
+    let reloadable = a.reloadable().with_file(given_flags(m), &f)?;
+    a.set_reloadable(reloadable);
+    a.data_root = merge(
+        "data-root",
+        a.data_root.clone(),
+        given(m, "data_root"),
+        f.data_root,
+    )?;
+    a.exec_root = merge(
+        "exec-root",
+        a.exec_root.clone(),
+        given(m, "exec_root"),
+        f.exec_root,
+    )?;
+    a.host = merge("hosts", a.host.clone(), given(m, "host"), f.hosts)?;
+    a.pidfile = merge(
+        "pidfile",
+        a.pidfile.clone(),
+        given(m, "pidfile"),
+        f.pidfile.map(Some),
+    )?;
+    a.bridge = merge("bridge", a.bridge.clone(), given(m, "bridge"), f.bridge)?;
+    let pools = f.default_address_pools.map(|ps| {
+        ps.iter()
+            .map(|p| format!("base={},size={}", p.base, p.size))
+            .collect()
+    });
+    a.default_address_pool = merge(
+        "default-address-pools",
+        a.default_address_pool.clone(),
+        given(m, "default_address_pool"),
+        pools,
+    )?;
+    // The default group is optional: without it the socket is root's only.
+    a.group_optional = !given(m, "group") && f.group.is_none();
+    a.group = merge("group", a.group.clone(), given(m, "group"), f.group)?;
+    Ok(())
+}
+
+/// Parses dockerd's `--default-address-pool base=172.30.0.0/16,size=24`.
+pub fn address_pool(spec: &str) -> anyhow::Result<berth_net::ipam::Pool> {
+    let (mut base, mut size) = (None, None);
+    for part in spec.split(',') {
+        match part.split_once('=') {
+            Some(("base", v)) => base = Some(v.parse().with_context(|| format!("base {v:?}"))?),
+            Some(("size", v)) => size = Some(v.parse().with_context(|| format!("size {v:?}"))?),
+            _ => bail!("invalid --default-address-pool {spec:?}: want base=CIDR,size=N"),
+        }
+    }
+    match (base, size) {
+        (Some(base), Some(size)) => Ok(berth_net::ipam::Pool { base, size }),
+        _ => bail!("invalid --default-address-pool {spec:?}: want base=CIDR,size=N"),
+    }
+}
