@@ -25,8 +25,7 @@ pub enum CapsError {
         /// The name as given.
         name: String,
     },
-    /// The spec asks for a capability in one set that another set must hold first (effective
-    /// and ambient need permitted; ambient needs inheritable).
+    /// The spec asks for an effective capability the permitted set does not hold.
     #[error("{set} capabilities: {cap} is not in the {needs} set")]
     NotSubset {
         /// The set asking, e.g. "effective".
@@ -160,8 +159,7 @@ pub fn apply(caps: &LinuxCapabilities) -> Result<(), CapsError> {
         &supported,
     )?;
     check_subset("effective", &effective, "permitted", &permitted)?;
-    check_subset("ambient", &ambient, "permitted", &permitted)?;
-    check_subset("ambient", &ambient, "inheritable", &inheritable)?;
+    let ambient = raisable_ambient(ambient, &permitted, &inheritable);
 
     // Order matters to capset(2), which caps calls once per set: inheritable first, while the
     // permitted set still bounds it as it would in runc's single capset call; then effective,
@@ -190,6 +188,27 @@ fn set(name: &'static str, set: CapSet, value: &CapsHashSet) -> Result<(), CapsE
             .join(", "),
         source,
     })
+}
+
+/// The ambient capabilities the kernel will raise: those both permitted and inheritable.
+/// Others are dropped with a warning, as runc and crun do (their default specs ask for
+/// ambient capabilities with an empty inheritable set).
+fn raisable_ambient(
+    ambient: CapsHashSet,
+    permitted: &CapsHashSet,
+    inheritable: &CapsHashSet,
+) -> CapsHashSet {
+    let (keep, drop): (CapsHashSet, CapsHashSet) = ambient
+        .into_iter()
+        .partition(|c| permitted.contains(c) && inheritable.contains(c));
+    if !drop.is_empty() {
+        let names: Vec<String> = sorted(&drop).iter().map(ToString::to_string).collect();
+        tracing::warn!(
+            capabilities = %names.join(", "),
+            "ambient capabilities not in both the permitted and inheritable sets cannot be raised: dropped"
+        );
+    }
+    keep
 }
 
 fn check_subset(

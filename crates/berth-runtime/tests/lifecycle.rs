@@ -607,3 +607,44 @@ fn a_second_create_with_the_same_id_fails() {
     assert!(err.contains("already exists"), "{err}");
     assert_eq!(b.state()["status"], "created");
 }
+
+/// The default `config.json` that `tool spec` writes (crun, runc), as a user would hand it
+/// to berth-runtime: both ask for ambient capabilities with an empty inheritable set, which
+/// the kernel cannot raise; runc and crun run the bundle anyway, and so must berth.
+fn foreign_default_spec(tool: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = std::process::Command::new(tool)
+        .arg("spec")
+        .current_dir(dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} spec: {e} (apt-get install {tool})"));
+    assert!(out.status.success(), "{tool} spec: {}", stderr(&out));
+    let text = std::fs::read_to_string(dir.path().join("config.json")).expect("config.json");
+    serde_json::from_str(&text).expect("config.json parses")
+}
+
+#[test]
+fn the_default_bundles_of_crun_and_runc_run() {
+    for tool in ["crun", "runc"] {
+        let mut b = Bundle::new(tool, &[]);
+        let mut spec = foreign_default_spec(tool);
+        assert!(
+            spec["process"]["capabilities"]["ambient"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty()),
+            "{tool}'s default spec asks for ambient capabilities"
+        );
+        spec["root"]["path"] = serde_json::json!("rootfs");
+        // No console socket here: the terminal is the one change a test run needs.
+        spec["process"]["terminal"] = serde_json::json!(false);
+        spec["process"]["args"] =
+            serde_json::json!(["sh", "-c", "grep -E 'Cap(Eff|Amb)' /proc/self/status"]);
+        b.config = spec;
+        let out = b.run();
+        assert!(out.status.success(), "{tool} spec bundle: {}", stderr(&out));
+        let text = stdout(&out);
+        // CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE effective; none ambient.
+        assert!(text.contains("CapEff:\t0000000020000420"), "{tool}: {text}");
+        assert!(text.contains("CapAmb:\t0000000000000000"), "{tool}: {text}");
+    }
+}
