@@ -87,8 +87,8 @@ impl Engine {
         if let Err(e) = self.inner.snap.unmount(&self.dir(&c.id)) {
             tracing::warn!("unmount rootfs of {}: {e}", c.id);
         }
-        if let Err(e) = self.release_shm(&c.id) {
-            tracing::warn!("release /dev/shm of {}: {e}", c.id);
+        if let Err(e) = self.release_host_mounts(&c.id) {
+            tracing::warn!("release the host mounts of {}: {e}", c.id);
         }
         // A `--rm` container is removed next and never attached again: its veths can go in
         // the background, off the path of the `run --rm` waiting for the removal.

@@ -113,8 +113,8 @@ impl Engine {
         if let Err(e) = self.inner.snap.unmount(&self.dir(&c.id)) {
             tracing::warn!("unmount rootfs of {}: {e}", c.id);
         }
-        if let Err(e) = self.release_shm(&c.id) {
-            tracing::warn!("release /dev/shm of {}: {e}", c.id);
+        if let Err(e) = self.release_host_mounts(&c.id) {
+            tracing::warn!("release the host mounts of {}: {e}", c.id);
         }
         self.net_stop(&c.id, berth_net::LinkTeardown::Wait).await;
         if let Err(e) = berth_net::netns::remove(&netns) {

@@ -51,7 +51,7 @@ impl Engine {
         self.save(c, |r| r.state.status = Status::Removing)?;
         let mut errors = Vec::new();
         let dir = self.dir(&c.id);
-        if let Err(e) = self.release_shm(&c.id) {
+        if let Err(e) = self.release_host_mounts(&c.id) {
             errors.push(e.message());
         }
         if let Err(e) = self.inner.snap.remove(&dir) {

@@ -121,7 +121,7 @@ impl Engine {
         if let Err(err) = self.inner.snap.unmount(&self.dir(&c.id)) {
             cleanup.push(crate::error::full_message(&err));
         }
-        if let Err(err) = self.release_shm(&c.id) {
+        if let Err(err) = self.release_host_mounts(&c.id) {
             cleanup.push(err.message());
         }
         self.volume_release(&Engine::volume_names(&c.record()));

@@ -16,6 +16,7 @@
 
 pub mod copy;
 pub mod parse;
+mod subpath;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -216,7 +217,7 @@ impl Engine {
         let mut user = UserMounts::default();
         let mut sorted: Vec<&MountRecord> = rec.mounts.iter().collect();
         sorted.sort_by_key(|m| Path::new(&m.destination).components().count());
-        for m in sorted {
+        for (index, m) in sorted.into_iter().enumerate() {
             match m.kind {
                 MountKind::Tmpfs => user.mounts.push(tmpfs_mount(&m.destination, &m.tmpfs_data)),
                 MountKind::Bind => {
@@ -275,16 +276,14 @@ impl Engine {
                     let src = if m.subpath.is_empty() {
                         data
                     } else {
-                        // Checked without following a link out of the volume; see
-                        // docs/storage.md for the window between this and the mount.
-                        copy::open_beneath(&data, &m.subpath).map_err(|e| {
+                        let target = self.subpaths_dir(&rec.id).join(index.to_string());
+                        subpath::stage(&data, &m.subpath, &target).map_err(|e| {
                             EngineError::Invalid(format!(
                                 "cannot access path {}/{}: {e}",
                                 data.display(),
                                 m.subpath
                             ))
-                        })?;
-                        data.join(&m.subpath)
+                        })?
                     };
                     user.mounts.push(bind_mount(src, m));
                 }
@@ -294,6 +293,20 @@ impl Engine {
             user.mounts.push(tmpfs_mount(&parse::clean(dest), data));
         }
         Ok(user)
+    }
+
+    /// Where a container's `volume-subpath` staging mounts live (see [`subpath`]).
+    fn subpaths_dir(&self, id: &str) -> PathBuf {
+        self.dir(id).join("subpaths")
+    }
+
+    /// Unmounts what the daemon mounted on the host for a run: a shareable `/dev/shm` and
+    /// the `volume-subpath` staging points (nothing when there are none).
+    pub(crate) fn release_host_mounts(&self, id: &str) -> Result<()> {
+        let shm = self.release_shm(id);
+        let dir = self.subpaths_dir(id);
+        let subpaths = subpath::release_all(&dir).map_err(|e| EngineError::io("release", &dir, e));
+        shm.and(subpaths)
     }
 
     /// The container's mount points as inspect shows them.
