@@ -41,6 +41,38 @@ pub enum LogMode {
     },
 }
 
+impl crate::table::Engine {
+    /// Sets the daemon's `log-driver` and `log-opts` (daemon.json), checked as a container's
+    /// would be: a container that names no driver gets both, as in dockerd; one that names a
+    /// driver gets only its own options.
+    pub fn set_default_log_config(&self, mut cfg: LogConfig) -> Result<()> {
+        validate(&mut cfg)?;
+        *self
+            .inner
+            .default_log
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = cfg;
+        Ok(())
+    }
+
+    /// The daemon's default log driver and options.
+    pub fn default_log_config(&self) -> LogConfig {
+        let cfg = self
+            .inner
+            .default_log
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if cfg.r#type.is_empty() {
+            return LogConfig {
+                r#type: "json-file".into(),
+                config: cfg.config,
+            };
+        }
+        cfg
+    }
+}
+
 /// Checks a container's log config (and names the default driver).
 pub fn validate(cfg: &mut LogConfig) -> Result<()> {
     if cfg.r#type.is_empty() {

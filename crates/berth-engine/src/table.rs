@@ -165,6 +165,8 @@ pub(crate) struct Inner {
     pub shutting_down: std::sync::atomic::AtomicBool,
     /// The last stats sample of each container, the `precpu` of the next one-shot.
     pub stats: crate::lifecycle::stats::LastSamples,
+    /// The daemon's `log-driver` and `log-opts`, for containers that name no driver.
+    pub default_log: std::sync::RwLock<berth_api::container::LogConfig>,
 }
 
 impl Engine {
@@ -214,6 +216,7 @@ impl Engine {
                 execs: crate::exec::Execs::default(),
                 volumes: crate::volume::Volumes::default(),
                 shutting_down: std::sync::atomic::AtomicBool::new(false),
+                default_log: Default::default(),
                 stats: Default::default(),
             }),
         };

@@ -77,6 +77,16 @@ pub struct Args {
         default_value = "berth"
     )]
     pub group: String,
+    /// Default log driver of containers: json-file, local or none.
+    #[arg(
+        long = "log-driver",
+        value_name = "DRIVER",
+        default_value = "json-file"
+    )]
+    pub log_driver: String,
+    /// Default log driver option (`max-size=10m`); repeatable.
+    #[arg(long = "log-opt", value_name = "KEY=VALUE")]
+    pub log_opt: Vec<String>,
     /// Daemon configuration file (dockerd's daemon.json keys).
     #[arg(long = "config-file", value_name = "FILE", default_value = daemon_config::DEFAULT_PATH)]
     pub config_file: PathBuf,
@@ -157,6 +167,16 @@ pub fn apply_file(args: &mut Args, m: &ArgMatches, f: FileConfig) -> anyhow::Res
         given(m, "default_address_pool"),
         pools,
     )?;
+    a.log_driver = merge(
+        "log-driver",
+        a.log_driver.clone(),
+        given(m, "log_driver"),
+        f.log_driver,
+    )?;
+    let opts = f
+        .log_opts
+        .map(|o| o.into_iter().map(|(k, v)| format!("{k}={v}")).collect());
+    a.log_opt = merge("log-opts", a.log_opt.clone(), given(m, "log_opt"), opts)?;
     // The default group is optional: without it the socket is root's only.
     a.group_optional = !given(m, "group") && f.group.is_none();
     a.group = merge("group", a.group.clone(), given(m, "group"), f.group)?;
@@ -177,4 +197,19 @@ pub fn address_pool(spec: &str) -> anyhow::Result<berth_net::ipam::Pool> {
         (Some(base), Some(size)) => Ok(berth_net::ipam::Pool { base, size }),
         _ => bail!("invalid --default-address-pool {spec:?}: want base=CIDR,size=N"),
     }
+}
+
+/// The daemon's default log config from `--log-driver` and `--log-opt k=v`.
+pub fn log_config(args: &Args) -> anyhow::Result<berth_api::container::LogConfig> {
+    let mut opts = std::collections::BTreeMap::new();
+    for o in &args.log_opt {
+        let Some((k, v)) = o.split_once('=') else {
+            bail!("invalid --log-opt {o:?}: want KEY=VALUE");
+        };
+        opts.insert(k.to_string(), v.to_string());
+    }
+    Ok(berth_api::container::LogConfig {
+        r#type: args.log_driver.clone(),
+        config: (!opts.is_empty()).then_some(opts),
+    })
 }

@@ -56,9 +56,9 @@ pub struct FileConfig {
     pub log_level: Option<String>,
     /// `group`: the API socket's group.
     pub group: Option<String>,
-    /// `log-driver` (only `json-file`).
+    /// `log-driver` (`json-file`, `local`, `none`; checked by the engine).
     pub log_driver: Option<String>,
-    /// `log-opts` (refused unless empty).
+    /// `log-opts` (the driver's options; checked by the engine).
     pub log_opts: Option<BTreeMap<String, String>>,
     /// `default-ulimits` (refused unless empty).
     pub default_ulimits: Option<BTreeMap<String, serde_json::Value>>,
@@ -119,12 +119,6 @@ impl FileConfig {
         }
         if c.dns.as_ref().is_some_and(|d| !d.is_empty()) {
             return refuse("dns", "containers use the host's resolvers or --dns");
-        }
-        if c.log_driver.as_deref().is_some_and(|d| d != "json-file") {
-            return refuse("log-driver", "only json-file is implemented");
-        }
-        if c.log_opts.as_ref().is_some_and(|o| !o.is_empty()) {
-            return refuse("log-opts", "json-file takes no options yet");
         }
         if c.default_ulimits.as_ref().is_some_and(|u| !u.is_empty()) {
             return refuse("default-ulimits", "set --ulimit per container");
@@ -193,8 +187,6 @@ mod tests {
         assert!(e.contains("data-rot"), "{e}");
         for (json, key) in [
             (r#"{"bip":"10.1.0.1/16"}"#, "bip"),
-            (r#"{"log-driver":"syslog"}"#, "log-driver"),
-            (r#"{"log-opts":{"max-size":"1m"}}"#, "log-opts"),
             (r#"{"default-ulimits":{"nofile":{}}}"#, "default-ulimits"),
             (r#"{"registry-mirrors":["https://m"]}"#, "registry-mirrors"),
             (r#"{"dns":["1.1.1.1"]}"#, "dns"),

@@ -12,7 +12,7 @@ use berthd::daemon_config::{self, FileConfig};
 use berthd::server::Listen;
 use berthd::settings::{GivenFlags, LiveSettings, Reloadable, restart_keys};
 use clap::{CommandFactory, FromArgMatches};
-use daemon_args::{Args, address_pool, apply_file, given_flags};
+use daemon_args::{Args, address_pool, apply_file, given_flags, log_config};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::reload;
@@ -135,6 +135,7 @@ fn daemon() -> anyhow::Result<()> {
                 .collect::<anyhow::Result<_>>()?
         },
     };
+    let log_config = log_config(&args)?;
     let values = args.reloadable();
     let level = values.level().map_err(anyhow::Error::msg)?;
     let filter = init_logging(level);
@@ -154,6 +155,7 @@ fn daemon() -> anyhow::Result<()> {
         pidfile: args.pidfile,
         socket_group,
         settings: settings.clone(),
+        logging_driver: log_config.r#type.clone(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -171,11 +173,21 @@ fn daemon() -> anyhow::Result<()> {
         };
         spawn_reloader(reloader, settings.clone());
         let listener = berthd::server::listen(&config).await.context("berthd")?;
-        let backend = match open_engine(&config.data_root, &config.exec_root, network).await {
+        let opened = open_engine(&config.data_root, &config.exec_root, network)
+            .await
+            .context("open the engine")
+            .and_then(|engine| {
+                engine
+                    .engine()
+                    .set_default_log_config(log_config)
+                    .context("log-driver and log-opts")?;
+                Ok(engine)
+            });
+        let backend = match opened {
             Ok(engine) => Arc::new(engine.with_settings(settings.clone())),
             Err(e) => {
                 config.remove_socket_and_pidfile();
-                return Err(anyhow::Error::new(e).context("open the engine"));
+                return Err(e);
             }
         };
         let served = berthd::server::run(config, listener, backend.clone(), shutdown)

@@ -31,6 +31,8 @@ pub struct Config {
     pub socket_group: Option<u32>,
     /// The settings SIGHUP reloads (debug and live restore are reported by `/info`).
     pub settings: Arc<LiveSettings>,
+    /// The containers' default log driver (reported by `/info`).
+    pub logging_driver: String,
 }
 
 /// Where the API listens.
@@ -210,6 +212,7 @@ pub async fn run<B: Backend>(
         data_root: config.data_root.clone(),
         exec_root: config.exec_root.clone(),
         settings: config.settings.clone(),
+        logging_driver: config.logging_driver.clone(),
         host: HostFacts::detect(),
     });
     let app = routes::app(AppState { backend, daemon });

@@ -259,7 +259,8 @@ fn daemon_json_applies_its_keys_and_the_socket_gets_its_group() {
     std::fs::write(
         &file,
         r#"{"live-restore": false, "shutdown-timeout": 5, "group": "daemon",
-            "log-driver": "json-file", "debug": true}"#,
+            "log-driver": "json-file", "log-opts": {"max-size": "1k", "max-file": "2"},
+            "debug": true}"#,
     )
     .expect("write daemon.json");
     let d = Daemon::start_with(&["--config-file", file.to_str().expect("utf-8")]);
@@ -271,6 +272,24 @@ fn daemon_json_applies_its_keys_and_the_socket_gets_its_group() {
         info.trim(),
         "false true",
         "live-restore and debug from the file"
+    );
+    // A container that names no log driver gets the daemon's driver and options; one that
+    // names a driver gets only its own.
+    let id = ok(
+        &d.docker(&["create", "busybox", "true"]),
+        "create with the daemon's log config",
+    );
+    assert_eq!(
+        d.inspect(id.trim(), "{{json .HostConfig.LogConfig}}"),
+        r#"{"Type":"json-file","Config":{"max-file":"2","max-size":"1k"}}"#
+    );
+    let id = ok(
+        &d.docker(&["create", "--log-driver", "json-file", "busybox", "true"]),
+        "create with its own log driver",
+    );
+    assert_eq!(
+        d.inspect(id.trim(), "{{json .HostConfig.LogConfig}}"),
+        r#"{"Type":"json-file","Config":{}}"#
     );
     let meta = std::fs::metadata(d.sock()).expect("socket");
     assert_eq!(meta.mode() & 0o777, 0o660, "socket mode");
@@ -316,9 +335,14 @@ fn daemon_json_errors_name_the_key() {
     };
     let data = dir.path().join("data");
     let data = data.to_str().expect("utf-8");
-    let cases: [(&str, &[&str], &[&str]); 5] = [
+    let cases: [(&str, &[&str], &[&str]); 6] = [
         (r#"{"data-rot": "/x"}"#, &[], &["data-rot"]),
-        (r#"{"log-opts": {"max-size": "1m"}}"#, &[], &["log-opts"]),
+        (
+            r#"{"log-opts": {"max-size": "1m", "bogus": "1"}}"#,
+            &[],
+            &["log-opts", "bogus"],
+        ),
+        (r#"{"log-driver": "syslog"}"#, &[], &["syslog"]),
         (r#"{"bip": "10.99.0.1/16"}"#, &[], &["bip"]),
         (
             r#"{"data-root": "/x"}"#,

@@ -38,6 +38,8 @@ pub struct DaemonInfo {
     pub exec_root: PathBuf,
     /// The settings in force (debug, live restore), reloaded by SIGHUP.
     pub settings: Arc<crate::settings::LiveSettings>,
+    /// The containers' default log driver.
+    pub logging_driver: String,
     /// Host facts.
     pub host: HostFacts,
 }

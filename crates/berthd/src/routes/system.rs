@@ -127,7 +127,7 @@ async fn info<B: Backend>(State(s): State<AppState<B>>) -> Result<Response, Back
         nfd: host::open_fds(),
         ngoroutines: host::threads(),
         system_time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
-        logging_driver: "json-file".into(),
+        logging_driver: d.logging_driver.clone(),
         cgroup_driver: "cgroupfs".into(),
         cgroup_version: h.cgroup_version.clone(),
         nevents_listener: 0,
