@@ -103,3 +103,49 @@ fn docker_cli_exec_splits_stdout_and_stderr() {
     let out = d.docker(&["exec", "-t", "cx", "sh", "-c", "echo a; echo b >&2"]);
     assert_eq!(ok(&out, "exec -t"), "a\r\nb\r\n");
 }
+
+#[test]
+fn an_exec_that_cannot_start_streams_its_error_and_exits_127() {
+    let d = Daemon::start();
+    sleeper(&d, "nx");
+    // docker: the error is printed and the exit status is the exec's (127: not found).
+    let out = d.docker(&["exec", "nx", "no-such-binary"]);
+    assert_eq!(out.status.code(), Some(127), "{out:?}");
+    let text = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.contains("no-such-binary"),
+        "the error names it: {text}"
+    );
+    // docker-py's exec_run steps (its test_exec_run_failed): no exception, exit code 127.
+    let out = d.python(
+        r#"
+e = client.exec_create('nx', 'no-such-binary')
+client.exec_start(e)
+print(client.exec_inspect(e)['ExitCode'])
+"#,
+    );
+    assert_eq!(
+        stdout(&out).trim(),
+        "127",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A detached start of such an exec still answers with the error.
+    let (code, body) = d.http(
+        "POST",
+        "/containers/nx/exec",
+        r#"{"Cmd":["no-such-binary"]}"#,
+    );
+    assert_eq!(code, 201, "{body}");
+    let exec_id = body
+        .split('"')
+        .nth(3)
+        .expect("exec id in the create response")
+        .to_string();
+    let (code, body) = d.http(
+        "POST",
+        &format!("/exec/{exec_id}/start"),
+        r#"{"Detach":true}"#,
+    );
+    assert!(code >= 400, "{code} {body}");
+}

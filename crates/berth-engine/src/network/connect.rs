@@ -91,7 +91,11 @@ impl Engine {
             let mut st = n.lock();
             let net_id = st.find(&network)?.net.id.clone();
             let mut cn = st.containers.get(&id).cloned().unwrap_or_default();
-            if cn.endpoints.remove(&net_id).is_none() && !force {
+            // As dockerd: not connected is an error, forced or not; force only clears an
+            // attachment whose endpoint record is already gone.
+            let had_endpoint = cn.endpoints.remove(&net_id).is_some();
+            let stale = cn.attachments.iter().any(|a| a.network_id == net_id);
+            if !had_endpoint && !(force && stale) {
                 return Err(EngineError::Forbidden(format!(
                     "container {id} is not connected to network {network}"
                 )));

@@ -12,7 +12,9 @@ use berth_api::exec::{ExecConfig, ExecCreateResponse, ExecStartConfig};
 use super::AppState;
 use super::attach::{detach_keys, hijack};
 use super::containers::output_response;
-use crate::backend::{Backend, BackendError};
+use berth_api::stream::StreamType;
+
+use crate::backend::{AttachSession, Backend, BackendError, OutputChunk, OutputStream};
 use crate::http::{JsonBody, Params, json_response};
 
 /// The largest terminal side accepted, in rows or columns.
@@ -112,14 +114,44 @@ async fn exec_start<B: Backend>(
     // As dockerd: the start request's `Tty`, not the exec's, picks raw output or frames
     // (docker-py starts a TTY exec with `Tty: false` and reads frames).
     let raw = config.tty;
-    let Some(mut session) = s.backend.exec_start(&id, config).await? else {
-        return Ok(StatusCode::OK.into_response());
+    let mut session = match s.backend.exec_start(&id, config).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return Ok(StatusCode::OK.into_response()),
+        // As dockerd: an attached exec whose process could not start (no such executable)
+        // still gets its stream, carrying the error text; its exit code (126, 127) is in
+        // exec inspect. docker and docker-py read it that way.
+        Err(e) if !detached && failed_to_start(&*s.backend, &id).await => failed_session(e),
+        Err(e) => return Err(e),
     };
     session.output.tty = raw;
     if detached || !req.headers().contains_key(axum::http::header::UPGRADE) {
         return Ok(output_response(session.output));
     }
     hijack(req, session, detach, id)
+}
+
+/// Whether exec `id` ended at its start (an exit code and no process).
+async fn failed_to_start<B: Backend>(backend: &B, id: &str) -> bool {
+    backend
+        .exec_inspect(id)
+        .await
+        .is_ok_and(|e| !e.running && e.exit_code.is_some())
+}
+
+/// A session whose output is the start error, on stdout, and then its end.
+fn failed_session(e: BackendError) -> AttachSession {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let _ = tx.try_send(Ok(OutputChunk {
+        stream: StreamType::Stdout,
+        data: format!("{}\r\n", e.message).into(),
+    }));
+    AttachSession {
+        output: OutputStream {
+            tty: false,
+            chunks: rx,
+        },
+        stdin: None,
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use berth_api::network::{
 
 use super::AppState;
 use crate::backend::{Backend, BackendError};
-use crate::http::{JsonBody, json_response};
+use crate::http::{JsonBody, Params, json_response};
 
 pub(super) fn routes<B: Backend>() -> Router<AppState<B>> {
     Router::new()
@@ -25,11 +25,10 @@ pub(super) fn routes<B: Backend>() -> Router<AppState<B>> {
 
 type Reply = Result<Response, BackendError>;
 
-async fn list<B: Backend>(State(s): State<AppState<B>>) -> Reply {
-    Ok(json_response(
-        StatusCode::OK,
-        &s.backend.network_list().await?,
-    ))
+async fn list<B: Backend>(State(s): State<AppState<B>>, p: Params) -> Reply {
+    let filters = p.filters()?;
+    let nets = super::network_filters::apply(s.backend.network_list().await?, &filters)?;
+    Ok(json_response(StatusCode::OK, &nets))
 }
 
 async fn inspect<B: Backend>(State(s): State<AppState<B>>, Path(id): Path<String>) -> Reply {

@@ -1,0 +1,78 @@
+//! The network list's filters and disconnect errors as docker-py's network tests check
+//! them (`test_list_networks`, `test_list_remove`, `test_connect_and_force_disconnect_container`),
+//! and `docker network ls --filter` through the CLI.
+
+mod engine_harness;
+
+use engine_harness::{Daemon, ok, stdout};
+
+#[test]
+fn network_list_filters_and_disconnect_errors_as_docker_py_checks_them() {
+    let d = Daemon::start();
+    let out = d.python(
+        r#"
+import docker.errors
+net = client.create_network('filtme', labels={'team': 'x'})['Id']
+other = client.create_network('other-net')['Id']
+ids = lambda **kw: [n['Id'] for n in client.networks(**kw)]
+assert net in ids(), 'listed'
+assert ids(names=['filtme']) == [net], ids(names=['filtme'])
+assert ids(ids=[net[:8]]) == [net], 'a partial id'
+assert ids(ids=['fdhjklfdfdshjkfds']) == [], 'no such id'
+assert ids(filters={'label': 'team=x'}) == [net]
+assert sorted(ids(filters={'type': 'custom'})) == sorted([net, other])
+assert net in ids(filters={'dangling': True})
+try:
+    client.networks(filters={'colour': 'red'})
+    raise SystemExit('an unknown filter was accepted')
+except docker.errors.APIError as e:
+    assert e.status_code == 400, e
+c = client.create_container('busybox', 'sleep 100')
+client.start(c)
+client.connect_container_to_network(c, net)
+assert list(client.inspect_network(net)['Containers']) == [c['Id']]
+assert net not in ids(filters={'dangling': True})
+client.disconnect_container_from_network(c, net, True)
+assert not client.inspect_network(net).get('Containers')
+try:
+    client.disconnect_container_from_network(c, net, force=True)
+    raise SystemExit('disconnecting a container not connected succeeded')
+except docker.errors.APIError:
+    pass
+client.remove_container(c, force=True)
+print('ok')
+"#,
+    );
+    assert_eq!(
+        stdout(&out).trim(),
+        "ok",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ls = ok(
+        &d.docker(&[
+            "network",
+            "ls",
+            "--filter",
+            "name=filt",
+            "--format",
+            "{{.Name}}",
+        ]),
+        "network ls --filter",
+    );
+    assert_eq!(ls.trim(), "filtme");
+    let ls = ok(
+        &d.docker(&[
+            "network",
+            "ls",
+            "--filter",
+            "type=builtin",
+            "--format",
+            "{{.Name}}",
+        ]),
+        "network ls --filter type=builtin",
+    );
+    let mut names: Vec<&str> = ls.lines().collect();
+    names.sort();
+    assert_eq!(names, ["bridge", "host", "none"]);
+}
