@@ -95,7 +95,7 @@ impl Engine {
             // attachment whose endpoint record is already gone.
             let had_endpoint = cn.endpoints.remove(&net_id).is_some();
             let stale = cn.attachments.iter().any(|a| a.network_id == net_id);
-            if !had_endpoint && !(force && stale) {
+            if !(had_endpoint || force && stale) {
                 return Err(EngineError::Forbidden(format!(
                     "container {id} is not connected to network {network}"
                 )));
