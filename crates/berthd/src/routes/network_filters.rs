@@ -29,8 +29,8 @@ pub fn apply(
                 let res = regexes(values);
                 Box::new(move |n| res.iter().any(|r| r.is_match(&n.name)))
             }
-            "driver" => Box::new(|n| values.iter().any(|v| *v == n.driver)),
-            "scope" => Box::new(|n| values.iter().any(|v| *v == n.scope)),
+            "driver" => Box::new(|n| values.contains(&n.driver)),
+            "scope" => Box::new(|n| values.contains(&n.scope)),
             "label" => Box::new(|n| values.iter().any(|v| label_matches(n, v))),
             "type" => {
                 for v in values {
