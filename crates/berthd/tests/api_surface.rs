@@ -5,7 +5,7 @@
 
 mod engine_harness;
 
-use engine_harness::{Daemon, ok, stderr};
+use engine_harness::{Daemon, ok, stderr, stdout};
 
 #[test]
 fn swarm_and_plugin_routes_answer_as_an_inactive_dockerd() {
@@ -62,4 +62,61 @@ fn names_with_spaces_and_fields_clients_index() {
     assert!(ep.get("DriverOpts").is_some(), "{ep}");
     ok(&d.docker(&["rm", &id]), "rm");
     ok(&d.docker(&["network", "rm", "test 01"]), "network rm");
+}
+
+#[test]
+fn logs_stream_a_frame_per_line_as_docker_py_reads_them() {
+    let d = Daemon::start();
+    // docker-py's test_run_with_streamed_logs: run(stream=True) yields one item per frame.
+    let out = d.python(
+        r#"
+c = client.create_container('busybox', ['sh', '-c', 'echo hello && echo world'])
+client.start(c)
+client.wait(c)
+got = list(client.logs(c, stream=True, follow=True))
+assert got == [b'hello\n', b'world\n'], got
+got = client.logs(c, stream=False, timestamps=False)
+assert got == b'hello\nworld\n', got
+client.remove_container(c)
+print('ok')
+"#,
+    );
+    assert_eq!(
+        stdout(&out).trim(),
+        "ok",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_bad_load_archive_is_an_error_line_in_a_200_stream() {
+    let d = Daemon::start();
+    // docker-py's test_load_error: ImageLoadError comes from the stream's errorDetail.
+    let out = d.python(
+        r#"
+import docker.errors
+c = docker.DockerClient(version='1.45')
+c.api = client
+try:
+    c.images.load(b'abc')
+    raise SystemExit('a bad archive loaded')
+except docker.errors.ImageLoadError as e:
+    print('ok')
+"#,
+    );
+    assert_eq!(
+        stdout(&out).trim(),
+        "ok",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bad = d.dir.path().join("bad.tar");
+    std::fs::write(&bad, b"not a tar at all").expect("write");
+    let out = d.docker(&["load", "-i", bad.to_str().expect("utf-8")]);
+    assert!(!out.status.success(), "docker load of garbage succeeded");
+    assert!(!stderr(&out).is_empty() || !stdout(&out).is_empty());
+    let out = d.berth(&["load", "-i", bad.to_str().expect("utf-8")]);
+    assert!(!out.status.success(), "berth load of garbage succeeded");
+    ok(&d.docker(&["images"]), "the daemon goes on");
 }

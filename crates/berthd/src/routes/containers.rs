@@ -152,14 +152,29 @@ async fn logs<B: Backend>(
         ));
     }
     let out = s.backend.container_logs(&id, opts).await?;
-    Ok(output_response(out))
+    // As dockerd: one frame per log line (docker-py's `logs(stream=True)` yields frames),
+    // though the engine hands lines over in batches.
+    Ok(framed_response(out, Framing::PerLine))
+}
+
+/// How output chunks become frames (without a TTY).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Framing {
+    /// A frame per chunk, as the process wrote it (attach, exec).
+    PerChunk,
+    /// A frame per line (logs, whose chunks are whole lines).
+    PerLine,
 }
 
 /// Streams a container's output as a 200 response: frames without a TTY, raw bytes with.
 pub(super) fn output_response(out: OutputStream) -> Response {
+    framed_response(out, Framing::PerChunk)
+}
+
+fn framed_response(out: OutputStream, framing: Framing) -> Response {
     let tty = out.tty;
     let (tx, rx) = mpsc::channel::<Bytes>(16);
-    tokio::spawn(pump_output(out, tx));
+    tokio::spawn(pump_framed(out, tx, framing));
     let mut resp = channel_body(rx).into_response();
     let ct = if tty {
         stream::RAW_STREAM
@@ -172,10 +187,21 @@ pub(super) fn output_response(out: OutputStream) -> Response {
 }
 
 /// Encodes output chunks (framed unless `tty`) into `tx` until either side ends.
-pub(super) async fn pump_output(mut out: OutputStream, tx: mpsc::Sender<Bytes>) {
+pub(super) async fn pump_output(out: OutputStream, tx: mpsc::Sender<Bytes>) {
+    pump_framed(out, tx, Framing::PerChunk).await;
+}
+
+async fn pump_framed(mut out: OutputStream, tx: mpsc::Sender<Bytes>, framing: Framing) {
     while let Some(chunk) = out.chunks.recv().await {
         let bytes = match chunk {
             Ok(c) if out.tty => c.data,
+            Ok(c) if framing == Framing::PerLine => {
+                let mut buf = Vec::with_capacity(c.data.len() + stream::HEADER_LEN);
+                for line in c.data.split_inclusive(|&b| b == b'\n') {
+                    stream::encode(c.stream, line, &mut buf);
+                }
+                buf.into()
+            }
             Ok(c) => {
                 let mut buf = Vec::with_capacity(c.data.len() + stream::HEADER_LEN);
                 stream::encode(c.stream, &c.data, &mut buf);

@@ -142,10 +142,18 @@ pub(super) async fn save_one<B: Backend>(s: AppState<B>, name: &str) -> Reply {
 async fn load<B: Backend>(State(s): State<AppState<B>>, req: Request) -> Reply {
     let (tx, rx) = mpsc::channel(8);
     tokio::spawn(super::images::feed_body(req.into_body(), tx));
-    let lines = s.backend.image_load(rx).await?;
+    // As dockerd: the answer is a 200 stream whatever happens; a failed load ends it with
+    // an `errorDetail` line (docker-py raises ImageLoadError from it, docker prints it).
+    let messages = match s.backend.image_load(rx).await {
+        Ok(lines) => lines
+            .into_iter()
+            .map(|l| json!({ "stream": format!("{l}\n") }))
+            .collect(),
+        Err(e) => vec![json!({ "errorDetail": { "message": e.message }, "error": e.message })],
+    };
     let mut out = Vec::new();
-    for l in lines {
-        if let Ok(mut v) = serde_json::to_vec(&json!({ "stream": format!("{l}\n") })) {
+    for m in messages {
+        if let Ok(mut v) = serde_json::to_vec(&m) {
             v.push(b'\n');
             out.extend_from_slice(&v);
         }
