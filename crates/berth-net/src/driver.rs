@@ -49,6 +49,18 @@ pub enum Error {
     /// (see [`LinkTeardown::Background`]); attaching now could race that deletion.
     #[error("veth {0} of an earlier run of this container is still being deleted; try again")]
     StillDeleting(String),
+    /// A link of the bridge's name exists with another address (another daemon's, or
+    /// left behind): reused only when its address matches, as dockerd does.
+    #[error(
+        "bridge {bridge} already exists{}: it is reused only when its address matches; choose another bridge name (--bridge) or remove it (ip link del {bridge})",
+        if .addresses.is_empty() { String::new() } else { format!(" with address {}", .addresses.join(", ")) }
+    )]
+    BridgeExists {
+        /// The bridge's name.
+        bridge: String,
+        /// Its IPv4 addresses.
+        addresses: Vec<String>,
+    },
     /// The network still has attachments.
     #[error("error while removing network: network {0} has active endpoints")]
     InUse(String),
@@ -94,9 +106,9 @@ impl Error {
             },
             Error::BridgeName(_) => ErrorKind::InvalidArgument,
             Error::InUse(_) => ErrorKind::Forbidden,
-            Error::PortAllocated { .. } | Error::Netlink(NetlinkError::LinkExists(_)) => {
-                ErrorKind::Conflict
-            }
+            Error::PortAllocated { .. }
+            | Error::Netlink(NetlinkError::LinkExists(_))
+            | Error::BridgeExists { .. } => ErrorKind::Conflict,
             Error::CleanupFailed { cause, .. } => cause.kind(),
             Error::Netlink(_)
             | Error::Firewall(_)
@@ -192,6 +204,15 @@ impl Driver {
         }
     }
 
+    /// The IPv4 addresses of an existing link `bridge`; `None` when there is none. The
+    /// default network adopts an existing bridge's address, as dockerd adopts `docker0`'s.
+    pub fn bridge_addresses(&self, bridge: &str) -> Result<Option<Vec<Ipv4Net>>, Error> {
+        let name = bridge.to_string();
+        Ok(netlink::run(None, |h| async move {
+            netlink::link_ipv4(&h, &name).await
+        })?)
+    }
+
     /// The subnet a new network would get: the first pool subnet overlapping neither `existing`
     /// networks nor the host's routes.
     pub fn pick_subnet(&self, existing: &[Network]) -> Result<Ipv4Net, Error> {
@@ -212,7 +233,13 @@ impl Driver {
         let subnet = match req.subnet {
             Some(s) => {
                 ipam::check_overlap(s, existing.iter().map(|n| (n.name.as_str(), n.subnet())))?;
-                let routes = netlink::host_routes()?;
+                // The routes of an existing bridge of this name (its subnet, its local and
+                // broadcast addresses) are its own, not a conflict.
+                let own = self.bridge_addresses(&req.bridge)?.unwrap_or_default();
+                let routes: Vec<Ipv4Net> = netlink::host_routes()?
+                    .into_iter()
+                    .filter(|r| !own.iter().any(|a| a.trunc().contains(r)))
+                    .collect();
                 ipam::check_overlap(s, routes.iter().map(|r| ("host route", *r)))?;
                 s
             }
@@ -231,7 +258,17 @@ impl Driver {
         match self.setup_network(&net, false, true) {
             Ok(()) => {}
             // Another network's (or another daemon's) bridge: not ours to tear down.
-            Err(e @ Error::Netlink(NetlinkError::LinkExists(_))) => return Err(e),
+            Err(Error::Netlink(NetlinkError::LinkExists(bridge))) => {
+                let addresses = self
+                    .bridge_addresses(&bridge)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                return Err(Error::BridgeExists { bridge, addresses });
+            }
             Err(cause) => {
                 let cleanup = self.teardown_network(&net);
                 return Err(with_cleanup(cause, cleanup));
@@ -309,6 +346,16 @@ impl Driver {
         } else {
             Err(Error::Teardown(errors))
         }
+    }
+
+    /// Whether links are enslaved to the network's bridge. At the daemon's stop, after its
+    /// own veths are gone, any left are another daemon's (an adopted, shared bridge).
+    pub fn bridge_has_ports(&self, net: &Network) -> Result<bool, Error> {
+        let bridge = net.bridge.clone();
+        Ok(netlink::run(
+            None,
+            |h| async move { netlink::port_count(&h, &bridge).await },
+        )? > 0)
     }
 
     /// Attaches the network namespace `netns` (an fd of `/proc/<pid>/ns/net` or a bind-mounted

@@ -11,6 +11,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use futures::TryStreamExt;
 use ipnet::Ipv4Net;
+use netlink_packet_route::address::AddressAttribute;
 use netlink_packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute, LinkMessage};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute};
 use rtnetlink::{
@@ -149,6 +150,28 @@ async fn must_index(handle: &Handle, name: &str) -> Result<u32, NetlinkError> {
         .ok_or_else(|| NetlinkError::LinkNotFound(name.to_string()))
 }
 
+/// How many links are enslaved to bridge `name` (0 when it does not exist).
+pub async fn port_count(handle: &Handle, name: &str) -> Result<usize, NetlinkError> {
+    let Some(index) = link_index(handle, name).await? else {
+        return Ok(0);
+    };
+    let links: Vec<LinkMessage> = handle
+        .link()
+        .get()
+        .execute()
+        .try_collect()
+        .await
+        .map_err(NetlinkError::req("list links"))?;
+    Ok(links
+        .iter()
+        .filter(|l| {
+            l.attributes
+                .iter()
+                .any(|a| matches!(a, LinkAttribute::Controller(c) if *c == index))
+        })
+        .count())
+}
+
 /// Names of all links in the namespace.
 pub async fn link_names(handle: &Handle) -> Result<Vec<String>, NetlinkError> {
     let links: Vec<LinkMessage> = handle
@@ -169,7 +192,36 @@ pub async fn link_names(handle: &Handle) -> Result<Vec<String>, NetlinkError> {
         .collect())
 }
 
+/// The IPv4 addresses (with their prefix) of link `name`; `None` when there is no such link.
+pub async fn link_ipv4(handle: &Handle, name: &str) -> Result<Option<Vec<Ipv4Net>>, NetlinkError> {
+    let Some(index) = link_index(handle, name).await? else {
+        return Ok(None);
+    };
+    let msgs: Vec<_> = handle
+        .address()
+        .get()
+        .set_link_index_filter(index)
+        .execute()
+        .try_collect()
+        .await
+        .map_err(NetlinkError::req(format!("list addresses of {name}")))?;
+    Ok(Some(
+        msgs.iter()
+            .flat_map(|m| {
+                m.attributes.iter().filter_map(move |a| match a {
+                    AddressAttribute::Address(IpAddr::V4(ip)) => {
+                        Ipv4Net::new(*ip, m.header.prefix_len).ok()
+                    }
+                    _ => None,
+                })
+            })
+            .collect(),
+    ))
+}
+
 /// Creates bridge `name` (or reuses it when `reuse`), gives it `gateway/prefix` and brings it up.
+/// An existing link that already holds exactly `gateway/prefix` is reused in any case, as
+/// dockerd reuses a `docker0` whose address matches.
 pub async fn ensure_bridge(
     handle: &Handle,
     name: &str,
@@ -177,8 +229,8 @@ pub async fn ensure_bridge(
     mtu: u32,
     reuse: bool,
 ) -> Result<(), NetlinkError> {
-    if link_index(handle, name).await?.is_some() {
-        if !reuse {
+    if let Some(addrs) = link_ipv4(handle, name).await? {
+        if !reuse && !addrs.contains(&gateway) {
             return Err(NetlinkError::LinkExists(name.to_string()));
         }
     } else {

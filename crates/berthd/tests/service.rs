@@ -371,3 +371,36 @@ fn daemon_json_errors_name_the_key() {
     );
     assert!(err.contains("none.json"), "{err}");
 }
+
+#[test]
+fn an_existing_bridge_of_the_configured_name_is_adopted_with_its_address() {
+    let mut d = Daemon::start();
+    let subnet = d.inspect_network("bridge", "{{(index .IPAM.Config 0).Subnet}}");
+    // The daemon dies and its store is lost; its bridge stays in the kernel.
+    d.crash();
+    std::fs::rename(d.data_root(), d.dir.path().join("lost-data")).expect("move the store");
+    assert!(
+        Path::new("/sys/class/net").join(&d.bridge).exists(),
+        "the bridge outlived the daemon"
+    );
+    // A fresh daemon with that bridge name adopts it and its address (it used to stop with
+    // "link ... already exists").
+    d.start_again();
+    assert_eq!(
+        d.inspect_network("bridge", "{{(index .IPAM.Config 0).Subnet}}"),
+        subnet
+    );
+    let tar = engine_harness::busybox_tar(d.dir.path());
+    ok(
+        &d.docker(&["import", tar.to_str().expect("utf-8"), "busybox"]),
+        "import busybox into the new store",
+    );
+    let out = ok(
+        &d.docker(&[
+            "run", "--rm", "busybox", "ip", "-4", "-o", "addr", "show", "eth0",
+        ]),
+        "run on the adopted bridge",
+    );
+    let prefix = subnet.rsplit_once('.').map(|(p, _)| p).expect("a subnet");
+    assert!(out.contains(prefix), "{out} in {subnet}");
+}

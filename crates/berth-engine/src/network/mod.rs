@@ -208,14 +208,21 @@ impl Engine {
         if !st.nets.values().any(|r| r.net.name == "bridge") {
             let id = crate::names::new_id()?;
             let existing = st.all();
+            // An existing bridge of the configured name keeps its address (dockerd adopts
+            // `docker0`'s the same way); with none, the pools give the subnet.
+            let adopted = n
+                .driver
+                .bridge_addresses(&cfg.bridge)
+                .map_err(net_err)?
+                .and_then(|a| a.first().copied());
             let net = n
                 .driver
                 .create_network(
                     berth_net::NetworkRequest {
                         name: "bridge".into(),
                         id: id.clone(),
-                        subnet: None,
-                        gateway: None,
+                        subnet: adopted.map(|a| a.trunc()),
+                        gateway: adopted.map(|a| a.addr()),
                         bridge: cfg.bridge.clone(),
                         internal: false,
                         dns: false,
@@ -248,9 +255,17 @@ impl Engine {
                 }
                 let st = n.lock();
                 for rec in st.nets.values() {
-                    if rec.net.addresses.allocated.is_empty()
-                        && let Err(err) = n.driver.remove_network(&rec.net)
-                    {
+                    if !rec.net.addresses.allocated.is_empty() {
+                        continue;
+                    }
+                    if n.driver.bridge_has_ports(&rec.net).unwrap_or(false) {
+                        tracing::info!(
+                            "bridge {} has ports of another daemon: left up",
+                            rec.net.bridge
+                        );
+                        continue;
+                    }
+                    if let Err(err) = n.driver.remove_network(&rec.net) {
                         tracing::warn!("take down network {}: {}", rec.net.name, net_err(err));
                     }
                 }
