@@ -314,6 +314,28 @@ impl Engine {
         Ok(next)
     }
 
+    /// [`Engine::save`] for facts that happened whatever the store says (a process exited):
+    /// when the store cannot be written (a full disk), the change is still kept in memory,
+    /// so `inspect` and `wait` agree, and the error is logged.
+    pub(crate) fn save_fact(
+        &self,
+        c: &Container,
+        what: &str,
+        f: impl Fn(&mut ContainerRecord),
+    ) -> ContainerRecord {
+        match self.save(c, &f) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!("record {what} of {}: {e} (kept in memory only)", c.id);
+                let mut g = lock(&c.rec);
+                if !c.run.borrow().removed {
+                    f(&mut g);
+                }
+                g.clone()
+            }
+        }
+    }
+
     /// Event attributes of a container: name, image and labels.
     pub(crate) fn attrs(&self, rec: &ContainerRecord) -> BTreeMap<String, String> {
         let mut a: BTreeMap<String, String> = rec.config.labels.clone().unwrap_or_default();

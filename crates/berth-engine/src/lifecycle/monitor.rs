@@ -69,13 +69,11 @@ impl Engine {
         // The status first, so a daemon killed during the cleanup below (which removes the
         // shim's exit.json) still finds it after its restart; the state changes last.
         let code = i64::from(st.exit_code);
-        if let Err(e) = self.save(c, |r| {
+        self.save_fact(c, "the exit status", |r| {
             r.state.exit_code = code;
             r.state.oom_killed = st.oom_killed;
             r.state.finished_at = st.finished_at.clone();
-        }) {
-            tracing::error!("record exit status of {}: {e}", c.id);
-        }
+        });
         let client = self.shim(&c.id);
         let _ = tokio::task::spawn_blocking(move || client.shutdown()).await;
         let shim_dir = self.shim_dir(&c.id);
@@ -101,7 +99,7 @@ impl Engine {
         if let Err(e) = berth_net::netns::remove(&self.netns_path(&c.id)) {
             tracing::warn!("remove network namespace of {}: {e}", c.id);
         }
-        let saved = self.save(c, |r| {
+        let rec = self.save_fact(c, "the exit", |r| {
             if r.state.status.has_process() {
                 r.state.status = Status::Exited;
             }
@@ -110,13 +108,6 @@ impl Engine {
             r.state.oom_killed = st.oom_killed;
             r.state.finished_at = st.finished_at.clone();
         });
-        let rec = match saved {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!("record exit of {}: {e}", c.id);
-                c.record()
-            }
-        };
         c.run.send_modify(|r| {
             r.running = false;
             r.exits += 1;
