@@ -155,14 +155,8 @@ pub async fn port_count(handle: &Handle, name: &str) -> Result<usize, NetlinkErr
     let Some(index) = link_index(handle, name).await? else {
         return Ok(0);
     };
-    let links: Vec<LinkMessage> = handle
-        .link()
-        .get()
-        .execute()
-        .try_collect()
-        .await
-        .map_err(NetlinkError::req("list links"))?;
-    Ok(links
+    Ok(all_links(handle)
+        .await?
         .iter()
         .filter(|l| {
             l.attributes
@@ -172,16 +166,20 @@ pub async fn port_count(handle: &Handle, name: &str) -> Result<usize, NetlinkErr
         .count())
 }
 
-/// Names of all links in the namespace.
-pub async fn link_names(handle: &Handle) -> Result<Vec<String>, NetlinkError> {
-    let links: Vec<LinkMessage> = handle
+async fn all_links(handle: &Handle) -> Result<Vec<LinkMessage>, NetlinkError> {
+    handle
         .link()
         .get()
         .execute()
         .try_collect()
         .await
-        .map_err(NetlinkError::req("list links"))?;
-    Ok(links
+        .map_err(NetlinkError::req("list links"))
+}
+
+/// Names of all links in the namespace.
+pub async fn link_names(handle: &Handle) -> Result<Vec<String>, NetlinkError> {
+    Ok(all_links(handle)
+        .await?
         .iter()
         .flat_map(|l| {
             l.attributes.iter().filter_map(|a| match a {

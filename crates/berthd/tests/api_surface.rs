@@ -68,7 +68,7 @@ fn names_with_spaces_and_fields_clients_index() {
 fn logs_stream_a_frame_per_line_as_docker_py_reads_them() {
     let d = Daemon::start();
     // docker-py's test_run_with_streamed_logs: run(stream=True) yields one item per frame.
-    let out = d.python(
+    d.python_ok(
         r#"
 c = client.create_container('busybox', ['sh', '-c', 'echo hello && echo world'])
 client.start(c)
@@ -81,19 +81,13 @@ client.remove_container(c)
 print('ok')
 "#,
     );
-    assert_eq!(
-        stdout(&out).trim(),
-        "ok",
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]
 fn a_bad_load_archive_is_an_error_line_in_a_200_stream() {
     let d = Daemon::start();
     // docker-py's test_load_error: ImageLoadError comes from the stream's errorDetail.
-    let out = d.python(
+    d.python_ok(
         r#"
 import docker.errors
 c = docker.DockerClient(version='1.45')
@@ -104,12 +98,6 @@ try:
 except docker.errors.ImageLoadError as e:
     print('ok')
 "#,
-    );
-    assert_eq!(
-        stdout(&out).trim(),
-        "ok",
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let bad = d.dir.path().join("bad.tar");
     std::fs::write(&bad, b"not a tar at all").expect("write");

@@ -20,7 +20,7 @@ fn docker_py_gets_every_byte_of_quick_execs() {
     sleeper(&d, "ex");
     // Many rounds: the bytes of a quick process used to arrive with the 101 reply, inside
     // the buffer http.client reads the headers with, and docker-py dropped them.
-    let out = d.python(
+    d.python_ok(
         r#"
 for i in range(40):
     e = client.exec_create('ex', ['echo', 'hello'])
@@ -36,19 +36,13 @@ for i in range(40):
 print('ok')
 "#,
     );
-    assert_eq!(
-        stdout(&out).trim(),
-        "ok",
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]
 fn tty_exec_framing_follows_the_start_request() {
     let d = Daemon::start();
     sleeper(&d, "tx");
-    let out = d.python(
+    d.python_ok(
         r#"
 from docker.utils.socket import next_frame_header, read_exactly
 # a TTY exec started without Tty (docker-py's default) is read as frames, all stdout
@@ -82,12 +76,6 @@ e = client.exec_create('tx', 'cat', stdin=True, tty=True, detach_keys='ctrl-x')
 assert client.exec_inspect(e)['DetachKeys'] == 'ctrl-x'
 print('ok')
 "#,
-    );
-    assert_eq!(
-        stdout(&out).trim(),
-        "ok",
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
 }
 

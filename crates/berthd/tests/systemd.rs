@@ -38,6 +38,22 @@ fn empty_config(dir: &Path) -> std::path::PathBuf {
     f
 }
 
+/// berthd's flags for a socket-activated daemon with its roots under `dir`.
+fn activated_args(dir: &Path) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = ["-H", "fd://", "--bridge", "none", "-G", "root"]
+        .map(Into::into)
+        .to_vec();
+    for (flag, path) in [
+        ("--data-root", dir.join("data")),
+        ("--exec-root", dir.join("exec")),
+        ("--config-file", empty_config(dir)),
+    ] {
+        args.push(flag.into());
+        args.push(path.into());
+    }
+    args
+}
+
 #[test]
 fn socket_activation_serves_the_passed_socket_and_tells_systemd() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -54,13 +70,7 @@ fn socket_activation_serves_the_passed_socket_and_tells_systemd() {
             bins.join("berth-shim").display()
         ))
         .arg(bins.join("berthd"))
-        .args(["-H", "fd://", "--bridge", "none", "-G", "root"])
-        .arg("--data-root")
-        .arg(dir.path().join("data"))
-        .arg("--exec-root")
-        .arg(dir.path().join("exec"))
-        .arg("--config-file")
-        .arg(empty_config(dir.path()))
+        .args(activated_args(dir.path()))
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(dir.path().join("berthd.log")).expect("log"))
         .spawn();
@@ -114,13 +124,7 @@ fn socket_activation_serves_the_passed_socket_and_tells_systemd() {
 fn fd_host_without_a_passed_socket_is_an_operators_error() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = Command::new(bin_dir().join("berthd"))
-        .args(["-H", "fd://", "--bridge", "none", "-G", "root"])
-        .arg("--data-root")
-        .arg(dir.path().join("data"))
-        .arg("--exec-root")
-        .arg(dir.path().join("exec"))
-        .arg("--config-file")
-        .arg(empty_config(dir.path()))
+        .args(activated_args(dir.path()))
         .env_remove("LISTEN_FDS")
         .env_remove("LISTEN_PID")
         .output()

@@ -349,6 +349,18 @@ impl Daemon {
             .expect("run python3")
     }
 
+    /// Runs a [`Daemon::python`] script that must print `ok` as its last line.
+    pub fn python_ok(&self, script: &str) {
+        let out = self.python(script);
+        assert_eq!(
+            stdout(&out).lines().last().unwrap_or("").trim(),
+            "ok",
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    }
+
     /// One HTTP/1.1 exchange: (status, body).
     pub fn http(&self, method: &str, path: &str, body: &str) -> (u16, String) {
         self.http_with(method, path, &[("Content-Type", "application/json")], body)
