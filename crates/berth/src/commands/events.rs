@@ -55,7 +55,7 @@ pub async fn events(client: &Client, args: &EventsArgs) -> anyhow::Result<i32> {
     let mut lines = JsonLines::new(resp);
     while let Some(value) = lines.next::<serde_json::Value>().await? {
         match (&template, args.format.as_deref()) {
-            (Some(t), _) => println!("{}", t.render(&value)),
+            (Some(t), _) => println!("{}", t.render(&value)?),
             (None, Some("json")) => println!("{}", serde_json::to_string(&value)?),
             _ => {
                 if let Ok(e) = serde_json::from_value::<EventMessage>(value) {

@@ -288,12 +288,12 @@ mod tests {
         }))
         .unwrap();
         let t = Template::parse(DEFAULT_FORMAT).unwrap();
-        let mut lines = vec![t.header(label)];
+        let mut lines = vec![t.header(label).unwrap()];
         for r in rows(&img, false, 86_400 * 3)
             .iter()
             .chain(&rows(&none, false, 86_400 * 3))
         {
-            lines.push(t.render(r));
+            lines.push(t.render(r).unwrap());
         }
         let mut out = Vec::new();
         write_table(&mut out, &lines).unwrap();

@@ -44,7 +44,7 @@ pub async fn inspect(client: &Client, args: &InspectArgs) -> anyhow::Result<i32>
     for name in &args.names {
         match fetch(client, args.kind.as_deref(), name, args.size).await {
             Ok(v) => match &template {
-                Some(t) => println!("{}", t.render(&v)),
+                Some(t) => println!("{}", t.render(&v)?),
                 None => found.push(v),
             },
             Err(e) => {

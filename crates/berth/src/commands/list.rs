@@ -200,7 +200,10 @@ mod tests {
     #[test]
     fn ps_default_table() {
         let t = Template::parse(DEFAULT_FORMAT).unwrap();
-        let lines = vec![t.header(label), t.render(&row(&sample(), false, 1090))];
+        let lines = vec![
+            t.header(label).unwrap(),
+            t.render(&row(&sample(), false, 1090)).unwrap(),
+        ];
         let mut out = Vec::new();
         write_table(&mut out, &lines).unwrap();
         let out = String::from_utf8(out).unwrap();

@@ -93,9 +93,11 @@ pub fn print_rows(
     let t = Template::parse(&format)?;
     let mut lines = Vec::with_capacity(rows.len() + 1);
     if t.table {
-        lines.push(t.header(label));
+        lines.push(t.header(label)?);
     }
-    lines.extend(rows.iter().map(|r| t.render(r)));
+    for r in rows {
+        lines.push(t.render(r)?);
+    }
     let mut out = std::io::stdout().lock();
     if t.table {
         write_table(&mut out, &lines)?;
@@ -112,7 +114,7 @@ pub fn print_rows(
 pub fn print_value(v: &Value, format: Option<&str>) -> anyhow::Result<()> {
     match format {
         Some("json") => println!("{}", serde_json::to_string(v)?),
-        Some(f) => println!("{}", Template::parse(f)?.render(v)),
+        Some(f) => println!("{}", Template::parse(f)?.render(v)?),
         None => println!("{}", serde_json::to_string_pretty(v)?),
     }
     Ok(())

@@ -1,4 +1,4 @@
-//! Output formatting as docker prints it: Go-template `--format` subset, human units,
+//! Output formatting as docker prints it: Go-template `--format`, human units,
 //! tab-aligned tables.
 
 pub mod template;
