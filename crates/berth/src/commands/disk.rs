@@ -6,7 +6,7 @@ use berth_api::container::ContainerSummary;
 use berth_api::image::{ImageDeleteResponseItem, ImageSummary};
 use serde::Deserialize;
 
-use crate::cli::PruneArgs;
+use crate::cli_groups::PruneArgs;
 use crate::client::{Client, query};
 use crate::format::units::human_size;
 use crate::format::write_table;
@@ -46,7 +46,9 @@ pub async fn image_prune(client: &Client, args: &PruneArgs) -> anyhow::Result<i3
         }
     }
     let dangling = if args.all { "false" } else { "true" };
-    let q = query(&[("filters", Some(format!(r#"{{"dangling":["{dangling}"]}}"#)))]);
+    let mut filters = args.filter.clone();
+    filters.push(format!("dangling={dangling}"));
+    let q = query(&[("filters", super::filters_json(&filters)?)]);
     let r: PruneResponse = client
         .post_json(&format!("/images/prune{q}"), &serde_json::json!({}))
         .await?;

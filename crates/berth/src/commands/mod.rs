@@ -7,6 +7,7 @@ pub mod distribution;
 pub mod events;
 pub mod exec;
 pub mod filesystem;
+pub mod groups;
 pub mod images;
 pub mod inspect;
 pub mod list;
