@@ -621,9 +621,15 @@ pub enum NetworkCommand {
     /// List networks.
     #[command(alias = "list")]
     Ls {
+        /// Provide filter values (e.g. "driver=bridge").
+        #[arg(short = 'f', long)]
+        filter: Vec<String>,
         /// Format output using a template.
         #[arg(long)]
         format: Option<String>,
+        /// Do not truncate the output.
+        #[arg(long)]
+        no_trunc: bool,
         /// Only display network IDs.
         #[arg(short, long)]
         quiet: bool,

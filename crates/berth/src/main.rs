@@ -53,7 +53,7 @@ async fn dispatch(client: &Client, command: &Command) -> anyhow::Result<i32> {
         Command::Login(a) => distribution::login(client, a).await,
         Command::Logout(a) => distribution::logout(client, a).await,
         Command::Image(ImageCommand::Prune(a)) => disk::image_prune(client, a).await,
-        Command::System(SystemCommand::Df(a)) => disk::system_df(client, a.format.as_deref()).await,
+        Command::System(SystemCommand::Df(a)) => disk::system_df(client, a).await,
         Command::Container(ContainerCommand::Prune(a)) => ops::prune(client, a).await,
         Command::Port(a) => network::port(client, a).await,
         Command::Network(a) => network::network(client, a).await,

@@ -47,7 +47,7 @@ pub async fn events(client: &Client, args: &EventsArgs) -> anyhow::Result<i32> {
     ]);
     let template = match args.format.as_deref() {
         None | Some("json") => None,
-        Some(f) => Some(Template::parse(f)?),
+        Some(f) => Some(Template::parse(f).map_err(super::template_failure)?),
     };
     let resp = client
         .send(Method::GET, &format!("/events{q}"), empty(), None, false)
@@ -55,7 +55,10 @@ pub async fn events(client: &Client, args: &EventsArgs) -> anyhow::Result<i32> {
     let mut lines = JsonLines::new(resp);
     while let Some(value) = lines.next::<serde_json::Value>().await? {
         match (&template, args.format.as_deref()) {
-            (Some(t), _) => println!("{}", t.render(&value)?),
+            (Some(t), _) => {
+                let v = go_fields(value);
+                println!("{}", t.render(&v).map_err(super::template_failure)?);
+            }
             (None, Some("json")) => println!("{}", serde_json::to_string(&value)?),
             _ => {
                 if let Ok(e) = serde_json::from_value::<EventMessage>(value) {
@@ -65,6 +68,28 @@ pub async fn events(client: &Client, args: &EventsArgs) -> anyhow::Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// docker runs event templates over its Go struct, whose fields are `Status`, `ID`,
+/// `From`, `Scope`, `Time` and `TimeNano` where the JSON says `status`, `id`, ...
+fn go_fields(mut v: serde_json::Value) -> serde_json::Value {
+    if let Some(o) = v.as_object_mut() {
+        for (json, go) in [
+            ("status", "Status"),
+            ("id", "ID"),
+            ("from", "From"),
+            ("scope", "Scope"),
+            ("time", "Time"),
+            ("timeNano", "TimeNano"),
+        ] {
+            let val = o.remove(json).unwrap_or(match go {
+                "Time" | "TimeNano" => serde_json::Value::from(0),
+                _ => serde_json::Value::String(String::new()),
+            });
+            o.insert(go.to_string(), val);
+        }
+    }
+    v
 }
 
 #[cfg(test)]

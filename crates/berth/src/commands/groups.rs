@@ -2,7 +2,7 @@
 //! verbs only a group has: `system prune`, `builder prune`, `checkpoint`, plus `search`,
 //! `completion` and `man`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use clap::CommandFactory;
 use serde::Deserialize;
@@ -81,14 +81,11 @@ pub fn shortcut(command: Command) -> Command {
     }
 }
 
-/// docker's `[y/N]` question; anything but y/yes (or no terminal to ask) declines.
+/// docker's `[y/N]` question, answered by a line of stdin; anything but y/yes (or end of
+/// input) declines.
 pub fn confirm(warning: &str) -> anyhow::Result<bool> {
     print!("{warning} [y/N] ");
     std::io::stdout().flush()?;
-    if !std::io::stdin().is_terminal() {
-        println!();
-        return Ok(false);
-    }
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     let a = answer.trim().to_lowercase();

@@ -65,6 +65,9 @@ pub fn rows(img: &ImageSummary, no_trunc: bool, now: i64) -> Vec<Value> {
             "CreatedSince": ago(img.created, now),
             "CreatedAt": created_at,
             "Size": human_size(img.size),
+            "VirtualSize": crate::format::units::human_size_prec(img.size, 4),
+            "SharedSize": if img.shared_size < 0 { "N/A".to_string() } else { human_size(img.shared_size) },
+            "UniqueSize": "N/A",
             "Containers": if img.containers < 0 { "N/A".to_string() } else { img.containers.to_string() },
         })
     };

@@ -120,11 +120,18 @@ pub fn row(c: &ContainerSummary, no_trunc: bool, now: i64) -> Value {
         "Labels": labels.join(","),
         "Mounts": mounts.join(","),
         "Networks": networks.join(","),
+        "LocalVolumes": c.mounts.iter().filter(|m| m.r#type == "volume").count().to_string(),
+        "Platform": null,
     })
 }
 
 /// `berth ps`.
 pub async fn ps(client: &Client, args: &PsArgs) -> anyhow::Result<i32> {
+    // docker parses the format before listing, to know whether sizes are needed.
+    if let Some(f) = args.format.as_deref().filter(|f| *f != "json") {
+        crate::format::template::Template::parse(f)
+            .map_err(|e| super::Verbatim(format!("failed to parse template: {e}")))?;
+    }
     let limit = if args.latest {
         Some(1)
     } else {

@@ -63,8 +63,21 @@ where
     code
 }
 
+/// An error printed as it is, without `Error: ` (docker's template errors).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Verbatim(pub String);
+
+/// docker's wording of a failed `--format`: `template parsing error: template: ...`.
+pub fn template_failure(e: crate::format::template::TemplateError) -> anyhow::Error {
+    Verbatim(format!("template parsing error: {e}")).into()
+}
+
 /// docker's one-line rendering of an error.
 pub fn error_line(e: &anyhow::Error) -> String {
+    if let Some(v) = e.downcast_ref::<Verbatim>() {
+        return v.0.clone();
+    }
     if let Some(d) = e.downcast_ref::<DaemonError>() {
         return d.to_string();
     }
@@ -85,19 +98,19 @@ pub fn print_rows(
         None | Some("") | Some("table") => default_table.to_string(),
         Some("json") => {
             for r in rows {
-                println!("{}", serde_json::to_string(r)?);
+                println!("{}", go_json(r)?);
             }
             return Ok(());
         }
         Some(f) => f.to_string(),
     };
-    let t = Template::parse(&format)?;
+    let t = Template::parse(&format).map_err(template_failure)?;
     let mut lines = Vec::with_capacity(rows.len() + 1);
     if t.table {
-        lines.push(t.header(label)?);
+        lines.push(t.header(label).map_err(template_failure)?);
     }
     for r in rows {
-        lines.push(t.render(r)?);
+        lines.push(t.render(r).map_err(template_failure)?);
     }
     let mut out = std::io::stdout().lock();
     if t.table {
@@ -111,11 +124,25 @@ pub fn print_rows(
     Ok(())
 }
 
+/// JSON as Go's `json.Marshal` writes it: `<`, `>`, `&` and the JavaScript line
+/// separators escaped (docker's `--format json` rows are marshalled that way).
+pub fn go_json(v: &Value) -> anyhow::Result<String> {
+    Ok(serde_json::to_string(v)?
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029"))
+}
+
 /// Renders one value with an optional template, or as indented JSON.
 pub fn print_value(v: &Value, format: Option<&str>) -> anyhow::Result<()> {
     match format {
         Some("json") => println!("{}", serde_json::to_string(v)?),
-        Some(f) => println!("{}", Template::parse(f)?.render(v)?),
+        Some(f) => {
+            let t = Template::parse(f).map_err(template_failure)?;
+            println!("{}", t.render(v).map_err(template_failure)?);
+        }
         None => println!("{}", serde_json::to_string_pretty(v)?),
     }
     Ok(())

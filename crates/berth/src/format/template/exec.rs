@@ -31,6 +31,7 @@ struct State<'a> {
     vars: Vec<(String, Val)>,
     out: String,
     header: bool,
+    missing_key_error: bool,
     depth: usize,
 }
 
@@ -38,13 +39,19 @@ type XResult<T> = Result<T, ExecError>;
 
 /// Runs a template over `data`. In `header` mode docker's functions return their first
 /// argument (docker renders table headers that way).
-pub fn execute(tree: &Tree, data: &Value, header: bool) -> XResult<String> {
+pub fn execute(
+    tree: &Tree,
+    data: &Value,
+    header: bool,
+    missing_key_error: bool,
+) -> XResult<String> {
     let dot = Some(data.clone());
     let mut s = State {
         tree,
         vars: vec![("$".into(), dot.clone())],
         out: String::new(),
         header,
+        missing_key_error,
         depth: 0,
     };
     s.walk_list(&dot, &tree.root)?;
@@ -356,9 +363,20 @@ impl State<'_> {
     ) -> XResult<Val> {
         let has_args = !args.is_empty() || final_.is_some();
         match receiver {
+            None if self.missing_key_error => err(
+                node.pos,
+                &node.src,
+                format!("nil data; no entry for key {name:?}"),
+            ),
             None => Ok(None),
             Some(Value::Object(m)) => {
                 if has_args && self.header {
+                    // docker's header `Label "com.x.my-key"` is `my key`.
+                    if let (true, Some(a)) = (name == "Label", args.first()) {
+                        let key = super::printf::print_val(&self.eval_arg(dot, a)?);
+                        let last = key.rsplit('.').next().unwrap_or("");
+                        return Ok(Some(Value::String(last.replace(['-', '_'], " "))));
+                    }
                     return Ok(m.get(name).cloned());
                 }
                 if has_args {
@@ -387,7 +405,14 @@ impl State<'_> {
                         format!("{name} is not a method but has arguments"),
                     );
                 }
-                Ok(m.get(name).cloned())
+                match m.get(name) {
+                    None if self.missing_key_error && looks_like_struct(&m) => err(
+                        node.pos,
+                        &node.src,
+                        format!("map has no entry for key {name:?}"),
+                    ),
+                    v => Ok(v.cloned()),
+                }
             }
             Some(Value::Null) => err(
                 node.pos,
@@ -451,4 +476,14 @@ fn label(row: &serde_json::Map<String, Value>, key: &str) -> String {
             .unwrap_or_default(),
         _ => String::new(),
     }
+}
+
+/// docker runs inspect templates over its Go structs first and falls back to the raw JSON
+/// with `missingkey=error` only when that fails: a key missing from a struct (all keys
+/// capitalised, like `State`) is an error, one missing from a real map (labels, networks,
+/// ports) is not.
+fn looks_like_struct(m: &serde_json::Map<String, Value>) -> bool {
+    !m.is_empty()
+        && m.keys()
+            .all(|k| k.chars().next().is_some_and(|c| c.is_ascii_uppercase()))
 }

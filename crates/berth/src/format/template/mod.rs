@@ -40,6 +40,9 @@ pub struct Template {
     text: String,
     /// The format began with `table`: print a header row and align columns.
     pub table: bool,
+    /// Go's `missingkey=error`: a missing map key fails instead of printing `<no value>`
+    /// (docker's `inspect` runs templates over the raw JSON this way).
+    pub missing_key_error: bool,
 }
 
 /// Line (1-based) and column (byte offset in the line, 0-based) of `pos`, as Go reports them.
@@ -83,12 +86,13 @@ impl Template {
             tree,
             text: text.to_string(),
             table: false,
+            missing_key_error: false,
         })
     }
 
     /// Renders the template for one value.
     pub fn render(&self, v: &Value) -> Result<String, TemplateError> {
-        exec::execute(&self.tree, v, false).map_err(|e| self.exec_error(e))
+        exec::execute(&self.tree, v, false, self.missing_key_error).map_err(|e| self.exec_error(e))
     }
 
     fn exec_error(&self, e: exec::ExecError) -> TemplateError {
@@ -118,7 +122,7 @@ impl Template {
             let l = label(&n).map_or_else(|| n.to_uppercase(), str::to_string);
             map.insert(n, Value::String(l));
         }
-        exec::execute(&self.tree, &Value::Object(map), true).map_err(|e| self.exec_error(e))
+        exec::execute(&self.tree, &Value::Object(map), true, false).map_err(|e| self.exec_error(e))
     }
 }
 

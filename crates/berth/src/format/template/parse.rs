@@ -546,6 +546,8 @@ impl Parser {
         };
         let mut fields = Vec::new();
         let mut src = term.src.clone();
+        // Go reports a chain (`.A.B`, `$x.A`) at its first chained field.
+        let chain_pos = self.peek().pos;
         while let Tok::Field(f) = &self.peek().tok {
             fields.push(f.clone());
             src.push('.');
@@ -578,7 +580,7 @@ impl Parser {
         };
         Ok(Some(Arg {
             kind,
-            pos: term.pos,
+            pos: chain_pos,
             src,
         }))
     }

@@ -307,11 +307,11 @@ fn go_exec_bugs_and_errors() {
     fails(r#"{{$x := (1.0)}}{{$y := ("hello")}}{{$x.anything}}{{$y.true}}"#);
     assert_eq!(
         fails("{{.X.Y}}"),
-        "template: :1:2: executing \"\" at <.X.Y>: can't evaluate field Y in type string"
+        "template: :1:4: executing \"\" at <.X.Y>: can't evaluate field Y in type string"
     );
     assert_eq!(
         fails("a\n  {{.Empty0.Y}}"),
-        "template: :2:4: executing \"\" at <.Empty0.Y>: nil pointer evaluating interface {}.Y"
+        "template: :2:11: executing \"\" at <.Empty0.Y>: nil pointer evaluating interface {}.Y"
     );
     assert_eq!(
         fails("{{.X 1}}"),
@@ -421,4 +421,28 @@ fn docker_table_header() {
             .unwrap(),
         "1\tB\t[\"n\"]"
     );
+}
+
+#[test]
+fn missing_key_error_as_docker_inspect() {
+    // docker inspect's raw-JSON fallback runs with missingkey=error.
+    let mut t = Template::parse_go("{{.State.Health}}").unwrap();
+    t.missing_key_error = true;
+    assert_eq!(
+        t.render(&json!({"State": {"Status": "running"}}))
+            .unwrap_err()
+            .to_string(),
+        "template: :1:8: executing \"\" at <.State.Health>: map has no entry for key \"Health\""
+    );
+    assert_eq!(t.render(&json!({"State": {"Health": 1}})).unwrap(), "1");
+    // A missing key of a real map (labels) is not an error: docker's typed pass has it.
+    let mut t = Template::parse_go("{{with .Labels.nope}}yes{{else}}no{{end}}").unwrap();
+    t.missing_key_error = true;
+    assert_eq!(t.render(&json!({"Labels": {"tier": "web"}})).unwrap(), "no");
+}
+
+#[test]
+fn docker_label_header() {
+    let t = Template::parse("table {{.Names}}\\t{{.Label \"com.example.my-key\"}}").unwrap();
+    assert_eq!(t.header(|_| None).unwrap(), "NAMES\tmy key");
 }
