@@ -339,8 +339,40 @@ fn listings_and_groups_match_docker() {
             &["port", "nosuch"],
             &["builder", "prune", "-f"],
             &["search", "busybox"],
+            &[
+                "stats",
+                "--no-stream",
+                "--format",
+                "{{.Name}} {{.Container}}",
+                "web",
+            ],
+            &[
+                "container",
+                "stats",
+                "--no-stream",
+                "--format",
+                "{{.Name}}",
+                "web",
+            ],
         ],
     );
+    // psFormat and imagesFormat of config.json stand in for --format.
+    let config = d.dir.path().join("docker-config");
+    std::fs::create_dir_all(&config).expect("config dir");
+    std::fs::write(
+        config.join("config.json"),
+        r#"{"psFormat": "table {{.Names}}\\t{{.Label \"tier\"}}", "imagesFormat": "{{.Repository}}:{{.Tag}}"}"#,
+    )
+    .expect("write config.json");
+    assert_same(
+        &d,
+        &[
+            &["ps", "-a"],
+            &["images"],
+            &["ps", "--format", "{{.Names}}"],
+        ],
+    );
+    assert!(stdout(&d.berth(&["ps", "-a"])).starts_with("NAMES"));
 }
 
 #[test]
@@ -385,6 +417,7 @@ fn events_and_prunes_match_docker() {
             "--format",
             "{{.Status}} {{index .Actor.Attributes \"exitCode\"}}",
         ]),
+        window(&["--filter", "event=destroy", "--format", "json"]),
     ];
     let lines: Vec<Vec<&str>> = lines
         .iter()

@@ -119,7 +119,11 @@ pub async fn images(client: &Client, args: &ImagesArgs) -> anyhow::Result<i32> {
     } else {
         DEFAULT_FORMAT
     };
-    print_rows(&rows, args.format.as_deref(), default, label)?;
+    let format = args
+        .format
+        .clone()
+        .or_else(|| super::config_value("imagesFormat"));
+    print_rows(&rows, format.as_deref(), default, label)?;
     Ok(0)
 }
 

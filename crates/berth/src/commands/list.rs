@@ -128,7 +128,11 @@ pub fn row(c: &ContainerSummary, no_trunc: bool, now: i64) -> Value {
 /// `berth ps`.
 pub async fn ps(client: &Client, args: &PsArgs) -> anyhow::Result<i32> {
     // docker parses the format before listing, to know whether sizes are needed.
-    if let Some(f) = args.format.as_deref().filter(|f| *f != "json") {
+    let format = args
+        .format
+        .clone()
+        .or_else(|| super::config_value("psFormat"));
+    if let Some(f) = format.as_deref().filter(|f| *f != "json") {
         crate::format::template::Template::parse(f)
             .map_err(|e| super::Verbatim(format!("failed to parse template: {e}")))?;
     }
@@ -164,7 +168,7 @@ pub async fn ps(client: &Client, args: &PsArgs) -> anyhow::Result<i32> {
     } else {
         DEFAULT_FORMAT.to_string()
     };
-    print_rows(&rows, args.format.as_deref(), &default, label)?;
+    print_rows(&rows, format.as_deref(), &default, label)?;
     Ok(0)
 }
 

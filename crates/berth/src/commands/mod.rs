@@ -63,6 +63,14 @@ where
     code
 }
 
+/// A string setting of docker's `config.json` (`psFormat`, `imagesFormat`, `detachKeys`,
+/// ...); an unreadable or absent file has none.
+pub fn config_value(key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(distribution::docker_config()).ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
+    v.get(key)?.as_str().map(str::to_string)
+}
+
 /// An error printed as it is, without `Error: ` (docker's template errors).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
