@@ -20,6 +20,9 @@ pub struct ExecError {
     pub msg: String,
 }
 
+/// The key (index) and element of a range's i-th iteration.
+type RangeItem = Box<dyn Fn(usize) -> (Value, Value)>;
+
 enum Flow {
     Normal,
     Break,
@@ -170,19 +173,21 @@ impl State<'_> {
     ) -> XResult<Flow> {
         let mark = self.vars.len();
         let v = self.eval_pipeline(dot, pipe)?;
-        let items: Vec<(Value, Value)> = match &v {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(a)) => a
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (Value::from(i), e.clone()))
-                .collect(),
+        // Items are made as the loop goes: `range 1000000000` must not build a list first.
+        let (count, item): (usize, RangeItem) = match &v {
+            None | Some(Value::Null) => (0, Box::new(|_| (Value::Null, Value::Null))),
+            Some(Value::Array(a)) => {
+                let a = a.clone();
+                (a.len(), Box::new(move |i| (Value::from(i), a[i].clone())))
+            }
             Some(Value::Object(o)) => {
-                let mut keys: Vec<&String> = o.keys().collect();
+                let mut keys: Vec<String> = o.keys().cloned().collect();
                 keys.sort();
-                keys.into_iter()
-                    .map(|k| (Value::String(k.clone()), o[k].clone()))
-                    .collect()
+                let o = o.clone();
+                (
+                    keys.len(),
+                    Box::new(move |i| (Value::String(keys[i].clone()), o[&keys[i]].clone())),
+                )
             }
             Some(Value::Number(n)) if n.is_i64() => {
                 if pipe.decl.len() > 1 {
@@ -192,9 +197,8 @@ impl State<'_> {
                         format!("can't use {n} to iterate over more than one variable"),
                     );
                 }
-                (0..n.as_i64().unwrap_or(0).max(0))
-                    .map(|i| (Value::from(i), Value::from(i)))
-                    .collect()
+                let n = usize::try_from(n.as_i64().unwrap_or(0)).unwrap_or(0);
+                (n, Box::new(|i| (Value::from(i), Value::from(i))))
             }
             Some(other) => {
                 return err(
@@ -204,7 +208,7 @@ impl State<'_> {
                 );
             }
         };
-        if items.is_empty() {
+        if count == 0 {
             let flow = match else_list {
                 Some(e) => self.walk_list(dot, e)?,
                 None => Flow::Normal,
@@ -212,7 +216,8 @@ impl State<'_> {
             self.vars.truncate(mark);
             return Ok(flow);
         }
-        for (key, elem) in items {
+        for i in 0..count {
+            let (key, elem) = item(i);
             let inner = self.vars.len();
             match pipe.decl.as_slice() {
                 [one] => self.set_var(one, Some(elem.clone())),

@@ -254,6 +254,9 @@ pub fn call(name: &str, args: &[Val], header: bool) -> FResult {
             if s.is_empty() {
                 return string(s);
             }
+            if pre.max(post) > 1 << 20 {
+                return Err(FuncError::Call("pad width too large".into()));
+            }
             let rep = |n: i64| " ".repeat(usize::try_from(n).unwrap_or(0));
             string(format!("{}{s}{}", rep(pre), rep(post)))
         }

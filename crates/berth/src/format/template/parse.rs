@@ -175,11 +175,10 @@ pub fn parse(items: Vec<Item>) -> PResult<Tree> {
 }
 
 impl Parser {
+    /// The next token; past the end, `Eof` again (so backing up one is always right).
     fn next(&mut self) -> Item {
         let it = self.items[self.at.min(self.items.len() - 1)].clone();
-        if self.at < self.items.len() - 1 {
-            self.at += 1;
-        }
+        self.at += 1;
         it
     }
 

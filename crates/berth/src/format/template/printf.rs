@@ -177,9 +177,18 @@ pub fn sprintf(format: &str, args: &[Val]) -> String {
             chars.next();
         }
         spec.width = read_num(&mut chars, args, &mut next);
+        if spec.width.is_some_and(|w| w > 1_000_000) {
+            // Go's fmt refuses widths past 10^6.
+            out.push_str("%!(BADWIDTH)");
+            spec.width = None;
+        }
         if chars.peek() == Some(&'.') {
             chars.next();
             spec.prec = Some(read_num(&mut chars, args, &mut next).unwrap_or(0));
+            if spec.prec.is_some_and(|p| p > 1_000_000) {
+                out.push_str("%!(BADPREC)");
+                spec.prec = None;
+            }
         }
         let Some(verb) = chars.next() else {
             out.push_str("%!(NOVERB)");

@@ -446,3 +446,78 @@ fn docker_label_header() {
     let t = Template::parse("table {{.Names}}\\t{{.Label \"com.example.my-key\"}}").unwrap();
     assert_eq!(t.header(|_| None).unwrap(), "NAMES\tmy key");
 }
+
+#[test]
+fn malformed_templates_fail_cleanly() {
+    let bad = [
+        "{{",
+        "{{}}",
+        "{{(}}",
+        "{{)}}",
+        "{{(.A}}",
+        "{{.A)}}",
+        "{{range}}",
+        "{{end}}{{end}}",
+        "{{else}}",
+        "{{$x :=}}",
+        "{{|}}",
+        "{{.A|}}",
+        "{{'a}}",
+        "{{\"\\",
+        "{{/*",
+        "{{-}}",
+        "{{ - }}",
+        "{{..}}",
+        "{{1.2.3}}",
+        "{{0x}}",
+        "{{template}}",
+        "{{define}}",
+        "{{define \"a\"}}",
+        "{{with $x, $y := .}}{{end}}",
+        "{{range $x, $y, $z := .}}{{end}}",
+        "{{`}}",
+        "{{.A 'é}}",
+        "{{if .A}}{{else if}}{{end}}",
+        "{{range .SI}}{{else with .I}}{{end}}",
+        "{{$x = 1}}",
+        "{{:= 1}}",
+        "{{.A:=1}}",
+        "{{nil}}",
+        "{{(1) 2}}",
+        "{{.I.J.K}}",
+        "{{printf}}",
+        "{{index}}",
+        "{{slice .S 1 2 3}}",
+        "{{len}}",
+        "{{and}}",
+        "{{or}}",
+        "{{eq 1}}",
+        "{{lt 1}}",
+        "{{pad .S}}",
+        "{{truncate .S -1}}",
+        "{{split .S}}",
+        "{{json}}",
+        "{{range .I}}{{end}}{{range -1}}x{{end}}",
+        "{{break}}",
+        "{{range .SI}}{{define \"x\"}}{{end}}{{end}}",
+        "{{\u{0}}}",
+        "é{{.é}}",
+        "{{.S | printf \"%*d\" 1000000000}}",
+        "{{printf \"%.*f\" -5 1.5}}",
+        "{{printf \"%*d\" 1000000000 5}}",
+        "{{printf \"%.*f\" 1000000000 1.5}}",
+        "{{pad .S 1000000000000 0}}",
+        "{{range 100000000}}{{break}}{{end}}",
+    ];
+    assert_eq!(ok("{{printf \"%*d\" 2000000 5}}"), "%!(BADWIDTH)5");
+    assert_eq!(
+        ok("{{range 100000000}}{{if eq . 2}}{{break}}{{end}}{{.}}{{end}}"),
+        "01"
+    );
+    for t in bad {
+        if let Ok(tmpl) = Template::parse_go(t) {
+            let _ = tmpl.render(&tval());
+            let _ = tmpl.header(|_| None);
+        }
+    }
+}
