@@ -260,6 +260,8 @@ fn templates_match_docker() {
         vec!["inspect", "-f", "{{nofunc .Name}}", "web"],
         vec!["inspect", "-f", "{{index .Config.Cmd 9}}", "web"],
         vec!["ps", "--format", "{{.Names"],
+        vec!["ps", "-a", "--format", "{{.Names}} {{.Nope}}"],
+        vec!["images", "--format", "{{.Nope}}"],
     ];
     let lines: Vec<&[&str]> = templates.iter().map(Vec::as_slice).collect();
     assert_same(&d, &lines);

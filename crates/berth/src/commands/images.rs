@@ -8,7 +8,7 @@ use hyper::Method;
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 
-use super::{filters_json, for_each, print_rows};
+use super::{filters_json, for_each};
 use crate::cli::{ImagesArgs, ImportArgs, RmiArgs, TagArgs};
 use crate::client::{Body, Client, JsonLines, empty, enc, query};
 use crate::format::short_id;
@@ -123,7 +123,13 @@ pub async fn images(client: &Client, args: &ImagesArgs) -> anyhow::Result<i32> {
         .format
         .clone()
         .or_else(|| super::config_value("imagesFormat"));
-    print_rows(&rows, format.as_deref(), default, label)?;
+    super::print_rows_of(
+        &rows,
+        format.as_deref(),
+        default,
+        label,
+        Some("*formatter.imageContext"),
+    )?;
     Ok(0)
 }
 

@@ -3,7 +3,7 @@
 use berth_api::container::{ContainerSummary, Port};
 use serde_json::{Value, json};
 
-use super::{filters_json, print_rows};
+use super::filters_json;
 use crate::cli::PsArgs;
 use crate::client::{Client, query};
 use crate::format::units::{ago, human_size};
@@ -168,7 +168,13 @@ pub async fn ps(client: &Client, args: &PsArgs) -> anyhow::Result<i32> {
     } else {
         DEFAULT_FORMAT.to_string()
     };
-    print_rows(&rows, format.as_deref(), &default, label)?;
+    super::print_rows_of(
+        &rows,
+        format.as_deref(),
+        &default,
+        label,
+        Some("*formatter.ContainerContext"),
+    )?;
     Ok(0)
 }
 

@@ -102,6 +102,18 @@ pub fn print_rows(
     default_table: &str,
     label: impl Fn(&str) -> Option<&'static str>,
 ) -> anyhow::Result<()> {
+    print_rows_of(rows, format, default_table, label, None)
+}
+
+/// [`print_rows`] for rows docker renders from a Go type (`row_type`), where a field the
+/// row does not have is an error naming that type.
+pub fn print_rows_of(
+    rows: &[Value],
+    format: Option<&str>,
+    default_table: &str,
+    label: impl Fn(&str) -> Option<&'static str>,
+    row_type: Option<&'static str>,
+) -> anyhow::Result<()> {
     let format = match format {
         None | Some("") | Some("table") => default_table.to_string(),
         Some("json") => {
@@ -112,13 +124,20 @@ pub fn print_rows(
         }
         Some(f) => f.to_string(),
     };
-    let t = Template::parse(&format).map_err(template_failure)?;
+    let mut t = Template::parse(&format).map_err(template_failure)?;
+    t.row_type = row_type;
     let mut lines = Vec::with_capacity(rows.len() + 1);
     if t.table {
         lines.push(t.header(label).map_err(template_failure)?);
     }
     for r in rows {
-        lines.push(t.render(r).map_err(template_failure)?);
+        lines.push(t.render(r).map_err(|e| match row_type {
+            // docker's ps words a failed row differently from its other lists.
+            Some("*formatter.ContainerContext") => {
+                Verbatim(format!("failed to execute template: {e}")).into()
+            }
+            _ => template_failure(e),
+        })?);
     }
     let mut out = std::io::stdout().lock();
     if t.table {

@@ -35,6 +35,8 @@ struct State<'a> {
     out: String,
     header: bool,
     missing_key_error: bool,
+    row_type: Option<&'static str>,
+    root: Value,
     depth: usize,
 }
 
@@ -47,6 +49,7 @@ pub fn execute(
     data: &Value,
     header: bool,
     missing_key_error: bool,
+    row_type: Option<&'static str>,
 ) -> XResult<String> {
     let dot = Some(data.clone());
     let mut s = State {
@@ -55,6 +58,8 @@ pub fn execute(
         out: String::new(),
         header,
         missing_key_error,
+        row_type,
+        root: data.clone(),
         depth: 0,
     };
     s.walk_list(&dot, &tree.root)?;
@@ -411,6 +416,14 @@ impl State<'_> {
                     );
                 }
                 match m.get(name) {
+                    None if self.row_type.is_some() && self.root.as_object() == Some(&m) => err(
+                        node.pos,
+                        &node.src,
+                        format!(
+                            "can't evaluate field {name} in type {}",
+                            self.row_type.unwrap_or_default()
+                        ),
+                    ),
                     None if self.missing_key_error && looks_like_struct(&m) => err(
                         node.pos,
                         &node.src,

@@ -43,6 +43,9 @@ pub struct Template {
     /// Go's `missingkey=error`: a missing map key fails instead of printing `<no value>`
     /// (docker's `inspect` runs templates over the raw JSON this way).
     pub missing_key_error: bool,
+    /// The Go type docker runs list templates over (`*formatter.ContainerContext`): a field
+    /// the row lacks is an error naming it, as docker's method lookup fails.
+    pub row_type: Option<&'static str>,
 }
 
 /// Line (1-based) and column (byte offset in the line, 0-based) of `pos`, as Go reports them.
@@ -87,12 +90,14 @@ impl Template {
             text: text.to_string(),
             table: false,
             missing_key_error: false,
+            row_type: None,
         })
     }
 
     /// Renders the template for one value.
     pub fn render(&self, v: &Value) -> Result<String, TemplateError> {
-        exec::execute(&self.tree, v, false, self.missing_key_error).map_err(|e| self.exec_error(e))
+        exec::execute(&self.tree, v, false, self.missing_key_error, self.row_type)
+            .map_err(|e| self.exec_error(e))
     }
 
     fn exec_error(&self, e: exec::ExecError) -> TemplateError {
@@ -122,7 +127,8 @@ impl Template {
             let l = label(&n).map_or_else(|| n.to_uppercase(), str::to_string);
             map.insert(n, Value::String(l));
         }
-        exec::execute(&self.tree, &Value::Object(map), true, false).map_err(|e| self.exec_error(e))
+        exec::execute(&self.tree, &Value::Object(map), true, false, None)
+            .map_err(|e| self.exec_error(e))
     }
 }
 
