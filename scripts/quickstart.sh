@@ -7,6 +7,13 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cargo build --release --workspace --bins
 bin=$PWD/target/release
+# Shell completions (bash, zsh, fish) and man pages of the CLI.
+mkdir -p /usr/share/bash-completion/completions /usr/share/zsh/vendor-completions \
+  /usr/share/fish/vendor_completions.d /usr/local/share/man/man1
+"$bin/berth" completion bash >/usr/share/bash-completion/completions/berth
+"$bin/berth" completion zsh >/usr/share/zsh/vendor-completions/_berth
+"$bin/berth" completion fish >/usr/share/fish/vendor_completions.d/berth.fish
+"$bin/berth" man /usr/local/share/man/man1
 sock=/run/berth/berth.sock
 export DOCKER_HOST=unix://$sock
 

@@ -2,9 +2,12 @@
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+pub use crate::cli_groups::{
+    BuilderCommand, CheckpointCommand, CommitArgs, CompletionArgs, ContainerCommand, CpArgs,
+    DiffArgs, ExportArgs, HistoryArgs, ImageCommand, ManArgs, SearchArgs, SystemCommand,
+};
 pub use crate::cli_ops::{
-    ContainerCommand, ContainerPruneArgs, ContainersArgs, LogHealthArgs, RenameArgs, StatsArgs,
-    TopArgs, UpdateArgs,
+    ContainerPruneArgs, ContainersArgs, LogHealthArgs, RenameArgs, StatsArgs, TopArgs, UpdateArgs,
 };
 
 /// berth: a Docker-compatible container engine client.
@@ -88,71 +91,29 @@ pub enum Command {
     /// Manage volumes.
     Volume(VolumeArgs),
     /// Inspect changes to files or directories on a container's filesystem.
-    Diff {
-        /// The container.
-        container: String,
-    },
+    Diff(DiffArgs),
     /// Export a container's filesystem as a tar archive.
-    Export {
-        /// Write to a file, instead of STDOUT.
-        #[arg(short, long)]
-        output: Option<String>,
-        /// The container.
-        container: String,
-    },
+    Export(ExportArgs),
     /// Show the history of an image.
-    History {
-        /// Don't truncate output.
-        #[arg(long)]
-        no_trunc: bool,
-        /// Only show image IDs.
-        #[arg(short, long)]
-        quiet: bool,
-        /// Format output using a template.
-        #[arg(long)]
-        format: Option<String>,
-        /// The image.
-        image: String,
-    },
+    History(HistoryArgs),
     /// Create a new image from a container's changes.
-    Commit {
-        /// Author.
-        #[arg(short, long)]
-        author: Option<String>,
-        /// Apply Dockerfile instruction to the created image.
-        #[arg(short, long)]
-        change: Vec<String>,
-        /// Commit message.
-        #[arg(short, long)]
-        message: Option<String>,
-        /// Pause container during commit.
-        #[arg(short, long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
-              default_missing_value = "true")]
-        pause: bool,
-        /// The container.
-        container: String,
-        /// REPOSITORY[:TAG].
-        repository: Option<String>,
-    },
+    Commit(CommitArgs),
     /// Copy files/folders between a container and the local filesystem.
-    Cp {
-        /// Archive mode (copy all uid/gid information).
-        #[arg(short, long)]
-        archive: bool,
-        /// Always follow symbol link in SRC_PATH.
-        #[arg(short = 'L', long)]
-        follow_link: bool,
-        /// CONTAINER:SRC_PATH or a local path (`-` for a tar on stdin).
-        src: String,
-        /// CONTAINER:DEST_PATH or a local path (`-` for a tar on stdout).
-        dst: String,
-    },
+    Cp(CpArgs),
+    /// Search Docker Hub for images.
+    Search(SearchArgs),
     /// Manage images.
     #[command(subcommand)]
     Image(ImageCommand),
     /// Manage berth.
     #[command(subcommand)]
     System(SystemCommand),
+    /// Manage builds.
+    #[command(subcommand)]
+    Builder(BuilderCommand),
+    /// Manage checkpoints.
+    #[command(subcommand)]
+    Checkpoint(CheckpointCommand),
     /// Pause all processes within one or more containers.
     Pause(ContainersArgs),
     /// Unpause all processes within one or more containers.
@@ -168,6 +129,11 @@ pub enum Command {
     /// Manage containers.
     #[command(subcommand)]
     Container(ContainerCommand),
+    /// Write a shell completion script (bash, zsh or fish) to standard output.
+    Completion(CompletionArgs),
+    /// Write man pages for berth and its commands into a directory.
+    #[command(hide = true)]
+    Man(ManArgs),
 }
 
 /// Flags of `create` (and `run`).
@@ -612,31 +578,6 @@ pub struct LogoutArgs {
     pub server: Option<String>,
 }
 
-/// `image` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum ImageCommand {
-    /// Remove unused images.
-    Prune(PruneArgs),
-}
-
-/// `system` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum SystemCommand {
-    /// Show berth disk usage.
-    Df(FormatArgs),
-}
-
-/// Flags of `image prune`.
-#[derive(Debug, Clone, Args)]
-pub struct PruneArgs {
-    /// Remove all unused images, not just dangling ones.
-    #[arg(short = 'a', long)]
-    pub all: bool,
-    /// Do not prompt for confirmation.
-    #[arg(short = 'f', long)]
-    pub force: bool,
-}
-
 /// Flags of `port`.
 #[derive(Debug, Clone, Args)]
 pub struct PortArgs {
@@ -680,9 +621,15 @@ pub enum NetworkCommand {
     /// List networks.
     #[command(alias = "list")]
     Ls {
+        /// Provide filter values (e.g. "driver=bridge").
+        #[arg(short = 'f', long)]
+        filter: Vec<String>,
         /// Format output using a template.
         #[arg(long)]
         format: Option<String>,
+        /// Do not truncate the output.
+        #[arg(long)]
+        no_trunc: bool,
         /// Only display network IDs.
         #[arg(short, long)]
         quiet: bool,

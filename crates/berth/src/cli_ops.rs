@@ -1,7 +1,7 @@
 //! Flags of the verbs on a container's process: pause, unpause, top, stats, update, rename
 //! and `container prune` (docker's names and defaults).
 
-use clap::{Args, Subcommand};
+use clap::Args;
 
 /// Flags of `pause` and `unpause`.
 #[derive(Debug, Clone, Args)]
@@ -91,13 +91,6 @@ pub struct UpdateArgs {
     /// Containers.
     #[arg(required = true)]
     pub containers: Vec<String>,
-}
-
-/// `container` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum ContainerCommand {
-    /// Remove all stopped containers.
-    Prune(ContainerPruneArgs),
 }
 
 /// Flags of `container prune`.

@@ -3,6 +3,7 @@
 
 mod attach;
 mod cli;
+mod cli_groups;
 mod cli_ops;
 mod client;
 mod commands;
@@ -15,13 +16,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, ImageCommand, SystemCommand};
-use crate::cli_ops::ContainerCommand;
+use crate::cli::{BuilderCommand, Cli, Command, ContainerCommand, ImageCommand, SystemCommand};
 use crate::client::Client;
 use crate::commands::run::RunError;
 use crate::commands::{
-    containers, disk, distribution, error_line, events, exec, filesystem, images, inspect, list,
-    network, ops, run, system, volume,
+    containers, disk, distribution, error_line, events, exec, filesystem, groups, images, inspect,
+    list, network, ops, run, system, volume,
 };
 
 async fn dispatch(client: &Client, command: &Command) -> anyhow::Result<i32> {
@@ -53,54 +53,47 @@ async fn dispatch(client: &Client, command: &Command) -> anyhow::Result<i32> {
         Command::Login(a) => distribution::login(client, a).await,
         Command::Logout(a) => distribution::logout(client, a).await,
         Command::Image(ImageCommand::Prune(a)) => disk::image_prune(client, a).await,
-        Command::System(SystemCommand::Df(a)) => disk::system_df(client, a.format.as_deref()).await,
+        Command::System(SystemCommand::Df(a)) => disk::system_df(client, a).await,
+        Command::Container(ContainerCommand::Prune(a)) => ops::prune(client, a).await,
         Command::Port(a) => network::port(client, a).await,
         Command::Network(a) => network::network(client, a).await,
         Command::Volume(a) => volume::volume(client, a).await,
-        Command::Diff { container } => filesystem::diff(client, container).await,
-        Command::Export { output, container } => {
-            filesystem::export(client, container, output.as_deref()).await
+        Command::Diff(a) => filesystem::diff(client, &a.container).await,
+        Command::Export(a) => filesystem::export(client, &a.container, a.output.as_deref()).await,
+        Command::History(a) => {
+            filesystem::history(client, &a.image, a.no_trunc, a.quiet, a.format.as_deref()).await
         }
-        Command::History {
-            no_trunc,
-            quiet,
-            format,
-            image,
-        } => filesystem::history(client, image, *no_trunc, *quiet, format.as_deref()).await,
-        Command::Commit {
-            author,
-            change,
-            message,
-            pause,
-            container,
-            repository,
-        } => {
+        Command::Commit(a) => {
             filesystem::commit(
                 client,
                 filesystem::CommitArgs {
-                    author: author.clone(),
-                    change: change.clone(),
-                    message: message.clone(),
-                    pause: *pause,
-                    container: container.clone(),
-                    repository: repository.clone(),
+                    author: a.author.clone(),
+                    change: a.change.clone(),
+                    message: a.message.clone(),
+                    pause: a.pause,
+                    container: a.container.clone(),
+                    repository: a.repository.clone(),
                 },
             )
             .await
         }
-        Command::Cp {
-            archive,
-            follow_link,
-            src,
-            dst,
-        } => filesystem::cp(client, src, dst, *archive, *follow_link).await,
+        Command::Cp(a) => filesystem::cp(client, &a.src, &a.dst, a.archive, a.follow_link).await,
+        Command::Search(a) => groups::search(client, a).await,
+        Command::System(SystemCommand::Prune(a)) => groups::system_prune(client, a).await,
+        Command::Builder(BuilderCommand::Prune(a)) => groups::builder_prune(client, a).await,
+        Command::Checkpoint(c) => groups::checkpoint(client, c).await,
+        Command::Completion(a) => groups::completion(a),
+        Command::Man(a) => groups::man(a),
+        // `groups::shortcut` has turned every other group subcommand into its verb.
+        Command::Container(_) | Command::Image(_) | Command::System(_) => {
+            anyhow::bail!("unreachable group command")
+        }
         Command::Pause(a) => ops::pause(client, a, "pause").await,
         Command::Unpause(a) => ops::pause(client, a, "unpause").await,
         Command::Top(a) => ops::top(client, a).await,
         Command::Stats(a) => ops::stats(client, a).await,
         Command::Update(a) => ops::update(client, a).await,
         Command::Rename(a) => ops::rename(client, a).await,
-        Command::Container(ContainerCommand::Prune(a)) => ops::prune(client, a).await,
     }
 }
 
@@ -132,9 +125,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let command = groups::shortcut(cli.command);
     let code = rt.block_on(async {
         let client = Client::new(&cli.host)?;
-        dispatch(&client, &cli.command).await
+        dispatch(&client, &command).await
     });
     match code {
         Ok(c) => ExitCode::from(u8::try_from(c).unwrap_or(1)),

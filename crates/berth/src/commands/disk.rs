@@ -1,15 +1,14 @@
 //! `image prune` and `system df`.
 
-use std::io::{IsTerminal, Write};
-
 use berth_api::container::ContainerSummary;
 use berth_api::image::{ImageDeleteResponseItem, ImageSummary};
 use serde::Deserialize;
+use serde_json::Value;
 
-use crate::cli::PruneArgs;
+use crate::cli_groups::DfArgs;
+use crate::cli_groups::PruneArgs;
 use crate::client::{Client, query};
-use crate::format::units::human_size;
-use crate::format::write_table;
+use crate::format::units::{human_size, human_size_prec};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -24,6 +23,8 @@ struct DiskUsage {
     layers_size: i64,
     images: Vec<ImageSummary>,
     containers: Vec<ContainerSummary>,
+    volumes: Vec<Value>,
+    build_cache: Vec<Value>,
 }
 
 /// `berth image prune [-a] [-f]`.
@@ -34,19 +35,16 @@ pub async fn image_prune(client: &Client, args: &PruneArgs) -> anyhow::Result<i3
         } else {
             "all dangling images"
         };
-        print!("WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] ");
-        std::io::stdout().flush()?;
-        let mut answer = String::new();
-        if !std::io::stdin().is_terminal() || std::io::stdin().read_line(&mut answer).is_ok() {
-            let a = answer.trim().to_lowercase();
-            if a != "y" && a != "yes" {
-                println!();
-                return Ok(0);
-            }
+        if !super::groups::confirm(&format!(
+            "WARNING! This will remove {what}.\nAre you sure you want to continue?"
+        ))? {
+            return Ok(0);
         }
     }
     let dangling = if args.all { "false" } else { "true" };
-    let q = query(&[("filters", Some(format!(r#"{{"dangling":["{dangling}"]}}"#)))]);
+    let mut filters = args.filter.clone();
+    filters.push(format!("dangling={dangling}"));
+    let q = query(&[("filters", super::filters_json(&filters)?)]);
     let r: PruneResponse = client
         .post_json(&format!("/images/prune{q}"), &serde_json::json!({}))
         .await?;
@@ -69,46 +67,109 @@ pub async fn image_prune(client: &Client, args: &PruneArgs) -> anyhow::Result<i3
 
 fn pct(part: i64, total: i64) -> String {
     if total <= 0 {
-        return human_size(part);
+        return human_size_prec(part, 4);
     }
-    format!("{} ({}%)", human_size(part), part * 100 / total)
+    format!("{} ({}%)", human_size_prec(part, 4), part * 100 / total)
 }
 
-/// `berth system df`.
-pub async fn system_df(client: &Client, format: Option<&str>) -> anyhow::Result<i32> {
+/// `berth system df`: docker's four rows (images, containers, local volumes, build cache).
+pub async fn system_df(client: &Client, args: &DfArgs) -> anyhow::Result<i32> {
+    if args.verbose {
+        anyhow::bail!("berth system df: --verbose is not supported yet");
+    }
     let d: DiskUsage = client.get("/system/df").await?;
     let active_images = d.images.iter().filter(|i| i.containers > 0).count();
-    let img_size = d.layers_size;
-    let unused: i64 = d
+    let used: i64 = d
         .images
         .iter()
-        .filter(|i| i.containers <= 0)
-        .map(|i| i.size - i.shared_size.max(0))
+        .filter(|i| i.containers != 0 && i.size >= 0 && i.shared_size >= 0)
+        .map(|i| i.size - i.shared_size)
         .sum();
-    let running = d.containers.iter().filter(|c| c.state == "running").count();
-    if format == Some("json") {
-        println!(
-            "{}",
-            serde_json::json!({
-                "Images": d.images.len(), "ActiveImages": active_images,
-                "LayersSize": d.layers_size, "Reclaimable": unused,
-                "Containers": d.containers.len(), "RunningContainers": running,
-            })
-        );
-        return Ok(0);
-    }
-    let lines = vec![
-        "TYPE\tTOTAL\tACTIVE\tSIZE\tRECLAIMABLE".to_owned(),
-        format!(
-            "Images\t{}\t{active_images}\t{}\t{}",
+    let active =
+        |c: &&ContainerSummary| matches!(c.state.as_str(), "running" | "paused" | "restarting");
+    let c_size: i64 = d.containers.iter().filter_map(|c| c.size_rw).sum();
+    let c_idle: i64 = d
+        .containers
+        .iter()
+        .filter(|c| !active(c))
+        .filter_map(|c| c.size_rw)
+        .sum();
+    let usage = |v: &Value, k: &str| v["UsageData"][k].as_i64().unwrap_or(-1);
+    let v_active = d
+        .volumes
+        .iter()
+        .filter(|v| usage(v, "RefCount") > 0)
+        .count();
+    let v_size: i64 = d.volumes.iter().map(|v| usage(v, "Size").max(0)).sum();
+    let v_idle: i64 = d
+        .volumes
+        .iter()
+        .filter(|v| usage(v, "RefCount") == 0)
+        .map(|v| usage(v, "Size").max(0))
+        .sum();
+    let b_in_use = |b: &Value| b["InUse"].as_bool().unwrap_or(false);
+    let b_size: i64 = d
+        .build_cache
+        .iter()
+        .filter(|b| !b["Shared"].as_bool().unwrap_or(false))
+        .map(|b| b["Size"].as_i64().unwrap_or(0))
+        .sum();
+    let b_idle: i64 = d
+        .build_cache
+        .iter()
+        .filter(|b| !b_in_use(b) && !b["Shared"].as_bool().unwrap_or(false))
+        .map(|b| b["Size"].as_i64().unwrap_or(0))
+        .sum();
+    let row = |t: &str, total: usize, active: usize, size: i64, reclaimable: String| {
+        serde_json::json!({
+            "Type": t, "TotalCount": total.to_string(), "Active": active.to_string(),
+            "Size": human_size_prec(size, 4), "Reclaimable": reclaimable,
+        })
+    };
+    let rows = vec![
+        row(
+            "Images",
             d.images.len(),
-            human_size(img_size),
-            pct(unused, img_size)
+            active_images,
+            d.layers_size,
+            pct(d.layers_size - used, d.layers_size),
         ),
-        format!("Containers\t{}\t{running}\t0B\t0B", d.containers.len()),
-        "Local Volumes\t0\t0\t0B\t0B".to_owned(),
-        "Build Cache\t0\t0\t0B\t0B".to_owned(),
+        row(
+            "Containers",
+            d.containers.len(),
+            d.containers.iter().filter(active).count(),
+            c_size,
+            pct(c_idle, c_size),
+        ),
+        row(
+            "Local Volumes",
+            d.volumes.len(),
+            v_active,
+            v_size,
+            pct(v_idle, v_size),
+        ),
+        row(
+            "Build Cache",
+            d.build_cache.len(),
+            d.build_cache.iter().filter(|b| b_in_use(b)).count(),
+            b_size,
+            human_size_prec(b_idle, 4),
+        ),
     ];
-    write_table(&mut std::io::stdout().lock(), &lines)?;
+    super::print_rows(
+        &rows,
+        args.format.as_deref(),
+        "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
+        |f| {
+            Some(match f {
+                "Type" => "TYPE",
+                "TotalCount" => "TOTAL",
+                "Active" => "ACTIVE",
+                "Size" => "SIZE",
+                "Reclaimable" => "RECLAIMABLE",
+                _ => return None,
+            })
+        },
+    )?;
     Ok(0)
 }

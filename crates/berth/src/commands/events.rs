@@ -47,7 +47,7 @@ pub async fn events(client: &Client, args: &EventsArgs) -> anyhow::Result<i32> {
     ]);
     let template = match args.format.as_deref() {
         None | Some("json") => None,
-        Some(f) => Some(Template::parse(f)?),
+        Some(f) => Some(Template::parse(f).map_err(super::template_failure)?),
     };
     let resp = client
         .send(Method::GET, &format!("/events{q}"), empty(), None, false)
@@ -55,8 +55,11 @@ pub async fn events(client: &Client, args: &EventsArgs) -> anyhow::Result<i32> {
     let mut lines = JsonLines::new(resp);
     while let Some(value) = lines.next::<serde_json::Value>().await? {
         match (&template, args.format.as_deref()) {
-            (Some(t), _) => println!("{}", t.render(&value)),
-            (None, Some("json")) => println!("{}", serde_json::to_string(&value)?),
+            (Some(t), _) => {
+                let v = go_fields(value);
+                println!("{}", t.render(&v).map_err(super::template_failure)?);
+            }
+            (None, Some("json")) => println!("{}", event_json(&value)?),
             _ => {
                 if let Ok(e) = serde_json::from_value::<EventMessage>(value) {
                     println!("{}", format_event(&e));
@@ -65,6 +68,67 @@ pub async fn events(client: &Client, args: &EventsArgs) -> anyhow::Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// An event as docker's `--format json` marshals its Go struct: fields in the struct's
+/// order (`status`, `id`, `from` only when set), HTML characters escaped.
+fn event_json(v: &serde_json::Value) -> anyhow::Result<String> {
+    let mut parts = Vec::new();
+    for key in ["status", "id", "from"] {
+        if let Some(s) = v
+            .get(key)
+            .and_then(|s| s.as_str())
+            .filter(|s| !s.is_empty())
+        {
+            parts.push(format!("\"{key}\":{}", super::go_json(&s.into())?));
+        }
+    }
+    let actor = &v["Actor"];
+    let actor = format!(
+        "{{\"ID\":{},\"Attributes\":{}}}",
+        super::go_json(&actor.get("ID").cloned().unwrap_or_else(|| "".into()))?,
+        super::go_json(
+            &actor
+                .get("Attributes")
+                .cloned()
+                .unwrap_or_else(|| serde_json::json!({}))
+        )?
+    );
+    for key in ["Type", "Action"] {
+        let val = v.get(key).cloned().unwrap_or_else(|| "".into());
+        parts.push(format!("\"{key}\":{}", super::go_json(&val)?));
+    }
+    parts.push(format!("\"Actor\":{actor}"));
+    for key in ["scope", "time", "timeNano"] {
+        let val = v.get(key).cloned().unwrap_or_else(|| match key {
+            "scope" => "".into(),
+            _ => 0.into(),
+        });
+        parts.push(format!("\"{key}\":{}", super::go_json(&val)?));
+    }
+    Ok(format!("{{{}}}", parts.join(",")))
+}
+
+/// docker runs event templates over its Go struct, whose fields are `Status`, `ID`,
+/// `From`, `Scope`, `Time` and `TimeNano` where the JSON says `status`, `id`, ...
+fn go_fields(mut v: serde_json::Value) -> serde_json::Value {
+    if let Some(o) = v.as_object_mut() {
+        for (json, go) in [
+            ("status", "Status"),
+            ("id", "ID"),
+            ("from", "From"),
+            ("scope", "Scope"),
+            ("time", "Time"),
+            ("timeNano", "TimeNano"),
+        ] {
+            let val = o.remove(json).unwrap_or(match go {
+                "Time" | "TimeNano" => serde_json::Value::from(0),
+                _ => serde_json::Value::String(String::new()),
+            });
+            o.insert(go.to_string(), val);
+        }
+    }
+    v
 }
 
 #[cfg(test)]

@@ -11,10 +11,13 @@ use crate::client::{Client, DaemonError, enc, json_body};
 use crate::interactive::{self, End, Options, hijack};
 use crate::terminal::RawMode;
 
-/// Parses `--detach-keys` (docker's default when absent) into its bytes.
+/// Parses `--detach-keys` (else `detachKeys` of docker's `config.json`, else docker's
+/// default) into its bytes.
 pub fn detach_keys(keys: Option<&str>) -> anyhow::Result<(String, Vec<u8>)> {
+    let configured = super::config_value("detachKeys");
     let keys = keys
         .filter(|k| !k.is_empty())
+        .or(configured.as_deref().filter(|k| !k.is_empty()))
         .unwrap_or(detach::DEFAULT_DETACH_KEYS);
     let bytes = detach::parse(keys)?;
     Ok((keys.to_owned(), bytes))

@@ -8,7 +8,7 @@ use hyper::Method;
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 
-use super::{filters_json, for_each, print_rows};
+use super::{filters_json, for_each};
 use crate::cli::{ImagesArgs, ImportArgs, RmiArgs, TagArgs};
 use crate::client::{Body, Client, JsonLines, empty, enc, query};
 use crate::format::short_id;
@@ -65,6 +65,9 @@ pub fn rows(img: &ImageSummary, no_trunc: bool, now: i64) -> Vec<Value> {
             "CreatedSince": ago(img.created, now),
             "CreatedAt": created_at,
             "Size": human_size(img.size),
+            "VirtualSize": crate::format::units::human_size_prec(img.size, 4),
+            "SharedSize": if img.shared_size < 0 { "N/A".to_string() } else { human_size(img.shared_size) },
+            "UniqueSize": "N/A",
             "Containers": if img.containers < 0 { "N/A".to_string() } else { img.containers.to_string() },
         })
     };
@@ -116,7 +119,17 @@ pub async fn images(client: &Client, args: &ImagesArgs) -> anyhow::Result<i32> {
     } else {
         DEFAULT_FORMAT
     };
-    print_rows(&rows, args.format.as_deref(), default, label)?;
+    let format = args
+        .format
+        .clone()
+        .or_else(|| super::config_value("imagesFormat"));
+    super::print_rows_of(
+        &rows,
+        format.as_deref(),
+        default,
+        label,
+        Some("*formatter.imageContext"),
+    )?;
     Ok(0)
 }
 
@@ -288,12 +301,12 @@ mod tests {
         }))
         .unwrap();
         let t = Template::parse(DEFAULT_FORMAT).unwrap();
-        let mut lines = vec![t.header(label)];
+        let mut lines = vec![t.header(label).unwrap()];
         for r in rows(&img, false, 86_400 * 3)
             .iter()
             .chain(&rows(&none, false, 86_400 * 3))
         {
-            lines.push(t.render(r));
+            lines.push(t.render(r).unwrap());
         }
         let mut out = Vec::new();
         write_table(&mut out, &lines).unwrap();

@@ -3,7 +3,7 @@
 use berth_api::container::{ContainerSummary, Port};
 use serde_json::{Value, json};
 
-use super::{filters_json, print_rows};
+use super::filters_json;
 use crate::cli::PsArgs;
 use crate::client::{Client, query};
 use crate::format::units::{ago, human_size};
@@ -120,11 +120,22 @@ pub fn row(c: &ContainerSummary, no_trunc: bool, now: i64) -> Value {
         "Labels": labels.join(","),
         "Mounts": mounts.join(","),
         "Networks": networks.join(","),
+        "LocalVolumes": c.mounts.iter().filter(|m| m.r#type == "volume").count().to_string(),
+        "Platform": null,
     })
 }
 
 /// `berth ps`.
 pub async fn ps(client: &Client, args: &PsArgs) -> anyhow::Result<i32> {
+    // docker parses the format before listing, to know whether sizes are needed.
+    let format = args
+        .format
+        .clone()
+        .or_else(|| super::config_value("psFormat"));
+    if let Some(f) = format.as_deref().filter(|f| *f != "json") {
+        crate::format::template::Template::parse(f)
+            .map_err(|e| super::Verbatim(format!("failed to parse template: {e}")))?;
+    }
     let limit = if args.latest {
         Some(1)
     } else {
@@ -157,7 +168,13 @@ pub async fn ps(client: &Client, args: &PsArgs) -> anyhow::Result<i32> {
     } else {
         DEFAULT_FORMAT.to_string()
     };
-    print_rows(&rows, args.format.as_deref(), &default, label)?;
+    super::print_rows_of(
+        &rows,
+        format.as_deref(),
+        &default,
+        label,
+        Some("*formatter.ContainerContext"),
+    )?;
     Ok(0)
 }
 
@@ -200,7 +217,10 @@ mod tests {
     #[test]
     fn ps_default_table() {
         let t = Template::parse(DEFAULT_FORMAT).unwrap();
-        let lines = vec![t.header(label), t.render(&row(&sample(), false, 1090))];
+        let lines = vec![
+            t.header(label).unwrap(),
+            t.render(&row(&sample(), false, 1090)).unwrap(),
+        ];
         let mut out = Vec::new();
         write_table(&mut out, &lines).unwrap();
         let out = String::from_utf8(out).unwrap();

@@ -178,16 +178,36 @@ pub async fn network(client: &Client, args: &NetworkArgs) -> anyhow::Result<i32>
             println!("{}", r.id);
             Ok(0)
         }
-        NetworkCommand::Ls { format, quiet } => {
-            let list: Vec<NetworkResource> = client.get("/networks").await?;
+        NetworkCommand::Ls {
+            filter,
+            format,
+            no_trunc,
+            quiet,
+        } => {
+            let q = crate::client::query(&[("filters", super::filters_json(filter)?)]);
+            let mut list: Vec<NetworkResource> = client.get(&format!("/networks{q}")).await?;
+            // docker's CLI lists networks by name.
+            list.sort_by(|a, b| a.name.cmp(&b.name));
             let rows: Vec<Value> = list
                 .iter()
                 .map(|n| {
+                    let labels: Vec<String> =
+                        n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    let id = if *no_trunc {
+                        n.id.as_str()
+                    } else {
+                        n.id.get(..12).unwrap_or(&n.id)
+                    };
                     serde_json::json!({
-                        "ID": n.id.get(..12).unwrap_or(&n.id),
+                        "ID": id,
                         "Name": n.name,
                         "Driver": n.driver,
                         "Scope": n.scope,
+                        "CreatedAt": crate::format::units::go_time_string(&n.created),
+                        "IPv4": "false",
+                        "IPv6": n.enable_ipv6.to_string(),
+                        "Internal": n.internal.to_string(),
+                        "Labels": labels.join(","),
                     })
                 })
                 .collect();
@@ -268,8 +288,12 @@ pub async fn network(client: &Client, args: &NetworkArgs) -> anyhow::Result<i32>
             Ok(0)
         }
         NetworkCommand::Prune { force } => {
-            if !force {
-                bail!("network prune removes every unused network: pass -f to confirm");
+            if !force
+                && !super::groups::confirm(
+                    "WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?",
+                )?
+            {
+                return Ok(0);
             }
             let r: NetworkPruneResponse = client
                 .post_json("/networks/prune", &serde_json::json!({}))
@@ -280,6 +304,8 @@ pub async fn network(client: &Client, args: &NetworkArgs) -> anyhow::Result<i32>
                 for n in deleted {
                     println!("{n}");
                 }
+                // docker prints its report with Println: a blank line ends it.
+                println!();
             }
             Ok(0)
         }

@@ -1,6 +1,6 @@
 //! `pause`, `unpause`, `top`, `stats`, `update`, `rename` and `container prune`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use berth_api::container::{
     ContainerPruneResponse, ContainerStats, ContainerSummary, ContainerTopResponse,
@@ -133,19 +133,12 @@ pub async fn update(client: &Client, args: &UpdateArgs) -> anyhow::Result<i32> {
 
 /// `berth container prune`.
 pub async fn prune(client: &Client, args: &ContainerPruneArgs) -> anyhow::Result<i32> {
-    if !args.force {
-        print!(
-            "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] "
-        );
-        std::io::stdout().flush()?;
-        let mut answer = String::new();
-        if !std::io::stdin().is_terminal() || std::io::stdin().read_line(&mut answer).is_ok() {
-            let a = answer.trim().to_lowercase();
-            if a != "y" && a != "yes" {
-                println!();
-                return Ok(0);
-            }
-        }
+    if !args.force
+        && !super::groups::confirm(
+            "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?",
+        )?
+    {
+        return Ok(0);
     }
     let q = query(&[("filters", filters_json(&args.filter)?)]);
     let r: ContainerPruneResponse = client

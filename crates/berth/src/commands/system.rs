@@ -15,10 +15,21 @@ fn client_info() -> Value {
         "Platform": {"Name": "berth"},
         "Version": env!("CARGO_PKG_VERSION"),
         "ApiVersion": API_VERSION.to_string(),
+        "APIVersion": API_VERSION.to_string(),
         "DefaultAPIVersion": API_VERSION.to_string(),
         "Os": "linux",
         "Arch": go_arch(),
     })
+}
+
+/// docker's template sees its Go struct: `APIVersion` where the JSON says `ApiVersion`.
+fn go_server(mut v: Value) -> Value {
+    if let Some(o) = v.as_object_mut()
+        && let Some(a) = o.get("ApiVersion").cloned()
+    {
+        o.insert("APIVersion".into(), a);
+    }
+    v
 }
 
 fn go_arch() -> &'static str {
@@ -64,7 +75,7 @@ pub async fn version(client: &Client, format: Option<&str>) -> anyhow::Result<i3
     if let Some(f) = format {
         let v = json!({
             "Client": client_info(),
-            "Server": match &server { Ok(s) => serde_json::to_value(s)?, Err(_) => Value::Null },
+            "Server": match &server { Ok(s) => go_server(serde_json::to_value(s)?), Err(_) => Value::Null },
         });
         super::print_value(&v, Some(f))?;
         return Ok(match server {

@@ -247,6 +247,9 @@ pub async fn volume(client: &Client, args: &VolumeArgs) -> anyhow::Result<i32> {
                         "Mountpoint": v.mountpoint,
                         "Labels": v.labels.iter().flatten()
                             .map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
+                        // Usage and cluster fields docker's row has; berth reports none.
+                        "Availability": "N/A", "Group": "N/A", "Links": "N/A",
+                        "Size": "N/A", "Status": "N/A",
                     })
                 })
                 .collect();
@@ -308,8 +311,17 @@ pub async fn volume(client: &Client, args: &VolumeArgs) -> anyhow::Result<i32> {
             Ok(code)
         }
         VolumeCommand::Prune { all, filter, force } => {
-            if !force {
-                bail!("volume prune removes unused volumes: pass -f to confirm");
+            let what = if *all {
+                "all local volumes not used by at least one container"
+            } else {
+                "anonymous local volumes not used by at least one container"
+            };
+            if !force
+                && !super::groups::confirm(&format!(
+                    "WARNING! This will remove {what}.\nAre you sure you want to continue?"
+                ))?
+            {
+                return Ok(0);
             }
             let mut filter = filter.clone();
             if *all {

@@ -1,4 +1,4 @@
-//! Output formatting as docker prints it: Go-template `--format` subset, human units,
+//! Output formatting as docker prints it: Go-template `--format`, human units,
 //! tab-aligned tables.
 
 pub mod template;
@@ -6,22 +6,36 @@ pub mod units;
 
 use std::io::Write;
 
-use tabwriter::TabWriter;
-
-/// Writes tab-separated lines aligned like docker's tables (Go tabwriter: min width 10
-/// including the padding of 3; this crate's `minwidth` excludes the padding).
+/// Writes tab-separated lines aligned as docker's Go `tabwriter` (minwidth 10, padding 3):
+/// a tab-terminated cell is padded to its column's width, the text after a line's last
+/// tab is not (so a row whose last cell is empty keeps the previous cell's padding).
 pub fn write_table(out: &mut impl Write, lines: &[String]) -> std::io::Result<()> {
-    let mut tw = TabWriter::new(Vec::new()).minwidth(7).padding(3);
-    for l in lines {
-        writeln!(tw, "{l}")?;
+    let rows: Vec<Vec<&str>> = lines
+        .iter()
+        .flat_map(|l| l.split('\n'))
+        .map(|l| l.split('\t').collect())
+        .collect();
+    let mut widths: Vec<usize> = Vec::new();
+    for r in &rows {
+        for (i, cell) in r.iter().enumerate().take(r.len().saturating_sub(1)) {
+            let w = (cell.chars().count() + 3).max(10);
+            if widths.len() <= i {
+                widths.push(w);
+            } else {
+                widths[i] = widths[i].max(w);
+            }
+        }
     }
-    tw.flush()?;
-    let buf = tw
-        .into_inner()
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
-    // docker's tabwriter leaves no trailing spaces on a row's last cell.
-    for line in String::from_utf8_lossy(&buf).lines() {
-        writeln!(out, "{}", line.trim_end())?;
+    for r in &rows {
+        let mut line = String::new();
+        for (i, cell) in r.iter().enumerate() {
+            line.push_str(cell);
+            if i + 1 < r.len() {
+                let pad = widths[i].saturating_sub(cell.chars().count());
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }

@@ -49,6 +49,12 @@ pub fn ago(then: i64, now: i64) -> String {
 /// `go-units.HumanSizeWithPrecision(size, 3)`: decimal units, 3 significant digits
 /// (`4.27MB`, `123kB`, `0B`).
 pub fn human_size(size: i64) -> String {
+    human_size_prec(size, 3)
+}
+
+/// `go-units.HumanSizeWithPrecision`: decimal units, `prec` significant digits
+/// (`HumanSize` is 4: `1.982MB`).
+pub fn human_size_prec(size: i64, prec: i32) -> String {
     const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
     let mut s = size as f64;
     let mut i = 0;
@@ -56,7 +62,25 @@ pub fn human_size(size: i64) -> String {
         s /= 1000.0;
         i += 1;
     }
-    format!("{}{}", go_g(s, 3), UNITS[i])
+    format!("{}{}", go_g(s, prec), UNITS[i])
+}
+
+/// A time as Go's `time.Time.String()` prints it in UTC
+/// (`2026-12-07 19:29:01.592888402 +0000 UTC`); unparsable or absent is Go's zero time.
+pub fn go_time_string(rfc3339: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(t) => {
+            let t = t.with_timezone(&chrono::Utc);
+            let nanos = t.timestamp_subsec_nanos();
+            let frac = if nanos == 0 {
+                String::new()
+            } else {
+                format!(".{nanos:09}").trim_end_matches('0').to_string()
+            };
+            format!("{}{frac} +0000 UTC", t.format("%Y-%m-%d %H:%M:%S"))
+        }
+        Err(_) => "0001-01-01 00:00:00 +0000 UTC".into(),
+    }
 }
 
 /// `go-units.BytesSize`: binary units, 4 significant digits (`23.54GiB`).
