@@ -8,6 +8,7 @@ use berth_api::container::{
     SummaryHostConfig, SummaryNetworkSettings,
 };
 
+use crate::container_filters;
 use crate::error::{EngineError, Result};
 use crate::etcfiles;
 use crate::model::{ContainerRecord, Status};
@@ -195,11 +196,30 @@ impl Engine {
                 let h = self.health_of(rec).map(|h| h.status);
                 h.as_deref().unwrap_or("none") == v
             }
-            "id" => rec.id.starts_with(v),
-            "name" => rec
-                .name
-                .trim_start_matches('/')
-                .contains(v.trim_start_matches('/')),
+            "id" => rec.id.starts_with(v) || container_filters::regex_matches(v, &rec.id),
+            "name" => container_filters::name_matches(&rec.name, v),
+            "volume" => container_filters::volume_matches(&self.mount_points(rec), v),
+            "network" => self
+                .summary_ports(rec)
+                .1
+                .iter()
+                .any(|(name, ep)| name == v || (!v.is_empty() && ep.network_id.starts_with(v))),
+            "publish" => container_filters::port_matches(
+                "publish",
+                rec.host_config
+                    .port_bindings
+                    .iter()
+                    .flatten()
+                    .map(|(k, _)| k),
+                v,
+            )?,
+            "expose" => container_filters::port_matches(
+                "expose",
+                rec.config.exposed_ports.iter().flatten().map(|(k, _)| k),
+                v,
+            )?,
+            "before" => rec.created < self.lookup(v)?.record().created,
+            "since" => rec.created > self.lookup(v)?.record().created,
             "label" => {
                 let labels = rec.config.labels.clone().unwrap_or_default();
                 match v.split_once('=') {

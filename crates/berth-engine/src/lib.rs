@@ -47,6 +47,7 @@
 
 pub mod archive;
 pub mod blkio;
+mod container_filters;
 pub mod devices;
 pub mod disk;
 pub mod distribution;

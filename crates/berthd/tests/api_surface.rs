@@ -108,3 +108,63 @@ except docker.errors.ImageLoadError as e:
     assert!(!out.status.success(), "berth load of garbage succeeded");
     ok(&d.docker(&["images"]), "the daemon goes on");
 }
+
+#[test]
+fn ps_filters_with_dockerd_semantics() {
+    let d = Daemon::start();
+    let run = |args: &[&str]| ok(&d.docker(args), "docker create");
+    run(&[
+        "create", "--name", "web", "-p", "8080:80", "busybox", "true",
+    ]);
+    run(&[
+        "create",
+        "--name",
+        "db",
+        "--expose",
+        "5432",
+        "-v",
+        "dbdata:/data",
+        "busybox",
+        "true",
+    ]);
+    run(&["network", "create", "backnet"]);
+    run(&[
+        "create",
+        "--name",
+        "cache",
+        "--network",
+        "backnet",
+        "busybox",
+        "true",
+    ]);
+    let ps = |filter: &str| {
+        let out = ok(
+            &d.docker(&["ps", "-a", "--filter", filter, "--format", "{{.Names}}"]),
+            filter,
+        );
+        let mut names: Vec<String> = out.lines().map(str::to_owned).collect();
+        names.sort();
+        names.join(",")
+    };
+    assert_eq!(
+        ps("name=^w.b$"),
+        "web",
+        "a regexp, without the leading slash"
+    );
+    assert_eq!(ps("name=^/db$"), "db", "and with it");
+    assert_eq!(ps("publish=80"), "web");
+    assert_eq!(ps("publish=70-90/tcp"), "web");
+    assert_eq!(ps("publish=80/udp"), "");
+    assert_eq!(ps("expose=5432"), "db");
+    assert_eq!(ps("volume=dbdata"), "db");
+    assert_eq!(ps("volume=/data"), "db");
+    assert_eq!(ps("network=backnet"), "cache");
+    assert_eq!(ps("before=cache"), "db,web");
+    assert_eq!(ps("since=web"), "cache,db");
+    let out = d.docker(&["ps", "-a", "--filter", "publish=http"]);
+    assert!(
+        !out.status.success() && stderr(&out).contains("invalid filter"),
+        "{}",
+        stderr(&out)
+    );
+}

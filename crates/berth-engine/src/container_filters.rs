@@ -1,0 +1,118 @@
+//! `docker ps` filters that look past the record's own fields, with dockerd's semantics:
+//! `name` and `id` as unanchored regular expressions, `volume` (a mount's name, source or
+//! destination), `network` (a network's name or id prefix), `publish` and `expose`
+//! (`80`, `80/udp`, `8000-8080/tcp`: container ports, tcp unless named), `before` and
+//! `since` (created before or after the named container).
+
+use berth_api::container::MountPoint;
+
+use crate::error::{EngineError, Result};
+
+/// Go's `regexp.MatchString`: an expression that does not compile matches nothing, as in
+/// dockerd's filters.
+pub(crate) fn regex_matches(pattern: &str, text: &str) -> bool {
+    regex::Regex::new(pattern).is_ok_and(|r| r.is_match(text))
+}
+
+/// A container name filter: dockerd tries the name with and without its leading `/`.
+pub(crate) fn name_matches(name: &str, pattern: &str) -> bool {
+    regex_matches(pattern, name) || regex_matches(pattern, name.trim_start_matches('/'))
+}
+
+/// Whether one of the mounts is the named volume, or has that source or destination.
+pub(crate) fn volume_matches(mounts: &[MountPoint], want: &str) -> bool {
+    mounts
+        .iter()
+        .any(|m| m.name == want || m.source == want || m.destination == want)
+}
+
+/// A `publish`/`expose` filter value: a port or range and a protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PortSpec {
+    first: u16,
+    last: u16,
+    proto: String,
+}
+
+fn parse_port_spec(key: &str, v: &str) -> Result<PortSpec> {
+    let bad = || EngineError::Invalid(format!("invalid filter '{key}={v}'"));
+    let (ports, proto) = v.split_once('/').unwrap_or((v, "tcp"));
+    let proto = if proto.is_empty() { "tcp" } else { proto };
+    if !matches!(proto, "tcp" | "udp" | "sctp") {
+        return Err(bad());
+    }
+    let (first, last) = ports.split_once('-').unwrap_or((ports, ports));
+    let first: u16 = first.parse().map_err(|_| bad())?;
+    let last: u16 = last.parse().map_err(|_| bad())?;
+    if first > last {
+        return Err(bad());
+    }
+    Ok(PortSpec {
+        first,
+        last,
+        proto: proto.to_string(),
+    })
+}
+
+/// Whether one of `ports` (`80/tcp` keys, as `ExposedPorts` and `PortBindings` have
+/// them) falls in the filter value `v`.
+pub(crate) fn port_matches<'a>(
+    key: &str,
+    ports: impl IntoIterator<Item = &'a String>,
+    v: &str,
+) -> Result<bool> {
+    let want = parse_port_spec(key, v)?;
+    Ok(ports.into_iter().any(|p| {
+        let (port, proto) = p.split_once('/').unwrap_or((p, "tcp"));
+        proto == want.proto
+            && port
+                .parse::<u16>()
+                .is_ok_and(|n| (want.first..=want.last).contains(&n))
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unanchored_regexps_with_or_without_the_slash() {
+        assert!(name_matches("/web", "^w.b$"));
+        assert!(name_matches("/web", "/web"));
+        assert!(name_matches("/my-web-1", "web"));
+        assert!(!name_matches("/db", "web"));
+        assert!(
+            !name_matches("/web", "("),
+            "a bad expression matches nothing"
+        );
+    }
+
+    #[test]
+    fn ports_and_ranges() {
+        let ports = ["80/tcp".to_string(), "53/udp".to_string()];
+        let m = |v| port_matches("publish", &ports, v).unwrap();
+        assert!(m("80"));
+        assert!(m("80/tcp"));
+        assert!(!m("80/udp"));
+        assert!(m("53/udp"));
+        assert!(m("70-90"));
+        assert!(!m("81-90"));
+        assert!(port_matches("expose", &ports, "x").is_err());
+        assert!(port_matches("expose", &ports, "90-80").is_err());
+        assert!(port_matches("expose", &ports, "80/icmp").is_err());
+    }
+
+    #[test]
+    fn volumes_by_name_source_or_destination() {
+        let m = MountPoint {
+            name: "data".into(),
+            source: "/var/lib/berth/volumes/data/_data".into(),
+            destination: "/srv".into(),
+            ..Default::default()
+        };
+        for want in ["data", "/srv", "/var/lib/berth/volumes/data/_data"] {
+            assert!(volume_matches(std::slice::from_ref(&m), want), "{want}");
+        }
+        assert!(!volume_matches(&[m], "other"));
+    }
+}
