@@ -43,8 +43,7 @@ pub enum LogMode {
 
 impl crate::table::Engine {
     /// Sets the daemon's `log-driver` and `log-opts` (daemon.json), checked as a container's
-    /// would be: a container that names no driver gets both, as in dockerd; one that names a
-    /// driver gets only its own options.
+    /// would be. See [`Engine::merge_default_log_config`] for how containers get them.
     pub fn set_default_log_config(&self, mut cfg: LogConfig) -> Result<()> {
         validate(&mut cfg)?;
         *self
@@ -53,6 +52,22 @@ impl crate::table::Engine {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = cfg;
         Ok(())
+    }
+
+    /// dockerd's merge: a container that names no driver gets the daemon's; one whose driver
+    /// is the daemon's gets the daemon's options for the keys it does not set; one that
+    /// names another driver keeps only its own options.
+    pub(crate) fn merge_default_log_config(&self, cfg: &mut LogConfig) {
+        let default = self.default_log_config();
+        if cfg.r#type.is_empty() {
+            cfg.r#type = default.r#type.clone();
+        }
+        if cfg.r#type == default.r#type {
+            let own = cfg.config.get_or_insert_with(BTreeMap::new);
+            for (k, v) in default.config.unwrap_or_default() {
+                own.entry(k).or_insert(v);
+            }
+        }
     }
 
     /// The daemon's default log driver and options.

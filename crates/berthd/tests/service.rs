@@ -273,8 +273,9 @@ fn daemon_json_applies_its_keys_and_the_socket_gets_its_group() {
         "false true",
         "live-restore and debug from the file"
     );
-    // A container that names no log driver gets the daemon's driver and options; one that
-    // names a driver gets only its own.
+    // As dockerd: a container that names no log driver gets the daemon's driver and options;
+    // one that names the daemon's driver gets the daemon's options for keys it leaves out;
+    // one that names another driver keeps its own.
     let id = ok(
         &d.docker(&["create", "busybox", "true"]),
         "create with the daemon's log config",
@@ -284,12 +285,28 @@ fn daemon_json_applies_its_keys_and_the_socket_gets_its_group() {
         r#"{"Type":"json-file","Config":{"max-file":"2","max-size":"1k"}}"#
     );
     let id = ok(
-        &d.docker(&["create", "--log-driver", "json-file", "busybox", "true"]),
-        "create with its own log driver",
+        &d.docker(&[
+            "create",
+            "--log-driver",
+            "json-file",
+            "--log-opt",
+            "max-file=5",
+            "busybox",
+            "true",
+        ]),
+        "create naming the daemon's driver",
     );
     assert_eq!(
         d.inspect(id.trim(), "{{json .HostConfig.LogConfig}}"),
-        r#"{"Type":"json-file","Config":{}}"#
+        r#"{"Type":"json-file","Config":{"max-file":"5","max-size":"1k"}}"#
+    );
+    let id = ok(
+        &d.docker(&["create", "--log-driver", "none", "busybox", "true"]),
+        "create with another driver",
+    );
+    assert_eq!(
+        d.inspect(id.trim(), "{{json .HostConfig.LogConfig}}"),
+        r#"{"Type":"none","Config":{}}"#
     );
     let meta = std::fs::metadata(d.sock()).expect("socket");
     assert_eq!(meta.mode() & 0o777, 0o660, "socket mode");

@@ -154,9 +154,7 @@ impl Engine {
         if cfg.network_disabled {
             hc.network_mode = "none".into();
         }
-        if hc.log_config.r#type.is_empty() {
-            hc.log_config = self.default_log_config();
-        }
+        self.merge_default_log_config(&mut hc.log_config);
         validate_host_config(&mut hc)?;
         let warnings = host_checks::check(&mut hc)?;
         self.check_namespace_modes(&hc)?;
