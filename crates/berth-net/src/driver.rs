@@ -1,14 +1,16 @@
 //! The bridge driver: networks and attachments, tying IPAM, netlink, nftables and DNS together.
 
-use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, UdpSocket};
+use std::collections::{BTreeMap, HashMap};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, UdpSocket};
 use std::os::fd::{AsFd, BorrowedFd};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use ipnet::Ipv4Net;
 
-use crate::dns::{DnsError, DnsServer};
+use crate::dns::resolver::{self, Resolver};
+use crate::dns::zone::Zone;
+use crate::dns::{DnsError, RESOLVER_IP};
 use crate::firewall::{self, FirewallError};
 use crate::ipam::{self, Addresses, IpamError, Pool};
 pub use crate::model::{
@@ -149,12 +151,16 @@ pub enum TeardownError {
     },
 }
 
-/// The bridge driver. Holds the DNS servers of the networks; everything else lives in the kernel
-/// and in the [`Network`]/[`Attachment`] values the engine keeps.
+/// The bridge driver. Holds the names of the networks with DNS and the containers' resolvers;
+/// everything else lives in the kernel and in the [`Network`]/[`Attachment`] values the engine
+/// keeps.
 #[derive(Debug, Default)]
 pub struct Driver {
     config: DriverConfig,
-    dns: Mutex<HashMap<String, DnsServer>>,
+    /// Network ID → its names (networks with DNS only).
+    zones: Mutex<HashMap<String, Arc<Zone>>>,
+    /// Container ID → its resolver at 127.0.0.11 (while it is on a network with DNS).
+    resolvers: Mutex<HashMap<String, Resolver>>,
     reaper: Reaper,
 }
 
@@ -199,7 +205,8 @@ impl Driver {
     pub fn new(config: DriverConfig) -> Self {
         Driver {
             config,
-            dns: Mutex::new(HashMap::new()),
+            zones: Mutex::new(HashMap::new()),
+            resolvers: Mutex::new(HashMap::new()),
             reaper: Reaper::default(),
         }
     }
@@ -296,19 +303,18 @@ impl Driver {
         }
         firewall::open_foreign_forward(&net.bridge)?;
         if net.dns {
-            let server =
-                DnsServer::start(SocketAddrV4::new(gw, 53), self.config.upstream_dns.clone())?;
-            self.dns
+            self.zones
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .insert(net.id.clone(), server);
+                .entry(net.id.clone())
+                .or_insert_with(|| Arc::new(Zone::new(&net.name)));
         }
         Ok(())
     }
 
     fn teardown_network(&self, net: &Network) -> Vec<TeardownError> {
         let mut errors = Vec::new();
-        self.dns
+        self.zones
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&net.id);
@@ -416,7 +422,7 @@ impl Driver {
             mtu: net.mtu,
             names: req.names.clone(),
             ports,
-            dns_server: net.dns.then(|| net.gateway()),
+            dns_server: net.dns.then_some(RESOLVER_IP),
         };
         let addr = Ipv4Net::new(ip, att.prefix_len).map_err(|_| IpamError::BadAddress {
             ip,
@@ -445,18 +451,12 @@ impl Driver {
                     .map_err(Error::from)
             }
         };
+        let res = res.and_then(|att| {
+            self.join_resolver(net, netns, &att, &req.dns_upstreams)?;
+            Ok(att)
+        });
         match res {
-            Ok(att) => {
-                if let Some(dns) = self
-                    .dns
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .get(&net.id)
-                {
-                    dns.set(&att.container_id, att.names.clone(), att.ip);
-                }
-                Ok(att)
-            }
+            Ok(att) => Ok(att),
             Err(cause) => {
                 let cleanup = self.teardown_attachment(net, &att, LinkTeardown::Wait);
                 Err(with_cleanup(cause, cleanup))
@@ -471,14 +471,7 @@ impl Driver {
         link: LinkTeardown,
     ) -> Vec<TeardownError> {
         let mut errors = Vec::new();
-        if let Some(dns) = self
-            .dns
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&net.id)
-        {
-            dns.remove(&att.container_id);
-        }
+        self.leave_resolver(net, att);
         // Port rules exist only for published ports: without any, skip the two `nft` runs
         // (table check and chain listing) that would find nothing on every container's exit.
         if !att.ports.is_empty()
@@ -529,10 +522,6 @@ impl Driver {
     /// and restarts DNS with the attachments' names.
     pub fn restore(&self, net: &Network, attachments: &[Attachment]) -> Result<(), Error> {
         let had_table = firewall::table_exists(&net.bridge)?;
-        self.dns
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&net.id);
         // A surviving table keeps its rules (ports included); a lost one is rebuilt.
         self.setup_network(net, true, !had_table)?;
         if !had_table {
@@ -540,14 +529,9 @@ impl Driver {
                 firewall::add_ports(&net.bridge, &rule_tag(&a.container_id), a.ip, &a.ports)?;
             }
         }
-        if let Some(dns) = self
-            .dns
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&net.id)
-        {
+        if let Some(zone) = self.zone(&net.id) {
             for a in attachments {
-                dns.set(&a.container_id, a.names.clone(), a.ip);
+                zone.set(&a.container_id, a.names.clone(), a.ip, None);
             }
         }
         Ok(())
@@ -559,13 +543,103 @@ impl Driver {
         self.reaper.wait(timeout, |_| true)
     }
 
-    /// The DNS server of a network, if it runs one (for tests and inspection).
-    pub fn dns_addr(&self, network_id: &str) -> Option<SocketAddrV4> {
-        self.dns
+    fn zone(&self, network_id: &str) -> Option<Arc<Zone>> {
+        self.zones
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(network_id)
-            .map(DnsServer::addr)
+            .cloned()
+    }
+
+    fn upstreams(&self, asked: &[SocketAddr]) -> Vec<SocketAddr> {
+        if asked.is_empty() {
+            self.config.upstream_dns.clone()
+        } else {
+            asked.to_vec()
+        }
+    }
+
+    /// Registers the attachment's names on its network and makes the container's resolver
+    /// (started in `netns` on its first network with DNS) serve that network.
+    fn join_resolver(
+        &self,
+        net: &Network,
+        netns: BorrowedFd<'_>,
+        att: &Attachment,
+        upstreams: &[SocketAddr],
+    ) -> Result<(), Error> {
+        let Some(zone) = self.zone(&net.id).filter(|_| net.dns) else {
+            return Ok(());
+        };
+        zone.set(&att.container_id, att.names.clone(), att.ip, None);
+        let mut rs = self
+            .resolvers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(r) = rs.get(&att.container_id) {
+            r.add_zone(&net.id, zone);
+            return Ok(());
+        }
+        let zones = BTreeMap::from([(net.id.clone(), zone)]);
+        let r = Resolver::start(netns, zones, self.upstreams(upstreams))?;
+        rs.insert(att.container_id.clone(), r);
+        Ok(())
+    }
+
+    /// Forgets the attachment's names; the container's resolver stops serving the network, and
+    /// stops (closing its sockets) when it was the last one with DNS.
+    fn leave_resolver(&self, net: &Network, att: &Attachment) {
+        if let Some(zone) = self.zone(&net.id) {
+            zone.remove(&att.container_id);
+        }
+        let mut rs = self
+            .resolvers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if rs
+            .get(&att.container_id)
+            .is_some_and(|r| r.remove_zone(&net.id) == 0)
+        {
+            rs.remove(&att.container_id);
+        }
+    }
+
+    /// Whether the container has a resolver (it is on a network with DNS).
+    pub fn has_resolver(&self, container_id: &str) -> bool {
+        self.resolvers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(container_id)
+    }
+
+    /// After a daemon restart, for a running container: a new resolver in `netns` serving
+    /// `network_ids` (those with DNS; the networks restored first), its DNAT replaced.
+    pub fn restore_resolver(
+        &self,
+        container_id: &str,
+        netns: BorrowedFd<'_>,
+        network_ids: &[String],
+        upstreams: &[SocketAddr],
+    ) -> Result<(), Error> {
+        let zones: BTreeMap<String, Arc<Zone>> = network_ids
+            .iter()
+            .filter_map(|id| self.zone(id).map(|z| (id.clone(), z)))
+            .collect();
+        if zones.is_empty() {
+            return Ok(());
+        }
+        let r = Resolver::start(netns, zones, self.upstreams(upstreams))?;
+        self.resolvers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(container_id.to_owned(), r);
+        Ok(())
+    }
+
+    /// Removes the resolver's DNAT from a running container that left its last network with
+    /// DNS (its resolver already stopped at the detach).
+    pub fn remove_resolver_rules(&self, netns: BorrowedFd<'_>) -> Result<(), Error> {
+        Ok(resolver::remove_rules(netns)?)
     }
 }
 

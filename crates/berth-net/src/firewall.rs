@@ -111,7 +111,7 @@ fn run(
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn nft_script(script: &str, what: &str) -> Result<(), FirewallError> {
+pub(crate) fn nft_script(script: &str, what: &str) -> Result<(), FirewallError> {
     run("nft", &["-f", "-"], Some(script), what).map(|_| ())
 }
 

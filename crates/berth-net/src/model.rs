@@ -177,6 +177,9 @@ pub struct AttachRequest {
     pub ip: Option<Ipv4Addr>,
     /// Published ports (ignored on internal networks, like docker).
     pub ports: Vec<PortBinding>,
+    /// Where the container's resolver forwards names that are not the networks' (`--dns`);
+    /// empty: the host's resolvers ([`DriverConfig::upstream_dns`]).
+    pub dns_upstreams: Vec<SocketAddr>,
 }
 
 /// A container's endpoint on a network, serializable for restore.
@@ -204,6 +207,7 @@ pub struct Attachment {
     pub names: Vec<String>,
     /// Published ports, with the host ports actually chosen.
     pub ports: Vec<PortBinding>,
-    /// The DNS server to put in the container's resolv.conf (the gateway), if the network has one.
+    /// The DNS server to put in the container's resolv.conf (`127.0.0.11`, the container's
+    /// resolver), if the network has DNS.
     pub dns_server: Option<Ipv4Addr>,
 }

@@ -19,7 +19,17 @@ fn attach_req(id: &str, names: &[&str], ports: Vec<PortBinding>) -> AttachReques
         names: names.iter().map(|s| s.to_string()).collect(),
         ip: None,
         ports,
+        dns_upstreams: vec![],
     }
+}
+
+/// The A records of a reply.
+fn a_records(reply: &[u8]) -> Vec<Ipv4Addr> {
+    dns::wire::parse_answers(reply)
+        .into_iter()
+        .filter(|(t, d)| *t == dns::wire::A && d.len() == 4)
+        .map(|(_, d)| Ipv4Addr::new(d[0], d[1], d[2], d[3]))
+        .collect()
 }
 
 #[test]
@@ -321,8 +331,9 @@ fn dns_resolves_names_aliases_and_id_prefixes() {
             attach_req("client", &["client"], vec![]),
         )
         .unwrap();
-    assert_eq!(att_b.dns_server, Some(g.net.gateway()));
-    let server = SocketAddrV4::new(g.net.gateway(), 53);
+    // Each namespace has its resolver at 127.0.0.11 (a DNAT to its sockets there).
+    assert_eq!(att_b.dns_server, Some(dns::RESOLVER_IP));
+    let server = SocketAddrV4::new(dns::RESOLVER_IP, 53);
     let short = id[..12].to_string();
     let answers = b
         .spawn(move || {
@@ -331,10 +342,11 @@ fn dns_resolves_names_aliases_and_id_prefixes() {
             ["web", "www-alias", short.as_str(), "nosuchname"]
                 .iter()
                 .map(|name| {
-                    s.send_to(&dns::build_query(1, name), server).unwrap();
+                    s.send_to(&dns::wire::build_query(1, name, dns::wire::A), server)
+                        .unwrap();
                     let mut buf = [0u8; 512];
                     let (n, _) = s.recv_from(&mut buf).unwrap();
-                    (buf[3] & 0x0f, dns::parse_a_records(&buf[..n]))
+                    (buf[3] & 0x0f, a_records(&buf[..n]))
                 })
                 .collect::<Vec<_>>()
         })
@@ -475,16 +487,30 @@ fn restore_after_daemon_restart() {
     let (net, att2): (berth_net::Network, berth_net::Attachment) =
         serde_json::from_str(&saved).unwrap();
     assert_eq!(att2, att);
-    drop(d); // the old daemon's DNS server stops with it
+    drop(d); // the old daemon's resolver stops with it
     d2.restore(&net, std::slice::from_ref(&att2)).unwrap();
-    let ask = |name: &str| {
-        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
-        s.send_to(&dns::build_query(9, name), d2.dns_addr(&net.id).unwrap())
+    d2.restore_resolver(
+        &att.container_id,
+        ns.file().as_fd(),
+        std::slice::from_ref(&net.id),
+        &[],
+    )
+    .unwrap();
+    let ask = |name: &'static str| {
+        ns.spawn(move || {
+            let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+            s.send_to(
+                &dns::wire::build_query(9, name, dns::wire::A),
+                SocketAddrV4::new(dns::RESOLVER_IP, 53),
+            )
             .unwrap();
-        let mut buf = [0u8; 512];
-        let (n, _) = s.recv_from(&mut buf).unwrap();
-        dns::parse_a_records(&buf[..n])
+            let mut buf = [0u8; 512];
+            let (n, _) = s.recv_from(&mut buf).unwrap();
+            a_records(&buf[..n])
+        })
+        .join()
+        .unwrap()
     };
     assert_eq!(ask("db"), vec![att.ip]);
     let tag = format!("berth:{}", att.container_id);

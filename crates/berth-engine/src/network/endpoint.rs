@@ -207,8 +207,9 @@ impl Engine {
         let ports = port_bindings(rec)?;
         let (id, name) = (rec.id.clone(), rec.name.trim_start_matches('/').to_owned());
         let path = netns.clone();
+        let upstreams = super::resolv::dns_upstreams(&rec.host_config);
         let attached = self
-            .blocking(move |e| e.attach_blocking(&id, &name, &path, ports))
+            .blocking(move |e| e.attach_blocking(&id, &name, &path, ports, upstreams))
             .await;
         let result = attached.and_then(|atts| self.write_net_files(rec, &atts));
         if let Err(err) = result {
@@ -228,6 +229,7 @@ impl Engine {
         name: &str,
         netns: &Path,
         ports: Vec<PortBinding>,
+        dns_upstreams: Vec<std::net::SocketAddr>,
     ) -> Result<Vec<Attachment>> {
         let n = self.nets();
         let mut st = n.lock();
@@ -282,6 +284,7 @@ impl Engine {
                 names,
                 ip: None,
                 ports: ports.take().unwrap_or_default(),
+                dns_upstreams: dns_upstreams.clone(),
             };
             match n.driver.attach(&mut rec.net, fd.as_fd(), req) {
                 Ok(a) => {
@@ -312,8 +315,8 @@ impl Engine {
         Ok(attached)
     }
 
-    /// `/etc/hosts` with the container's address, `resolv.conf` naming the network's DNS
-    /// server on user-defined networks.
+    /// `/etc/hosts` with the container's address, `resolv.conf` naming its resolver
+    /// (`127.0.0.11`) on user-defined networks.
     fn write_net_files(&self, rec: &ContainerRecord, atts: &[Attachment]) -> Result<()> {
         let Some(first) = atts.first() else {
             return Ok(());
@@ -331,16 +334,8 @@ impl Engine {
             &dir.join(etcfiles::HOSTS),
             &format!("{base}{}\t{hostname}\n", first.ip),
         )?;
-        if let Some(dns) = atts.iter().find_map(|a| a.dns_server) {
-            let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-            let mut out = format!("nameserver {dns}\n");
-            for line in etcfiles::resolv_conf(&host, &rec.host_config).lines() {
-                if !line.starts_with("nameserver") {
-                    out.push_str(line);
-                    out.push('\n');
-                }
-            }
-            write_file(&dir.join(etcfiles::RESOLV_CONF), &out)?;
+        if atts.iter().any(|a| a.dns_server.is_some()) {
+            self.write_resolv_conf(rec, true)?;
         }
         Ok(())
     }

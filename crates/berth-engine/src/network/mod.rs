@@ -16,6 +16,7 @@
 mod connect;
 pub(crate) mod endpoint;
 mod objects;
+pub(crate) mod resolv;
 pub(crate) mod store;
 
 use std::collections::{BTreeMap, HashMap};
@@ -200,6 +201,38 @@ impl Engine {
                 .collect();
             if let Err(e) = n.driver.restore(&rec.net, &atts) {
                 tracing::error!("restore network {}: {}", rec.net.name, net_err(e));
+            }
+        }
+        // The resolvers' sockets died with the previous daemon: new ones in each running
+        // container's namespace, the DNAT there pointed at them.
+        for r in records.iter().filter(|r| running.contains(&r.id)) {
+            let Some(cn) = st.containers.get(&r.id) else {
+                continue;
+            };
+            let dns_nets: Vec<String> = cn
+                .attachments
+                .iter()
+                .filter(|a| a.dns_server.is_some())
+                .map(|a| a.network_id.clone())
+                .collect();
+            if dns_nets.is_empty() {
+                continue;
+            }
+            let path = self.netns_path(&r.id);
+            let restored = std::fs::File::open(&path)
+                .map_err(|e| EngineError::io("open", &path, e))
+                .and_then(|fd| {
+                    n.driver
+                        .restore_resolver(
+                            &r.id,
+                            std::os::fd::AsFd::as_fd(&fd),
+                            &dns_nets,
+                            &resolv::dns_upstreams(&r.host_config),
+                        )
+                        .map_err(net_err)
+                });
+            if let Err(e) = restored {
+                tracing::error!("restore the resolver of {}: {e}", r.id);
             }
         }
         let Some(cfg) = n.cfg.as_ref() else {
