@@ -82,6 +82,9 @@ pub struct IpamConfig {
         deserialize_with = "nd"
     )]
     pub ip_range: String,
+    /// Addresses kept out of allocation (`--aux-address name=ip`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auxiliary_addresses: Option<BTreeMap<String, String>>,
 }
 
 /// A container attached to a network, as network inspect shows it.

@@ -102,6 +102,10 @@ impl Error {
                 IpamError::AddressInUse(_) => ErrorKind::Conflict,
                 IpamError::Exhausted(_) => ErrorKind::Forbidden,
                 IpamError::InvalidPool { .. }
+                | IpamError::BadRange { .. }
+                | IpamError::BadAux { .. }
+                | IpamError::StaticOnDynamic(_)
+                | IpamError::NotInRange(_)
                 | IpamError::SubnetTooSmall(_)
                 | IpamError::BadGateway { .. }
                 | IpamError::BadAddress { .. } => ErrorKind::InvalidArgument,
@@ -252,11 +256,15 @@ impl Driver {
             }
             None => self.pick_subnet(existing)?,
         };
+        let user_subnet = req.subnet.is_some();
+        let mut addresses =
+            Addresses::new(subnet, req.gateway)?.with_range(req.ip_range, req.aux)?;
+        addresses.user_subnet = user_subnet;
         let net = Network {
             name: req.name,
             id: req.id,
             bridge: req.bridge,
-            addresses: Addresses::new(subnet, req.gateway)?,
+            addresses,
             internal: req.internal,
             dns: req.dns,
             labels: req.labels,
@@ -401,7 +409,7 @@ impl Driver {
             host: format!("vb{:012x}", h & 0xffff_ffff_ffff),
             bridge: net.bridge.clone(),
             mtu: net.mtu,
-            mac: mac_for(ip),
+            mac: req.mac.unwrap_or(mac_for(ip)),
         };
         // The same container on the same network gets the same name: a deletion of its
         // previous veth still running must end first (the reaper deletes by name).
@@ -452,7 +460,7 @@ impl Driver {
             }
         };
         let res = res.and_then(|att| {
-            self.join_resolver(net, netns, &att, &req.dns_upstreams)?;
+            self.join_resolver(net, netns, &att, req)?;
             Ok(att)
         });
         match res {
@@ -566,7 +574,7 @@ impl Driver {
         net: &Network,
         netns: BorrowedFd<'_>,
         att: &Attachment,
-        upstreams: &[SocketAddr],
+        req: &AttachRequest,
     ) -> Result<(), Error> {
         let Some(zone) = self.zone(&net.id).filter(|_| net.dns) else {
             return Ok(());
@@ -577,11 +585,11 @@ impl Driver {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if let Some(r) = rs.get(&att.container_id) {
-            r.add_zone(&net.id, zone);
+            r.add_zone(&net.id, zone, &req.links);
             return Ok(());
         }
-        let zones = BTreeMap::from([(net.id.clone(), zone)]);
-        let r = Resolver::start(netns, zones, self.upstreams(upstreams))?;
+        let r = Resolver::start(netns, BTreeMap::new(), self.upstreams(&req.dns_upstreams))?;
+        r.add_zone(&net.id, zone, &req.links);
         rs.insert(att.container_id.clone(), r);
         Ok(())
     }
@@ -613,22 +621,26 @@ impl Driver {
     }
 
     /// After a daemon restart, for a running container: a new resolver in `netns` serving
-    /// `network_ids` (those with DNS; the networks restored first), its DNAT replaced.
+    /// `networks` (ID and the container's links there; those with DNS, restored first), its
+    /// DNAT replaced.
     pub fn restore_resolver(
         &self,
         container_id: &str,
         netns: BorrowedFd<'_>,
-        network_ids: &[String],
+        networks: &[(String, Vec<(String, String)>)],
         upstreams: &[SocketAddr],
     ) -> Result<(), Error> {
-        let zones: BTreeMap<String, Arc<Zone>> = network_ids
+        let zones: Vec<_> = networks
             .iter()
-            .filter_map(|id| self.zone(id).map(|z| (id.clone(), z)))
+            .filter_map(|(id, links)| self.zone(id).map(|z| (id, z, links)))
             .collect();
         if zones.is_empty() {
             return Ok(());
         }
-        let r = Resolver::start(netns, zones, self.upstreams(upstreams))?;
+        let r = Resolver::start(netns, BTreeMap::new(), self.upstreams(upstreams))?;
+        for (id, z, links) in zones {
+            r.add_zone(id, z, links);
+        }
         self.resolvers
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -57,6 +57,32 @@ pub enum IpamError {
     /// No free address is left in the subnet.
     #[error("no available IPv4 addresses on network {0}")]
     Exhausted(Ipv4Net),
+    /// `--ip-range` outside its subnet.
+    #[error("invalid pool request: ip-range {range} is not contained in subnet {subnet}")]
+    BadRange {
+        /// The range.
+        range: Ipv4Net,
+        /// The subnet.
+        subnet: Ipv4Net,
+    },
+    /// An auxiliary address outside the subnet.
+    #[error("invalid auxiliary address {name}={ip}: not in subnet {subnet}")]
+    BadAux {
+        /// Its name.
+        name: String,
+        /// The address.
+        ip: Ipv4Addr,
+        /// The subnet.
+        subnet: Ipv4Net,
+    },
+    /// A static address on a network whose subnet berth picked (dockerd's message).
+    #[error(
+        "user specified IP address is supported only when connecting to networks with user configured subnets"
+    )]
+    StaticOnDynamic(Ipv4Addr),
+    /// A static address outside the subnet or `--ip-range` (dockerd's message).
+    #[error("no configured subnet or ip-range contain the IP address {0}")]
+    NotInRange(Ipv4Addr),
 }
 
 /// A pool of subnets: `base` split into subnets of prefix length `size`
@@ -157,6 +183,15 @@ pub struct Addresses {
     /// The address handed out last: the next search starts after it.
     #[serde(default)]
     pub last: Option<Ipv4Addr>,
+    /// `--ip-range`: where dynamic addresses come from (default: the whole subnet).
+    #[serde(default)]
+    pub range: Option<Ipv4Net>,
+    /// `--aux-address`es: never handed out.
+    #[serde(default)]
+    pub aux: BTreeMap<String, Ipv4Addr>,
+    /// The subnet was given (`--subnet`): only then may a container ask for an address.
+    #[serde(default)]
+    pub user_subnet: bool,
 }
 
 impl Addresses {
@@ -178,7 +213,49 @@ impl Addresses {
             gateway,
             allocated: BTreeMap::new(),
             last: None,
+            range: None,
+            aux: BTreeMap::new(),
+            user_subnet: false,
         })
+    }
+
+    /// Restricts dynamic addresses to `range` and keeps `aux` out of them.
+    pub fn with_range(
+        mut self,
+        range: Option<Ipv4Net>,
+        aux: BTreeMap<String, Ipv4Addr>,
+    ) -> Result<Self, IpamError> {
+        if let Some(r) = range {
+            let r = r.trunc();
+            if !self.subnet.contains(&r) {
+                return Err(IpamError::BadRange {
+                    range: r,
+                    subnet: self.subnet,
+                });
+            }
+            self.range = Some(r);
+        }
+        if let Some((name, ip)) = aux.iter().find(|(_, ip)| !self.subnet.contains(*ip)) {
+            return Err(IpamError::BadAux {
+                name: name.clone(),
+                ip: *ip,
+                subnet: self.subnet,
+            });
+        }
+        self.aux = aux;
+        Ok(self)
+    }
+
+    /// Checks a requested address as dockerd does before anything is made: the subnet must
+    /// be the user's, and the address in its `--ip-range` (or subnet).
+    pub fn check_static(&self, ip: Ipv4Addr) -> Result<(), IpamError> {
+        if !self.user_subnet {
+            return Err(IpamError::StaticOnDynamic(ip));
+        }
+        if !self.range.unwrap_or(self.subnet).contains(&ip) {
+            return Err(IpamError::NotInRange(ip));
+        }
+        Ok(())
     }
 
     /// Gives `owner` the requested address, or the first free one after the address handed out
@@ -204,18 +281,26 @@ impl Addresses {
                 ip
             }
             None => {
-                let free = |ip: &Ipv4Addr| *ip != self.gateway && !self.allocated.contains_key(ip);
-                let after = self.last.unwrap_or(self.subnet.network());
-                self.subnet
-                    .hosts()
+                let free = |ip: &Ipv4Addr| {
+                    *ip != self.gateway
+                        && usable(&self.subnet, *ip)
+                        && !self.allocated.contains_key(ip)
+                        && !self.aux.values().any(|a| a == ip)
+                };
+                let pool = self.range.unwrap_or(self.subnet);
+                let after = self.last.unwrap_or(pool.network());
+                pool.hosts()
                     .filter(|ip| *ip > after)
                     .find(free)
-                    .or_else(|| self.subnet.hosts().find(free))
+                    .or_else(|| pool.hosts().find(free))
                     .ok_or(IpamError::Exhausted(self.subnet))?
             }
         };
         self.allocated.insert(ip, owner.to_string());
-        self.last = Some(ip);
+        // A requested address does not move the cursor (as in docker's allocator).
+        if requested.is_none() {
+            self.last = Some(ip);
+        }
         Ok(ip)
     }
 
@@ -239,6 +324,38 @@ mod tests {
 
     fn net(s: &str) -> Ipv4Net {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn range_aux_and_static_checks() {
+        let a = Addresses::new(net("10.5.0.0/16"), None)
+            .unwrap()
+            .with_range(
+                Some(net("10.5.7.0/30")),
+                BTreeMap::from([("x".to_owned(), Ipv4Addr::new(10, 5, 7, 1))]),
+            )
+            .unwrap();
+        let mut a = Addresses {
+            user_subnet: true,
+            ..a
+        };
+        assert_eq!(a.allocate("c1", None), Ok(Ipv4Addr::new(10, 5, 7, 2)));
+        assert_eq!(
+            a.check_static(Ipv4Addr::new(10, 5, 1, 1)),
+            Err(IpamError::NotInRange(Ipv4Addr::new(10, 5, 1, 1)))
+        );
+        assert_eq!(a.check_static(Ipv4Addr::new(10, 5, 7, 3)), Ok(()));
+        a.user_subnet = false;
+        assert!(matches!(
+            a.check_static(Ipv4Addr::new(10, 5, 7, 3)),
+            Err(IpamError::StaticOnDynamic(_))
+        ));
+        assert!(
+            Addresses::new(net("10.5.0.0/24"), None)
+                .unwrap()
+                .with_range(Some(net("10.6.0.0/24")), BTreeMap::new())
+                .is_err()
+        );
     }
 
     #[test]

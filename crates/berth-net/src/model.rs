@@ -46,6 +46,10 @@ pub struct NetworkRequest {
     pub gateway: Option<Ipv4Addr>,
     /// The bridge's name (≤ 15 characters), e.g. `berth0` or `br-<id12>`.
     pub bridge: String,
+    /// `--ip-range`: where containers' dynamic addresses come from.
+    pub ip_range: Option<Ipv4Net>,
+    /// `--aux-address name=ip`: addresses never handed out.
+    pub aux: BTreeMap<String, Ipv4Addr>,
     /// `--internal`: no way out.
     pub internal: bool,
     /// Run the embedded DNS server (user-defined networks; not the default `bridge`).
@@ -180,6 +184,11 @@ pub struct AttachRequest {
     /// Where the container's resolver forwards names that are not the networks' (`--dns`);
     /// empty: the host's resolvers ([`DriverConfig::upstream_dns`]).
     pub dns_upstreams: Vec<SocketAddr>,
+    /// `--mac-address`, or docker's `02:42:<ip>`.
+    pub mac: Option<[u8; 6]>,
+    /// `--link NAME:ALIAS` on this network: `ALIAS` resolves to `NAME` for this container only
+    /// (alias, name).
+    pub links: Vec<(String, String)>,
 }
 
 /// A container's endpoint on a network, serializable for restore.

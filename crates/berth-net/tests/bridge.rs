@@ -20,6 +20,8 @@ fn attach_req(id: &str, names: &[&str], ports: Vec<PortBinding>) -> AttachReques
         ip: None,
         ports,
         dns_upstreams: vec![],
+        mac: None,
+        links: vec![],
     }
 }
 
@@ -492,7 +494,7 @@ fn restore_after_daemon_restart() {
     d2.restore_resolver(
         &att.container_id,
         ns.file().as_fd(),
-        std::slice::from_ref(&net.id),
+        &[(net.id.clone(), vec![])],
         &[],
     )
     .unwrap();

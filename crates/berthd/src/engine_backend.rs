@@ -619,12 +619,8 @@ impl Backend for EngineBackend {
         id: &str,
         req: NetworkConnectRequest,
     ) -> Result<(), BackendError> {
-        let aliases = req
-            .endpoint_config
-            .and_then(|e| e.aliases)
-            .unwrap_or_default();
         self.engine
-            .network_connect(id, &req.container, aliases)
+            .network_connect(id, &req.container, req.endpoint_config.unwrap_or_default())
             .await
             .map_err(err)
     }

@@ -2,6 +2,7 @@
 
 use std::os::fd::AsFd;
 
+use berth_api::container::EndpointSettings;
 use berth_net::{AttachRequest, LinkTeardown};
 
 use super::{net_err, store};
@@ -15,7 +16,7 @@ impl Engine {
         &self,
         network: &str,
         container: &str,
-        aliases: Vec<String>,
+        endpoint: EndpointSettings,
     ) -> Result<()> {
         let c = self.lookup(container)?;
         let _op = c.op.lock().await;
@@ -34,7 +35,15 @@ impl Engine {
             .blocking(move |e| {
                 let n = e.nets();
                 let mut st = n.lock();
-                let net_id = st.find(&network)?.net.id.clone();
+                let found = st.find(&network)?;
+                let net_id = found.net.id.clone();
+                let aliases = endpoint.aliases.clone().unwrap_or_default();
+                if found.net.name == "bridge" && !aliases.is_empty() {
+                    return Err(EngineError::Invalid(
+                        "network-scoped alias is supported only for containers in user defined networks".into(),
+                    ));
+                }
+                let opts = super::endpoint_opts::check(&found.net, Some(&endpoint), &[])?;
                 let mut cn = st.containers.get(&id).cloned().unwrap_or_default();
                 if cn.endpoints.contains_key(&net_id) {
                     return Err(EngineError::Forbidden(format!(
@@ -59,9 +68,11 @@ impl Engine {
                             AttachRequest {
                                 container_id: id.clone(),
                                 names,
-                                ip: None,
+                                ip: opts.ipv4,
                                 ports: Vec::new(),
                                 dns_upstreams: upstreams,
+                                mac: opts.mac_bytes(),
+                                links: opts.link_pairs(),
                             },
                         )
                         .map_err(net_err)?;
@@ -70,6 +81,9 @@ impl Engine {
                 }
                 if cn.primary.is_none() {
                     cn.primary = Some(net_id.clone());
+                }
+                if opts != Default::default() {
+                    cn.settings.insert(net_id.clone(), opts);
                 }
                 cn.endpoints.insert(net_id, aliases);
                 store::put(&e.inner.store, store::ENDPOINTS, &id, &cn)?;
@@ -105,6 +119,7 @@ impl Engine {
                 let had_resolver = n.driver.has_resolver(&id);
                 let net_id = st.find(&network)?.net.id.clone();
                 let mut cn = st.containers.get(&id).cloned().unwrap_or_default();
+                cn.settings.remove(&net_id);
                 // As dockerd: not connected is an error, forced or not; force only clears an
                 // attachment whose endpoint record is already gone.
                 let had_endpoint = cn.endpoints.remove(&net_id).is_some();

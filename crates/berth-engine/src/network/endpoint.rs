@@ -8,7 +8,8 @@ use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use berth_api::container::{
-    EndpointSettings, HostConfig, NetworkingConfig, PortBinding as ApiPortBinding,
+    EndpointIpamConfig, EndpointSettings, HostConfig, NetworkingConfig,
+    PortBinding as ApiPortBinding,
 };
 use berth_api::container::{NetworkSettings, Port};
 use berth_net::{AttachRequest, Attachment, LinkTeardown, PortBinding, Protocol};
@@ -136,21 +137,31 @@ impl Engine {
             // An engine without networking: a namespace with only `lo`.
             return Ok(cn);
         }
+        let host_links = hc.links.clone().unwrap_or_default();
         let add = |cn: &mut ContainerNet, name: &str, st: &NetState| -> Result<()> {
             let rec = st.find(name)?;
-            let aliases = eps
+            let ep = eps
                 .get(name)
                 .or_else(|| eps.get(&rec.net.name))
-                .or_else(|| eps.get("default").filter(|_| name == "bridge"))
-                .and_then(|e| e.aliases.clone())
-                .unwrap_or_default();
+                .or_else(|| eps.get("default").filter(|_| name == "bridge"));
+            let aliases = ep.and_then(|e| e.aliases.clone()).unwrap_or_default();
             if rec.net.name == "bridge" && !aliases.is_empty() {
                 return Err(EngineError::Invalid(
                     "network-scoped alias is supported only for containers in user defined networks".into(),
                 ));
             }
+            // `--link` arrives in HostConfig.Links: it belongs to the first network.
+            let links: &[String] = if cn.primary.is_none() {
+                &host_links
+            } else {
+                &[]
+            };
+            let opts = super::endpoint_opts::check(&rec.net, ep, links)?;
             if cn.primary.is_none() {
                 cn.primary = Some(rec.net.id.clone());
+            }
+            if opts != Default::default() {
+                cn.settings.insert(rec.net.id.clone(), opts);
             }
             cn.endpoints.insert(rec.net.id.clone(), aliases);
             Ok(())
@@ -279,12 +290,15 @@ impl Engine {
             let mut names = vec![name.to_owned()];
             names.extend(aliases);
             names.push(crate::names::short(id).to_owned());
+            let opts = cn.settings.get(&net_id).cloned().unwrap_or_default();
             let req = AttachRequest {
                 container_id: id.to_owned(),
                 names,
-                ip: None,
+                ip: opts.ipv4,
                 ports: ports.take().unwrap_or_default(),
                 dns_upstreams: dns_upstreams.clone(),
+                mac: opts.mac_bytes(),
+                links: opts.link_pairs(),
             };
             match n.driver.attach(&mut rec.net, fd.as_fd(), req) {
                 Ok(a) => {
@@ -397,9 +411,17 @@ impl Engine {
                 let Some(net) = st.nets.get(net_id) else {
                     continue;
                 };
+                let opts = cn.settings.get(net_id).cloned().unwrap_or_default();
                 let mut ep = EndpointSettings {
                     network_id: net_id.clone(),
                     aliases: (!aliases.is_empty()).then(|| aliases.clone()),
+                    ipam_config: opts.ipv4.map(|ip| EndpointIpamConfig {
+                        ipv4_address: ip.to_string(),
+                        ..EndpointIpamConfig::default()
+                    }),
+                    links: (!opts.links.is_empty()).then(|| opts.links.clone()),
+                    mac_address: opts.mac.clone().unwrap_or_default(),
+                    driver_opts: (!opts.driver_opts.is_empty()).then(|| opts.driver_opts.clone()),
                     ..EndpointSettings::default()
                 };
                 if let Some(a) = cn.attachments.iter().find(|a| &a.network_id == net_id) {

@@ -15,6 +15,7 @@
 
 mod connect;
 pub(crate) mod endpoint;
+pub(crate) mod endpoint_opts;
 mod objects;
 pub(crate) mod resolv;
 pub(crate) mod store;
@@ -64,6 +65,9 @@ pub(crate) struct ContainerNet {
     /// The first network (the one publishing ports and holding the default route).
     pub primary: Option<String>,
     pub attachments: Vec<Attachment>,
+    /// Network ID → the static address, MAC, links and driver options asked for there.
+    #[serde(default)]
+    pub settings: BTreeMap<String, endpoint_opts::EndpointOpts>,
 }
 
 #[derive(Debug, Default)]
@@ -209,11 +213,18 @@ impl Engine {
             let Some(cn) = st.containers.get(&r.id) else {
                 continue;
             };
-            let dns_nets: Vec<String> = cn
+            let dns_nets: Vec<(String, Vec<(String, String)>)> = cn
                 .attachments
                 .iter()
                 .filter(|a| a.dns_server.is_some())
-                .map(|a| a.network_id.clone())
+                .map(|a| {
+                    let links = cn
+                        .settings
+                        .get(&a.network_id)
+                        .map(|o| o.link_pairs())
+                        .unwrap_or_default();
+                    (a.network_id.clone(), links)
+                })
                 .collect();
             if dns_nets.is_empty() {
                 continue;
@@ -257,6 +268,8 @@ impl Engine {
                         subnet: adopted.map(|a| a.trunc()),
                         gateway: adopted.map(|a| a.addr()),
                         bridge: cfg.bridge.clone(),
+                        ip_range: None,
+                        aux: BTreeMap::new(),
                         internal: false,
                         dns: false,
                         labels: BTreeMap::new(),

@@ -47,7 +47,18 @@ fn resource(rec: &NetRecord, st: &NetState, names: &BTreeMap<String, String>) ->
             config: Some(vec![IpamConfig {
                 subnet: net.subnet().to_string(),
                 gateway: net.gateway().to_string(),
-                ip_range: String::new(),
+                ip_range: net
+                    .addresses
+                    .range
+                    .map(|r| r.to_string())
+                    .unwrap_or_default(),
+                auxiliary_addresses: (!net.addresses.aux.is_empty()).then(|| {
+                    net.addresses
+                        .aux
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.to_string()))
+                        .collect()
+                }),
             }]),
             options: None,
         },
@@ -147,7 +158,8 @@ impl Engine {
                 "IPv6 networks are not supported by berth yet".into(),
             ));
         }
-        let (mut subnet, mut gateway) = (None, None);
+        let (mut subnet, mut gateway, mut ip_range) = (None, None, None);
+        let mut aux = BTreeMap::new();
         let configs = req.ipam.and_then(|i| i.config).unwrap_or_default();
         if configs.len() > 1 {
             return Err(EngineError::Invalid(
@@ -167,6 +179,25 @@ impl Engine {
                 gateway = Some(c.gateway.parse().map_err(|_| {
                     EngineError::Invalid(format!("invalid gateway address {}", c.gateway))
                 })?);
+            }
+            if !c.ip_range.is_empty() {
+                if subnet.is_none() {
+                    return Err(EngineError::Invalid(
+                        "invalid network config:\nip-range specified without a subnet".into(),
+                    ));
+                }
+                ip_range = Some(c.ip_range.parse::<Ipv4Net>().map_err(|_| {
+                    EngineError::Invalid(format!(
+                        "invalid ip-range {}: invalid CIDR address",
+                        c.ip_range
+                    ))
+                })?);
+            }
+            for (k, v) in c.auxiliary_addresses.iter().flatten() {
+                let ip = v.parse().map_err(|_| {
+                    EngineError::Invalid(format!("invalid auxiliary address {k}={v}"))
+                })?;
+                aux.insert(k.clone(), ip);
             }
         }
         let labels = req.labels.unwrap_or_default();
@@ -188,6 +219,8 @@ impl Engine {
                         subnet,
                         gateway,
                         bridge: format!("br-{}", &id[..12]),
+                        ip_range,
+                        aux,
                         internal,
                         dns: true,
                         labels,

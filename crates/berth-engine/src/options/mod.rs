@@ -168,11 +168,9 @@ mod tests {
                 .starts_with("--storage-opt is not supported by berth"),
             "{e}"
         );
-        let e = refuse_unsupported(&body(
-            r#"{"Image":"x","NetworkingConfig":{"EndpointsConfig":{"n":{"DriverOpts":{"a":"b"}}}}}"#,
-        ))
-        .unwrap_err();
-        assert!(e.to_string().contains("driver-opt"), "{e}");
+        let e = refuse_unsupported(&body(r#"{"Image":"x","MacAddress":"02:42:ac:11:00:02"}"#))
+            .unwrap_err();
+        assert!(e.to_string().contains("mac-address"), "{e}");
     }
 
     #[test]

@@ -197,8 +197,8 @@ pub const POLICY: &[FieldPolicy] = &[
         H,
         "Links",
         "--link",
-        Refused(
-            "legacy links are not implemented by berth; use a user-defined network, whose names resolve",
+        Partly(
+            "on a user-defined network, as dockerd: NAME:ALIAS makes ALIAS resolve to NAME for this container; legacy links on the default bridge are refused",
         ),
     ),
     f(H, "OomScoreAdj", "--oom-score-adj", Yes),
@@ -256,20 +256,17 @@ pub const POLICY: &[FieldPolicy] = &[
         E,
         "IPAMConfig",
         "--ip",
-        Refused("static addresses are not implemented by berth yet"),
+        Partly(
+            "IPv4Address on user-defined networks with a --subnet, checked as dockerd does; IPv6Address and LinkLocalIPs are refused",
+        ),
     ),
     f(
         E,
         "Links",
         "--link",
-        Refused("legacy links are not implemented by berth; use --network-alias"),
+        Partly("user-defined networks: ALIAS resolves to NAME for this container"),
     ),
-    f(
-        E,
-        "MacAddress",
-        "--mac-address",
-        Refused("static MAC addresses are not implemented by berth yet"),
-    ),
+    f(E, "MacAddress", "--mac-address", Yes),
     f(E, "Aliases", "--network-alias", Yes),
     f(E, "NetworkID", "NetworkID", Inert(OUTPUT)),
     f(E, "EndpointID", "EndpointID", Inert(OUTPUT)),
@@ -288,7 +285,9 @@ pub const POLICY: &[FieldPolicy] = &[
         E,
         "DriverOpts",
         "--driver-opt",
-        Refused("endpoint driver options are not implemented by berth yet"),
+        Partly(
+            "kept and shown by inspect as dockerd's bridge driver does; com.docker.network.* keys (which dockerd would act on) are refused",
+        ),
     ),
     f(E, "DNSNames", "DNSNames", Inert(OUTPUT)),
 ];

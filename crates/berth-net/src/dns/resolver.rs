@@ -66,6 +66,8 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime, DnsError> {
 #[derive(Debug)]
 struct Shared {
     zones: RwLock<BTreeMap<String, Arc<Zone>>>,
+    /// Network ID → this container's `--link NAME:ALIAS`es there, as (alias, name).
+    links: RwLock<BTreeMap<String, Vec<(String, String)>>>,
     upstreams: Vec<SocketAddr>,
     forwards: AtomicUsize,
 }
@@ -93,6 +95,17 @@ impl Shared {
         for z in zones.values() {
             if let Some(ips) = z.lookup(&q.name) {
                 found.get_or_insert_with(Vec::new).extend(ips);
+            }
+        }
+        let links = self.links.read().unwrap_or_else(PoisonError::into_inner);
+        for (net_id, list) in links.iter() {
+            let Some(z) = zones.get(net_id) else {
+                continue;
+            };
+            for (_, target) in list.iter().filter(|(alias, _)| *alias == q.name) {
+                if let Some(ips) = z.lookup(target) {
+                    found.get_or_insert_with(Vec::new).extend(ips);
+                }
             }
         }
         let Some(mut ips) = found else {
@@ -167,6 +180,7 @@ impl Resolver {
         let tcp = TcpListener::from_std(tcp).map_err(DnsError::Socket)?;
         let shared = Arc::new(Shared {
             zones: RwLock::new(zones),
+            links: RwLock::new(BTreeMap::new()),
             upstreams,
             forwards: AtomicUsize::new(0),
         });
@@ -177,13 +191,27 @@ impl Resolver {
         Ok(Resolver { shared, tasks })
     }
 
-    /// Serves `zone` (network `net_id`'s) too.
-    pub(crate) fn add_zone(&self, net_id: &str, zone: Arc<Zone>) {
+    /// Serves `zone` (network `net_id`'s) too, with the container's links there.
+    pub(crate) fn add_zone(&self, net_id: &str, zone: Arc<Zone>, links: &[(String, String)]) {
         self.shared
             .zones
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(net_id.to_owned(), zone);
+        let links: Vec<(String, String)> = links
+            .iter()
+            .map(|(a, t)| (a.to_ascii_lowercase(), t.to_ascii_lowercase()))
+            .collect();
+        let mut l = self
+            .shared
+            .links
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if links.is_empty() {
+            l.remove(net_id);
+        } else {
+            l.insert(net_id.to_owned(), links);
+        }
     }
 
     /// Stops serving network `net_id`'s names; returns how many networks are left.
@@ -194,6 +222,11 @@ impl Resolver {
             .write()
             .unwrap_or_else(PoisonError::into_inner);
         z.remove(net_id);
+        self.shared
+            .links
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(net_id);
         z.len()
     }
 }
@@ -416,6 +449,10 @@ mod tests {
         );
         Shared {
             zones: RwLock::new(BTreeMap::from([("n1".to_owned(), z)])),
+            links: RwLock::new(BTreeMap::from([(
+                "n1".to_owned(),
+                vec![("bar".to_owned(), "web".to_owned())],
+            )])),
             upstreams: Vec::new(),
             forwards: AtomicUsize::new(0),
         }
@@ -439,6 +476,11 @@ mod tests {
         assert_eq!(reply(&s, "web", wire::AAAA), Some(vec![]));
         let ptr = reply(&s, "2.0.0.10.in-addr.arpa", wire::PTR).unwrap();
         assert_eq!(wire::ptr_name(&ptr[0].1).as_deref(), Some("web.front"));
+        assert_eq!(
+            reply(&s, "bar", wire::A),
+            Some(vec![(wire::A, vec![10, 0, 0, 2])]),
+            "a link's alias"
+        );
         assert!(reply(&s, "example.com", wire::A).is_none());
         assert!(reply(&s, "3.0.0.10.in-addr.arpa", wire::PTR).is_none());
     }

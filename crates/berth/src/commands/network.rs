@@ -155,6 +155,7 @@ pub async fn network(client: &Client, args: &NetworkArgs) -> anyhow::Result<i32>
                     subnet: subnet.clone().unwrap_or_default(),
                     gateway: gateway.clone().unwrap_or_default(),
                     ip_range: String::new(),
+                    auxiliary_addresses: None,
                 }]),
                 options: None,
             });
