@@ -290,8 +290,8 @@ fn connect_then_resolve_and_disconnect_then_not() {
 }
 
 /// Sends `count` A queries for `name` at once to `server` from inside the namespace of process
-/// `pid`, one datagram each and no retry; returns the A records received within `wait`, one
-/// per answered query.
+/// `pid`, one datagram each and no retry; returns, per query answered within `wait`, its A
+/// record or `rcode N` for an answer without records.
 fn burst_in_netns(
     pid: &str,
     server: Ipv4Addr,
@@ -324,10 +324,15 @@ fn burst_in_netns(
             {
                 let mut buf = [0u8; 512];
                 if let Ok(n) = s.recv(&mut buf)
-                    && n >= 4
+                    && n >= 12
                 {
+                    // The A record's data (the last 4 bytes), or the rcode of an empty answer.
                     let d = &buf[n - 4..n];
-                    *a = Some(format!("{}.{}.{}.{}", d[0], d[1], d[2], d[3]));
+                    *a = Some(if buf[6] == 0 && buf[7] == 0 {
+                        format!("rcode {}", buf[3] & 0x0f)
+                    } else {
+                        format!("{}.{}.{}.{}", d[0], d[1], d[2], d[3])
+                    });
                 }
             }
             std::thread::sleep(Duration::from_millis(5));
@@ -352,7 +357,8 @@ fn query_bytes(id: u16, name: &str) -> Vec<u8> {
 /// Load with `br_netfilter` loaded (`bridge-nf-call-iptables` on, as after any dockerd):
 /// 250 queries at once from each of 4 containers (1000 in flight) for a container's name and
 /// 100 more each for a forwarded name, each a single datagram with no retry: every one is
-/// answered (the forwarded ones by the fake upstream) within a 5 s bound, so none timed out.
+/// answered (the forwarded ones by the fake upstream) within a 5 s bound, so none timed out;
+/// and 100 forwarded to an upstream that never answers all get SERVFAIL within that bound.
 #[test]
 fn resolver_under_load_with_br_netfilter_answers_every_query() {
     let loaded_here = ensure_br_netfilter();
@@ -366,6 +372,13 @@ fn resolver_under_load_with_br_netfilter_answers_every_query() {
     for c in &clients {
         n.web(c, &["--network", "load", "--dns", &dns]);
     }
+    let pid = std::process::id();
+    let silent_ip = Ipv4Addr::new(127, 78, (pid >> 8) as u8, pid as u8 | 1);
+    let silent = UdpSocket::bind((silent_ip, 53)).expect("bind a silent upstream");
+    n.web(
+        "mute",
+        &["--network", "load", "--dns", &silent_ip.to_string()],
+    );
     let pids: Vec<String> = clients
         .iter()
         .map(|c| n.d().inspect(c, "{{.State.Pid}}"))
@@ -391,6 +404,18 @@ fn resolver_under_load_with_br_netfilter_answers_every_query() {
     };
     let local = run("srv", 250);
     let forwarded = run("ext.example", 100);
+    // An upstream that never answers (a bound socket that reads nothing): every query still
+    // gets an answer, SERVFAIL, within the bound (the first pass's server sent nothing, so
+    // clients waited out their timeouts and retried).
+    let mute_pid = n.d().inspect("mute", "{{.State.Pid}}");
+    let muted = burst_in_netns(
+        &mute_pid,
+        Ipv4Addr::new(127, 0, 0, 11),
+        "ext.example",
+        100,
+        Duration::from_secs(5),
+    );
+    drop(silent);
     if loaded_here {
         let _ = Command::new("modprobe")
             .args(["-r", "br_netfilter"])
@@ -409,4 +434,11 @@ fn resolver_under_load_with_br_netfilter_answers_every_query() {
         );
         assert!(got.iter().all(|a| a == "192.0.2.55"), "{c}: {got:?}");
     }
+    assert_eq!(
+        muted.len(),
+        100,
+        "{} of 100 answered with a mute upstream",
+        muted.len()
+    );
+    assert!(muted.iter().all(|a| a == "rcode 2"), "{muted:?}");
 }
