@@ -47,6 +47,7 @@
 
 pub mod archive;
 pub mod blkio;
+pub mod build;
 pub mod devices;
 pub mod disk;
 pub mod distribution;
