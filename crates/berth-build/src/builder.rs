@@ -473,8 +473,15 @@ impl<X: Executor> Builder<'_, X> {
         self.say(format!(" ---> Running in {}\n", short_id(&cid)));
         let started = {
             let progress = &mut *self.progress;
-            let mut out =
-                |b: &[u8]| progress(Progress::Stream(String::from_utf8_lossy(b).into_owned()));
+            // stderr in red, as dockerd's stderr formatter writes it.
+            let mut out = |stderr: bool, b: &[u8]| {
+                let text = String::from_utf8_lossy(b);
+                progress(Progress::Stream(if stderr {
+                    format!("\u{1b}[91m{text}\u{1b}[0m")
+                } else {
+                    text.into_owned()
+                }))
+            };
             self.ex.start(&c, &mut out)
         };
         let failure = match started {

@@ -147,7 +147,7 @@ impl Executor for Mem {
     fn start(
         &mut self,
         c: &Self::Container,
-        output: &mut dyn FnMut(&[u8]),
+        output: &mut dyn FnMut(bool, &[u8]),
     ) -> Result<i32, MemError> {
         let mut c = c.borrow_mut();
         let script = c.args.last().cloned().unwrap_or_default();
@@ -168,8 +168,9 @@ impl Executor for Mem {
                             None => w.to_string(),
                         })
                         .collect();
-                    output(format!("{}\n", text.join(" ")).as_bytes());
+                    output(false, format!("{}\n", text.join(" ")).as_bytes());
                 }
+                ["warn", text] => output(true, format!("{text}\n").as_bytes()),
                 ["exit", code] => return Ok(code.parse().unwrap_or(1)),
                 ["write", path, text] => {
                     c.files.insert(path.to_string(), text.to_string());
@@ -348,6 +349,20 @@ fn stream_lines_history_and_cleanup_as_dockerd() {
     assert!(lines[7].starts_with(" ---> Running in "));
     let cid = lines[7].trim_start_matches(" ---> Running in ");
     assert_eq!(lines[8], "hi 1");
+    // stderr is red, as dockerd's stderr formatter writes it
+    let mut m2 = Mem::new();
+    let o2 = run_build(
+        &mut m2,
+        "FROM busybox\nRUN warn oops\n",
+        &BuildOptions::default(),
+        &BuildSettings::default(),
+        None,
+    );
+    assert!(
+        o2.stream.contains("\u{1b}[91moops\n\u{1b}[0m"),
+        "{}",
+        o2.stream
+    );
     assert_eq!(
         lines[9],
         format!(" ---> Removed intermediate container {cid}")

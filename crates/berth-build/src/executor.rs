@@ -199,11 +199,11 @@ pub trait Executor {
     fn container_id(&self, container: &Self::Container) -> String;
 
     /// Starts a RUN container and waits for it; its output goes to `output` as it is
-    /// produced. Returns the exit code.
+    /// produced (`true` for stderr). Returns the exit code.
     fn start(
         &mut self,
         container: &Self::Container,
-        output: &mut dyn FnMut(&[u8]),
+        output: &mut dyn FnMut(bool, &[u8]),
     ) -> Result<i32, Self::Error>;
 
     /// The digest of what a COPY/ADD step would copy, as dockerd writes it in the history

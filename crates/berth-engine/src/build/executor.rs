@@ -41,6 +41,9 @@ pub(crate) struct EngineExecutor {
     pub cancel: Arc<AtomicBool>,
     /// Directories made for `#!` heredoc scripts, removed with the build.
     pub scratch_dirs: Vec<PathBuf>,
+    /// With `cachefrom`: the only images a cache hit may be (those images and their
+    /// parents).
+    pub cache_sources: Option<std::collections::HashSet<String>>,
 }
 
 const GO_DIR: u32 = 1 << 31;
@@ -54,6 +57,26 @@ fn hex_digest(s: &str) -> String {
 }
 
 impl EngineExecutor {
+    /// `cachefrom`: the named images that exist, and their parents.
+    pub(crate) fn set_cache_from(&mut self, names: &[String]) {
+        if names.is_empty() {
+            return;
+        }
+        let mut set = std::collections::HashSet::new();
+        for n in names {
+            let mut next = self.engine.inner.images.get(n).ok();
+            while let Some(img) = next {
+                if !set.insert(img.id.to_string()) {
+                    break;
+                }
+                next = img
+                    .parent
+                    .and_then(|p| self.engine.inner.images.get(&p.to_string()).ok());
+            }
+        }
+        self.cache_sources = Some(set);
+    }
+
     fn block<F: std::future::Future>(&self, f: F) -> F::Output {
         self.handle.block_on(f)
     }
@@ -394,6 +417,11 @@ impl Executor for EngineExecutor {
             return Ok(None);
         };
         let id = id.trim();
+        if let Some(allowed) = &self.cache_sources
+            && !allowed.contains(id)
+        {
+            return Ok(None);
+        }
         Ok(self
             .engine
             .inner
@@ -462,7 +490,7 @@ impl Executor for EngineExecutor {
         c.clone()
     }
 
-    fn start(&mut self, id: &String, output: &mut dyn FnMut(&[u8])) -> Result<i32> {
+    fn start(&mut self, id: &String, output: &mut dyn FnMut(bool, &[u8])) -> Result<i32> {
         let engine = self.engine.clone();
         let cancel = self.cancel.clone();
         self.handle.block_on(async move {
@@ -480,7 +508,7 @@ impl Executor for EngineExecutor {
             loop {
                 tokio::select! {
                     chunk = session.output.rx.recv() => match chunk {
-                        Some(Ok(c)) => output(&c.data),
+                        Some(Ok(c)) => output(c.stream == berth_api::stream::StreamType::Stderr, &c.data),
                         Some(Err(e)) => tracing::warn!("build output of {id}: {e}"),
                         None => break,
                     },

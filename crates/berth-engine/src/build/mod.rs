@@ -19,11 +19,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use berth_api::container::HostConfig;
-use berth_build::builder::{BuildSettings, Built, Progress};
-use berth_build::{BuildOptions, Dockerfile, Plan};
+use berth_build::builder::Progress;
+use berth_build::{Dockerfile, Plan};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+pub use berth_build::builder::{BuildSettings, Built};
+pub use berth_build::{BuildOptions, Platform};
 pub use executor::Puller;
 
 use crate::error::EngineError;
@@ -45,6 +47,9 @@ pub struct BuildRequest {
     pub host_config: HostConfig,
     /// Pulls a missing (or, with `pull`, every) base image.
     pub puller: Option<Puller>,
+    /// `cachefrom`: when given, only these images and their parents are cache sources
+    /// (dockerd's rule; the local cache is not consulted).
+    pub cache_from: Vec<String>,
 }
 
 impl std::fmt::Debug for BuildRequest {
@@ -202,7 +207,9 @@ impl Engine {
                 puller: request.puller.clone(),
                 cancel: cancel.clone(),
                 scratch_dirs: Vec::new(),
+                cache_sources: None,
             };
+            ex.set_cache_from(&request.cache_from);
             let mut send = |p: Progress| {
                 let m = match p {
                     Progress::Stream(s) => BuildMessage::Stream(s),
