@@ -6,7 +6,7 @@ mod engine_harness;
 
 use std::path::Path;
 
-use engine_harness::{Daemon, ok};
+use engine_harness::{Daemon, ok, stderr, stdout};
 
 /// Writes `files` (path, content) under a fresh directory of the daemon's temp dir.
 fn context(d: &Daemon, name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
@@ -180,4 +180,213 @@ fn multi_stage_build_runs_and_caches_through_the_docker_cli() {
         "changed"
     );
     assert!(containers(&d).is_empty());
+}
+
+const HEREDOCS: &str = r#"FROM busybox
+ARG X=val
+RUN <<EOF
+set -e
+echo "run $X" > /h1
+EOF
+COPY <<EOF /conf.txt
+conf ${X}
+EOF
+RUN --mount=type=cache,target=/cache sh -c 'echo x >> /cache/count; wc -l < /cache/count > /seen'
+RUN --network=none sh -c 'wc -l < /proc/net/dev > /links'
+CMD cat /h1 /conf.txt /seen /links
+"#;
+
+#[test]
+fn berth_build_heredocs_cache_mount_network_none_and_flags() {
+    let d = Daemon::start();
+    let ctx = context(&d, "hd", &[("unused", "x")]);
+    let iid = d.dir.path().join("iid");
+    // The Dockerfile from stdin (`-f -`), a label, an iidfile.
+    let out = ok(
+        &d.berth_in(
+            &[
+                "build",
+                "-t",
+                "hd:1",
+                "-f",
+                "-",
+                "--label",
+                "team=a b",
+                "--iidfile",
+                s(&iid),
+                s(&ctx),
+            ],
+            HEREDOCS.as_bytes(),
+        ),
+        "berth build",
+    );
+    assert!(out.contains("Step 1/8 : FROM busybox"), "{out}");
+    assert!(out.contains("Step 8/8 : LABEL \"team\"=\"a b\""), "{out}");
+    assert!(out.contains("Successfully tagged hd:1"), "{out}");
+    let id = ok(&d.docker(&["inspect", "-f", "{{.Id}}", "hd:1"]), "id");
+    assert_eq!(std::fs::read_to_string(&iid).expect("iidfile"), id.trim());
+    // Heredoc RUN and COPY (expanded), the cache mount's first use, and only `lo` in a
+    // --network=none step (two header lines of /proc/net/dev and one interface).
+    let run = ok(&d.docker(&["run", "--rm", "hd:1"]), "run hd:1");
+    assert_eq!(run, "run val\nconf val\n1\n3\n");
+    assert_eq!(
+        d.inspect("hd:1", "{{index .Config.Labels \"team\"}}"),
+        "a b"
+    );
+    // A fresh build (--no-cache) finds what the cache mount kept.
+    ok(
+        &d.berth_in(
+            &[
+                "build",
+                "--no-cache",
+                "-q",
+                "-t",
+                "hd:2",
+                "-f",
+                "-",
+                s(&ctx),
+            ],
+            HEREDOCS.as_bytes(),
+        ),
+        "berth build --no-cache",
+    );
+    let run = ok(&d.docker(&["run", "--rm", "hd:2"]), "run hd:2");
+    assert_eq!(run, "run val\nconf val\n2\n3\n");
+    // The cache mount is not in the image.
+    let ls = ok(
+        &d.docker(&["run", "--rm", "hd:2", "ls", "-A", "/cache"]),
+        "ls /cache",
+    );
+    assert_eq!(ls, "");
+    // -q prints the ID alone.
+    let q = ok(
+        &d.berth_in(&["build", "-q", "-f", "-", s(&ctx)], HEREDOCS.as_bytes()),
+        "berth build -q",
+    );
+    assert!(
+        q.trim().starts_with("sha256:") && q.trim().len() == 71,
+        "{q}"
+    );
+    // build/prune drops the cache mounts: the next build counts from 1 again.
+    let (code, body) = d.http("POST", "/build/prune", "");
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("SpaceReclaimed"), "{body}");
+    ok(
+        &d.berth_in(
+            &["build", "--no-cache", "-t", "hd:3", "-f", "-", s(&ctx)],
+            HEREDOCS.as_bytes(),
+        ),
+        "build after prune",
+    );
+    assert_eq!(
+        ok(&d.docker(&["run", "--rm", "hd:3"]), "run hd:3"),
+        "run val\nconf val\n1\n3\n"
+    );
+    assert!(containers(&d).is_empty());
+}
+
+#[test]
+fn a_failing_run_fails_the_build_with_dockerds_message_and_code() {
+    let d = Daemon::start();
+    let ctx = context(
+        &d,
+        "fail",
+        &[(
+            "Dockerfile",
+            "FROM busybox\nRUN echo before\nRUN exit 3\nRUN echo never\n",
+        )],
+    );
+    for cli in ["docker", "berth"] {
+        let args = ["build", "--force-rm", "-t", "f:1", s(&ctx)];
+        let out = if cli == "docker" {
+            d.docker(&args)
+        } else {
+            d.berth(&args)
+        };
+        assert_eq!(out.status.code(), Some(3), "{cli}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("The command '/bin/sh -c exit 3' returned a non-zero code: 3"),
+            "{cli}: {}",
+            stderr(&out)
+        );
+        assert!(!stdout(&out).contains("Step 4/4"), "{cli}");
+        // --force-rm: no container left; no image tagged.
+        assert!(containers(&d).is_empty(), "{cli}");
+        assert!(!d.docker(&["inspect", "f:1"]).status.success());
+    }
+    // Plain --rm keeps the failed step's container (docker's documented rule).
+    let out = d.docker(&["build", s(&ctx)]);
+    assert!(!out.status.success());
+    assert_eq!(containers(&d).len(), 1);
+}
+
+const HOSTILE_PY: &str = r#"
+import io, sys, tarfile
+t = tarfile.open(sys.argv[1], "w")
+def add(name, data=b"x"):
+    i = tarfile.TarInfo(name)
+    i.size = len(data)
+    t.addfile(i, io.BytesIO(data))
+add("Dockerfile", b"FROM busybox\nCOPY . /x\n")
+add("../escape.txt")
+t.close()
+"#;
+
+#[test]
+fn a_hostile_context_is_refused_and_leaves_nothing() {
+    let d = Daemon::start();
+    let tar = d.dir.path().join("hostile.tar");
+    let st = std::process::Command::new("python3")
+        .args(["-c", HOSTILE_PY, s(&tar)])
+        .status();
+    assert!(
+        st.is_ok_and(|s| s.success()),
+        "python3 is needed to write the tar"
+    );
+    let body = String::from_utf8(std::fs::read(&tar).expect("tar")).expect("an ASCII tar");
+    let (code, msg) = d.http_with(
+        "POST",
+        "/build?t=evil",
+        &[("Content-Type", "application/x-tar")],
+        &body,
+    );
+    assert_eq!(code, 400, "{msg}");
+    assert!(!d.dir.path().join("escape.txt").exists());
+    assert!(!d.data_root().join("build/escape.txt").exists());
+    // A Dockerfile named outside the context.
+    let ctx = context(&d, "ok", &[("Dockerfile", "FROM busybox\n")]);
+    let (code, msg) = d.http_with(
+        "POST",
+        "/build?dockerfile=../../../../etc/passwd",
+        &[("Content-Type", "application/x-tar")],
+        &body.replace("../escape.txt", "escape.txt\0\0\0"),
+    );
+    assert_eq!(code, 400, "{msg}");
+    // A link out of the context is not followed by COPY.
+    let ctx2 = context(
+        &d,
+        "link",
+        &[("Dockerfile", "FROM busybox\nCOPY out/passwd /stolen\n")],
+    );
+    std::os::unix::fs::symlink("/etc", ctx2.join("out")).expect("symlink");
+    let out = d.docker(&["build", "-t", "stolen", s(&ctx2)]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("outside the build context") || stderr(&out).contains("not found"),
+        "{}",
+        stderr(&out)
+    );
+    ok(
+        &d.docker(&["build", "-t", "fine", s(&ctx)]),
+        "a plain build still works",
+    );
+    // Nothing left: no context directory, no container, no image named.
+    let contexts = d.data_root().join("build/contexts");
+    let left: Vec<_> = std::fs::read_dir(&contexts)
+        .map(|r| r.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(containers(&d).is_empty());
+    assert!(!d.docker(&["inspect", "evil"]).status.success());
+    assert!(!d.docker(&["inspect", "stolen"]).status.success());
 }

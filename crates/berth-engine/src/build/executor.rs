@@ -492,41 +492,48 @@ impl Executor for EngineExecutor {
 
     fn start(&mut self, id: &String, output: &mut dyn FnMut(bool, &[u8])) -> Result<i32> {
         let engine = self.engine.clone();
-        let cancel = self.cancel.clone();
-        self.handle.block_on(async move {
-            let opts = AttachOptions {
-                stream: true,
-                stdout: true,
-                stderr: true,
-                ..Default::default()
-            };
-            let mut session = engine.attach(id, opts).await?;
+        let opts = AttachOptions {
+            stream: true,
+            stdout: true,
+            stderr: true,
+            ..Default::default()
+        };
+        let (mut session, waited) = self.block(async {
+            let session = engine.attach(id, opts).await?;
             let waited = engine.wait(id, WaitCondition::NextExit).await?;
             engine.start(id).await?;
-            let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
-            let mut killed = false;
-            loop {
-                tokio::select! {
-                    chunk = session.output.rx.recv() => match chunk {
-                        Some(Ok(c)) => output(c.stream == berth_api::stream::StreamType::Stderr, &c.data),
-                        Some(Err(e)) => tracing::warn!("build output of {id}: {e}"),
-                        None => break,
-                    },
-                    _ = tick.tick() => {
-                        if !killed && cancel.load(Ordering::Relaxed) {
-                            killed = true;
-                            if let Err(e) = engine.kill(id, None).await {
-                                tracing::warn!("cancel build step {id}: {e}");
-                            }
-                        }
-                    }
+            Ok::<_, EngineError>((session, waited))
+        })?;
+        // The output is handed on outside the runtime: the sink may block (a full
+        // response channel), which is not allowed inside `block_on`.
+        let mut killed = false;
+        loop {
+            let next = self.block(async {
+                tokio::time::timeout(
+                    std::time::Duration::from_millis(100),
+                    session.output.rx.recv(),
+                )
+                .await
+            });
+            match next {
+                Ok(Some(Ok(c))) => {
+                    output(c.stream == berth_api::stream::StreamType::Stderr, &c.data)
+                }
+                Ok(Some(Err(e))) => tracing::warn!("build output of {id}: {e}"),
+                Ok(None) => break,
+                Err(_) => {}
+            }
+            if !killed && self.cancel.load(Ordering::Relaxed) {
+                killed = true;
+                if let Err(e) = self.block(engine.kill(id, None)) {
+                    tracing::warn!("cancel build step {id}: {e}");
                 }
             }
-            let status = waited
-                .await
-                .map_err(|_| EngineError::Task("the wait ended early".into()))?;
-            Ok(i32::try_from(status.status_code).unwrap_or(1))
-        })
+        }
+        let status = self
+            .block(waited)
+            .map_err(|_| EngineError::Task("the wait ended early".into()))?;
+        Ok(i32::try_from(status.status_code).unwrap_or(1))
     }
 
     fn source_digest(&mut self, _parent: &str, step: &CopyStep) -> Result<String> {
