@@ -390,3 +390,186 @@ fn a_hostile_context_is_refused_and_leaves_nothing() {
     assert!(!d.docker(&["inspect", "evil"]).status.success());
     assert!(!d.docker(&["inspect", "stolen"]).status.success());
 }
+
+/// docker-py 7.x's `tests/integration/api_build_test.py`, its checks run against berthd
+/// (the tests that need the internet or experimental mode left out: `streaming` and
+/// `from_stringio` ADD a URL, `squash` needs experimental, `invalid_platform` is only
+/// run with experimental).
+const DOCKER_PY_BUILD: &str = r#"
+import io, os, shutil, tempfile, sys
+from docker.utils.proxy import ProxyConfig
+
+def drain(stream):
+    out = list(stream)
+    for c in out:
+        if isinstance(c, dict) and 'errorDetail' in c:
+            raise SystemExit('build failed: %r' % (c,))
+    return out
+
+def run(img, cmd):
+    c = client.create_container(img, cmd)
+    client.start(c)
+    client.wait(c)
+    logs = client.logs(c)
+    client.remove_container(c)
+    return logs
+
+# test_build_with_proxy / _and_buildargs
+client._proxy_configs = ProxyConfig(ftp='a', http='b', https='c', no_proxy='d')
+drain(client.build(fileobj=io.BytesIO(b'\n'.join([b'FROM busybox'] + [
+    ('RUN env | grep "%s"' % e).encode() for e in
+    ['FTP_PROXY=a', 'ftp_proxy=a', 'HTTP_PROXY=b', 'http_proxy=b', 'HTTPS_PROXY=c',
+     'https_proxy=c', 'NO_PROXY=d', 'no_proxy=d']])), decode=True))
+drain(client.build(fileobj=io.BytesIO(b'\n'.join([b'FROM busybox'] + [
+    ('RUN env | grep "%s"' % e).encode() for e in
+    ['FTP_PROXY=XXX', 'ftp_proxy=xxx', 'HTTP_PROXY=b', 'no_proxy=d']])), decode=True,
+    buildargs={'FTP_PROXY': 'XXX', 'ftp_proxy': 'xxx'}))
+client._proxy_configs = ProxyConfig()
+print('proxy ok')
+
+# test_build_with_dockerignore
+base = tempfile.mkdtemp()
+open(os.path.join(base, 'Dockerfile'), 'w').write('FROM busybox\nADD . /test')
+open(os.path.join(base, '.dockerignore'), 'w').write('\n'.join([
+    'ignored', 'Dockerfile', '.dockerignore', ' ignored-with-spaces ',
+    '!ignored/subdir/excepted-file', '! ignored/subdir/excepted-with-spaces  ', '', '#*']))
+for name in ['not-ignored', '#file.txt', 'ignored-with-spaces']:
+    open(os.path.join(base, name), 'w').write('x')
+os.makedirs(os.path.join(base, 'ignored', 'subdir'))
+for name in ['file', 'excepted-file', 'excepted-with-spaces']:
+    open(os.path.join(base, 'ignored', 'subdir', name), 'w').write('x')
+drain(client.build(path=base, tag='dockerignore', decode=True))
+found = sorted(filter(None, run('dockerignore', ['find', '/test', '-type', 'f']).decode().split('\n')))
+assert found == sorted(['/test/#file.txt', '/test/ignored/subdir/excepted-with-spaces',
+    '/test/ignored/subdir/excepted-file', '/test/not-ignored']), found
+print('dockerignore ok')
+
+# test_build_with_buildargs, shmsize, isolation, labels (FROM scratch)
+drain(client.build(fileobj=io.BytesIO(b'FROM scratch\nARG test\nUSER $test'), tag='buildargs',
+    buildargs={'test': 'OK'}, decode=True))
+assert client.inspect_image('buildargs')['Config']['User'] == 'OK'
+drain(client.build(fileobj=io.BytesIO(b'FROM scratch\nCMD sh -c "echo \'Hello, World!\'"'),
+    tag='shmsize', shmsize=134217728, decode=True))
+drain(client.build(fileobj=io.BytesIO(b'FROM scratch\nCMD sh -c "echo \'Deaf To All But The Song\''),
+    tag='isolation', isolation='default', decode=True))
+drain(client.build(fileobj=io.BytesIO(b'FROM scratch'), tag='labels', labels={'test': 'OK'}, decode=True))
+assert client.inspect_image('labels')['Config']['Labels'] == {'test': 'OK'}
+print('scratch ok')
+
+# test_build_with_cache_from
+script = io.BytesIO(b'FROM busybox\nENV FOO=bar\nRUN touch baz\nRUN touch bax')
+drain(client.build(fileobj=script, tag='build1', decode=True))
+n = sum('Using cache' in c.get('stream', '') for c in drain(
+    client.build(fileobj=script, tag='build2', cache_from=['build1'], decode=True)))
+assert n == 3, n
+client.remove_image('build2')
+n = sum('Using cache' in c.get('stream', '') for c in drain(
+    client.build(fileobj=script, tag='build2', cache_from=['nosuchtag'], decode=True)))
+assert n == 0, n
+print('cache_from ok')
+
+# test_build_container_with_target (the second stage's alpine is never needed)
+drain(client.build(fileobj=io.BytesIO(b'\n'.join([b'FROM busybox as first',
+    b'RUN mkdir -p /tmp/test', b'RUN touch /tmp/silence.tar.gz', b'FROM alpine:latest',
+    b'WORKDIR /root/COPY --from=first /tmp/silence.tar.gz .',
+    b'ONBUILD RUN echo "This should not be in the final image"'])), target='first', tag='build1', decode=True))
+info = client.inspect_image('build1')
+assert 'OnBuild' not in info['Config'] or not info['Config']['OnBuild']
+print('target ok')
+
+# test_build_with_network_mode (none: the RUN fails with code 1)
+logs = list(client.build(fileobj=io.BytesIO(b'FROM busybox\nRUN ping -c1 -W1 10.255.255.1'),
+    network_mode='none', tag='dockerpytest_nonebuild', nocache=True, decode=True))
+assert 'errorDetail' in logs[-1], logs[-1]
+assert logs[-1]['errorDetail']['code'] == 1, logs[-1]
+try:
+    client.inspect_image('dockerpytest_nonebuild')
+    raise SystemExit('image made by a failed build')
+except docker.errors.NotFound:
+    pass
+print('network none ok')
+
+# test_build_with_extra_hosts
+drain(client.build(fileobj=io.BytesIO(b'FROM busybox\nRUN ping -c1 hello.world.test\n'
+    b'RUN ping -c1 extrahost.local.test\nRUN cp /etc/hosts /hosts-file'),
+    tag='extrahost', extra_hosts={'extrahost.local.test': '127.0.0.1',
+    'hello.world.test': '127.0.0.1'}, decode=True))
+hosts = run('extrahost', 'cat /hosts-file').decode()
+assert '127.0.0.1\textrahost.local.test' in hosts and '127.0.0.1\thello.world.test' in hosts, hosts
+print('extra_hosts ok')
+
+# test_build_stderr_data
+snippet = 'Ancient Temple (Mystic Oriental Dream ~ Ancient Temple)'
+lines = [c.get('stream') for c in client.build(fileobj=io.BytesIO(('FROM busybox\nRUN sh -c ">&2 echo \'%s\'"' % snippet).encode()), decode=True, nocache=True)]
+assert any(l == '\x1b[91m%s\n\x1b[0m' % snippet for l in lines), lines
+print('stderr ok')
+
+# test_build_gzip_encoding, test_build_with_dockerfile_empty_lines
+base = tempfile.mkdtemp()
+open(os.path.join(base, 'Dockerfile'), 'w').write('FROM busybox\nADD . /test')
+lines = drain(client.build(path=base, decode=True, nocache=True, gzip=True))
+assert 'Successfully built' in lines[-1]['stream'], lines[-1]
+base = tempfile.mkdtemp()
+open(os.path.join(base, 'Dockerfile'), 'w').write('FROM busybox\n')
+open(os.path.join(base, '.dockerignore'), 'w').write('\n'.join(['   ', '', '\t\t', '\t     ']))
+lines = drain(client.build(path=base, decode=True, nocache=True))
+assert 'Successfully built' in lines[-1]['stream'], lines[-1]
+print('gzip and empty lines ok')
+
+# test_build_out_of_context_dockerfile, in_context, nested, abs
+base = tempfile.mkdtemp()
+open(os.path.join(base, 'file.txt'), 'w').write('hello world')
+open(os.path.join(base, '.dockerignore'), 'w').write('.dockerignore\n')
+dfdir = tempfile.mkdtemp()
+df = os.path.join(dfdir, 'Dockerfile')
+open(df, 'w').write('FROM busybox\nCOPY . /src\nWORKDIR /src')
+lines = drain(client.build(path=base, dockerfile=df, tag='outofctx', decode=True))
+assert 'Successfully tagged' in lines[-1]['stream'], lines[-1]
+assert sorted(run('outofctx', 'ls -a').strip().split(b'\n')) == sorted([b'.', b'..', b'file.txt'])
+for name in ['custom.dockerfile', 'hello/world/custom.dockerfile']:
+    base = tempfile.mkdtemp()
+    open(os.path.join(base, 'file.txt'), 'w').write('hello world')
+    os.makedirs(os.path.dirname(os.path.join(base, name)), exist_ok=True)
+    open(os.path.join(base, name), 'w').write('FROM busybox\nCOPY . /src\nWORKDIR /src')
+    for df in [name, os.path.join(base, name)]:
+        lines = drain(client.build(path=base, dockerfile=df, tag='inctx', decode=True))
+        assert 'Successfully tagged' in lines[-1]['stream'], lines[-1]
+        got = sorted(run('inctx', 'ls -a').strip().split(b'\n'))
+        top = name.split('/')[0].encode()
+        assert got == sorted([b'.', b'..', b'file.txt', top]), got
+print('dockerfile paths ok')
+
+# test_prune_builds
+r = client.prune_builds()
+assert 'SpaceReclaimed' in r and isinstance(r['SpaceReclaimed'], int), r
+print('prune ok')
+"#;
+
+#[test]
+fn docker_py_build_tests_pass() {
+    let d = Daemon::start();
+    let out = d.python(&format!("import docker\n{DOCKER_PY_BUILD}"));
+    let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "docker-py build checks failed:\n{text}\n{}",
+        stderr(&out)
+    );
+    for part in [
+        "proxy",
+        "dockerignore",
+        "scratch",
+        "cache_from",
+        "target",
+        "network none",
+        "extra_hosts",
+        "stderr",
+        "gzip and empty lines",
+        "dockerfile paths",
+        "prune",
+    ] {
+        assert!(text.contains(&format!("{part} ok")), "{part}: {text}");
+    }
+    // Only the failed `network none` step's container stays (`rm` without `forcerm`).
+    assert_eq!(containers(&d).len(), 1);
+}

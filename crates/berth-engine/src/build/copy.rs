@@ -237,8 +237,17 @@ pub(crate) fn context_tar<W: Write>(c: &ContextCopy<'_>, ov: Overrides, out: W) 
     };
     let dest_dir = c.dest_is_dir || sources.len() > 1;
     for src in &sources {
+        // `.` is the context itself (`Path::parent` of `root/.` would be root's parent).
+        let src = &src
+            .components()
+            .filter(|c| !matches!(c, Component::CurDir))
+            .collect::<PathBuf>();
         let full = c.root.join(src);
-        inside(&root_real, &full)?;
+        if src.as_os_str().is_empty() {
+            inside(&root_real, &full.join("x"))?;
+        } else {
+            inside(&root_real, &full)?;
+        }
         let m = fs::symlink_metadata(&full).map_err(|e| io("stat", &full, e))?;
         let base_dir = if c.parents {
             join(c.dest, &src.to_string_lossy())
@@ -364,6 +373,19 @@ mod tests {
         assert_eq!(n[0].0, "app/sub/");
         assert_eq!(n[1].0, "app/sub/a");
         assert_eq!(n[1].1, 0);
+        // `.` is the whole context (the root itself is not an entry).
+        let mut out = Vec::new();
+        let dot = ContextCopy {
+            sources: &[".".into()],
+            dest: "/all",
+            ..c
+        };
+        context_tar(&dot, Overrides::default(), &mut out).unwrap();
+        let all: Vec<String> = names(&out).into_iter().map(|n| n.0).collect();
+        assert_eq!(
+            all,
+            vec!["all/src/", "all/src/sub/", "all/src/sub/a", "all/top"]
+        );
         // A file to a non-directory destination is renamed; --chown/--chmod apply.
         let mut out = Vec::new();
         let c = ContextCopy {
