@@ -573,3 +573,76 @@ fn docker_py_build_tests_pass() {
     // Only the failed `network none` step's container stays (`rm` without `forcerm`).
     assert_eq!(containers(&d).len(), 1);
 }
+
+/// compose v1 (Debian's `docker-compose`) against the daemon, in `dir`.
+fn compose(d: &Daemon, dir: &Path, args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new("timeout")
+        .arg("120")
+        .arg("docker-compose")
+        .args(["-p", "b2c"])
+        .args(args)
+        .current_dir(dir)
+        .env("DOCKER_HOST", d.host())
+        .env("DOCKER_CONFIG", d.dir.path().join("docker-config"))
+        .env("COMPOSE_DOCKER_CLI_BUILD", "0")
+        .stdin(std::process::Stdio::null())
+        .output();
+    match out {
+        Ok(o) => {
+            assert!(
+                o.status.code() != Some(127),
+                "docker-compose is missing: apt-get install docker-compose"
+            );
+            o
+        }
+        Err(e) => panic!("run docker-compose ({e}): apt-get install docker-compose"),
+    }
+}
+
+#[test]
+fn compose_v1_builds_and_runs_a_service() {
+    let d = Daemon::start();
+    let dir = context(
+        &d,
+        "compose",
+        &[
+            (
+                "docker-compose.yml",
+                "version: '2.4'\nservices:\n  web:\n    build:\n      context: ./web\n      args:\n        WHO: compose\n    network_mode: none\n",
+            ),
+            (
+                "web/Dockerfile",
+                "FROM busybox\nARG WHO=nobody\nRUN echo \"built by $WHO\" > /who\nCMD [\"cat\", \"/who\"]\n",
+            ),
+        ],
+    );
+    let built = compose(&d, &dir, &["build"]);
+    assert!(
+        built.status.success(),
+        "compose build: {}\n{}",
+        stderr(&built),
+        stdout(&built)
+    );
+    let text = format!("{}{}", stdout(&built), stderr(&built));
+    assert!(
+        text.contains("Successfully tagged b2c_web:latest"),
+        "{text}"
+    );
+    let up = compose(
+        &d,
+        &dir,
+        &[
+            "up",
+            "--no-color",
+            "--abort-on-container-exit",
+            "--exit-code-from",
+            "web",
+        ],
+    );
+    let text = format!("{}{}", stdout(&up), stderr(&up));
+    assert!(up.status.success(), "compose up: {text}");
+    assert!(text.contains("built by compose"), "{text}");
+    let down = compose(&d, &dir, &["down"]);
+    assert!(down.status.success(), "compose down: {}", stderr(&down));
+    assert!(containers(&d).is_empty());
+}
