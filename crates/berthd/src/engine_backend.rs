@@ -348,7 +348,15 @@ impl Backend for EngineBackend {
     }
 
     async fn image_list(&self, opts: ImageListOptions) -> Result<Vec<ImageSummary>, BackendError> {
-        self.engine.image_list(&opts.filters).await.map_err(err)
+        let mut list = self.engine.image_list(&opts.filters).await.map_err(err)?;
+        if !opts.all {
+            // dockerd hides intermediate images (untagged parents of other images, as a
+            // build leaves them) unless `-a`.
+            let parents: std::collections::HashSet<String> =
+                list.iter().map(|i| i.parent_id.clone()).collect();
+            list.retain(|i| !i.repo_tags.is_empty() || !parents.contains(&i.id));
+        }
+        Ok(list)
     }
 
     async fn image_tag(

@@ -85,6 +85,15 @@ fn multi_stage_build_runs_and_caches_through_the_docker_cli() {
     assert!(out.contains("Successfully built "), "{out}");
     assert!(out.contains("Successfully tagged acc:1"), "{out}");
     assert!(containers(&d).is_empty(), "build containers left behind");
+    // `docker images` hides the intermediate images (as dockerd); `-a` shows them.
+    let shown = ok(&d.docker(&["images", "-q"]), "images");
+    let all = ok(&d.docker(&["images", "-aq"]), "images -a");
+    assert_eq!(
+        shown.lines().count(),
+        3,
+        "busybox, acc:1, the build stage: {shown}"
+    );
+    assert!(all.lines().count() > 10, "{all}");
 
     // The image runs: the entrypoint, the stage's ARG, WORKDIR, USER and CMD.
     let run = ok(&d.docker(&["run", "--rm", "acc:1"]), "run acc:1");
@@ -191,6 +200,7 @@ EOF
 COPY <<EOF /conf.txt
 conf ${X}
 EOF
+COPY --chown=1:2 --chmod=700 unused /u
 RUN --mount=type=cache,target=/cache sh -c 'echo x >> /cache/count; wc -l < /cache/count > /seen'
 RUN --network=none sh -c 'wc -l < /proc/net/dev > /links'
 CMD cat /h1 /conf.txt /seen /links
@@ -220,8 +230,8 @@ fn berth_build_heredocs_cache_mount_network_none_and_flags() {
         ),
         "berth build",
     );
-    assert!(out.contains("Step 1/8 : FROM busybox"), "{out}");
-    assert!(out.contains("Step 8/8 : LABEL \"team\"=\"a b\""), "{out}");
+    assert!(out.contains("Step 1/9 : FROM busybox"), "{out}");
+    assert!(out.contains("Step 9/9 : LABEL \"team\"=\"a b\""), "{out}");
     assert!(out.contains("Successfully tagged hd:1"), "{out}");
     let id = ok(&d.docker(&["inspect", "-f", "{{.Id}}", "hd:1"]), "id");
     assert_eq!(std::fs::read_to_string(&iid).expect("iidfile"), id.trim());
@@ -233,6 +243,12 @@ fn berth_build_heredocs_cache_mount_network_none_and_flags() {
         d.inspect("hd:1", "{{index .Config.Labels \"team\"}}"),
         "a b"
     );
+    // COPY --chown --chmod.
+    let perm = ok(
+        &d.docker(&["run", "--rm", "hd:1", "stat", "-c", "%u:%g %a", "/u"]),
+        "stat /u",
+    );
+    assert_eq!(perm.trim(), "1:2 700");
     // A fresh build (--no-cache) finds what the cache mount kept.
     ok(
         &d.berth_in(
@@ -645,4 +661,43 @@ fn compose_v1_builds_and_runs_a_service() {
     let down = compose(&d, &dir, &["down"]);
     assert!(down.status.success(), "compose down: {}", stderr(&down));
     assert!(containers(&d).is_empty());
+}
+
+#[test]
+fn a_client_that_goes_away_cancels_the_build() {
+    use std::io::BufRead;
+    let d = Daemon::start();
+    let ctx = context(
+        &d,
+        "slow",
+        &[(
+            "Dockerfile",
+            "FROM busybox\nRUN echo started && sleep 60\nRUN echo never\n",
+        )],
+    );
+    let mut child = std::process::Command::new(engine_harness::docker_bin())
+        .args(["-H", &d.host(), "build", "-t", "slow", s(&ctx)])
+        .env("DOCKER_CONFIG", d.dir.path().join("docker-config"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("docker build");
+    let out = child.stdout.take().expect("stdout");
+    for line in std::io::BufReader::new(out).lines() {
+        if line.expect("line").contains("started") {
+            break;
+        }
+    }
+    // The step runs: its container exists. Then the client goes away.
+    assert_eq!(containers(&d).len(), 1);
+    child.kill().expect("kill docker build");
+    let _ = child.wait();
+    engine_harness::eventually("the build's container removed", || {
+        containers(&d).is_empty()
+    });
+    assert!(!d.docker(&["inspect", "slow"]).status.success());
+    let contexts = d.data_root().join("build/contexts");
+    engine_harness::eventually("the context directory removed", || {
+        std::fs::read_dir(&contexts).is_ok_and(|mut r| r.next().is_none())
+    });
 }

@@ -376,9 +376,17 @@ impl Executor for EngineExecutor {
     fn resolve(
         &mut self,
         reference: &str,
-        _platform: Option<&Platform>,
+        platform: Option<&Platform>,
         progress: &mut dyn FnMut(&str),
     ) -> Result<BaseImage> {
+        let host = Platform::host();
+        if let Some(p) = platform
+            && (p.os != host.os || p.arch != host.arch)
+        {
+            return Err(invalid(format!(
+                "FROM --platform={p}: berth builds and runs only {host} images"
+            )));
+        }
         let local = self.resolve_local(reference);
         if local.is_ok() && !self.pull {
             return local;
