@@ -3,7 +3,8 @@
 # release-built berthd: cold (--no-cache: every RUN a container, every step a commit) and
 # cached (every step from the cache), median and min–max of RUNS runs after warm-up.
 # With BENCH_DOCKERD=1 the same builds against Debian's dockerd (docker.io), started here on
-# roots of its own with no bridge and no iptables, and stopped afterwards.
+# roots of its own with no bridge and no iptables, and stopped afterwards. Neither daemon has a
+# default bridge: RUN steps run without network on both sides.
 # Goals (issue 12): cold ≥ 10× faster than dockerd's classic builder; cached ≤ 50 ms.
 # Usage (root): bench/build.sh [RUNS]   (default 10; BERTH_BIN_DIR=dir uses binaries built
 # there instead of building the workspace in release)
@@ -40,10 +41,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-netargs=()
-if "$bin/berthd" --help 2>/dev/null | grep -q -- --bridge; then
-  netargs=(--bridge "bbb$$" --default-address-pool "base=10.$((150 + $$ % 50)).0.0/21,size=24")
-fi
+# No default bridge on either side (dockerd below runs with --bridge none, and its bridge
+# would need br_netfilter and iptables): the RUN steps have no network, so the figures are the
+# builders' own (a bridge attach is a cost of networking, measured by bench/network.sh).
+netargs=(--bridge none)
 BERTH_SHIM=$bin/berth-shim "$bin/berthd" -H "unix://$sock" --data-root "$work/data" \
   --exec-root "$work/exec" "${netargs[@]}" >"$work/berthd.log" 2>&1 &
 daemon=$!
