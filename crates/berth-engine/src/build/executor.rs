@@ -592,12 +592,14 @@ impl Executor for EngineExecutor {
         key: &CacheKey,
     ) -> Result<String> {
         let engine = self.engine.clone();
+        let t0 = std::time::Instant::now();
         let id = self.block(engine.build_commit(
             parent,
             container.map(String::as_str),
             config,
             created_by,
         ))?;
+        tracing::debug!("build: commit {id} in {:?}", t0.elapsed());
         let file = self.cache_file(key);
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir).map_err(|e| EngineError::io("create", dir, e))?;
@@ -609,7 +611,10 @@ impl Executor for EngineExecutor {
     }
 
     fn remove(&mut self, id: String) -> Result<()> {
-        self.block(self.engine.remove(&id, true, true))
+        let t0 = std::time::Instant::now();
+        let r = self.block(self.engine.remove(&id, true, true));
+        tracing::debug!("build: remove {id} in {:?}", t0.elapsed());
+        r
     }
 
     fn tag(&mut self, image: &str, tags: &[String]) -> Result<Vec<String>> {
