@@ -44,6 +44,8 @@ pub(crate) struct EngineExecutor {
     /// With `cachefrom`: the only images a cache hit may be (those images and their
     /// parents).
     pub cache_sources: Option<std::collections::HashSet<String>>,
+    /// Intermediate containers being removed.
+    pub removals: Vec<tokio::task::JoinHandle<Result<()>>>,
 }
 
 const GO_DIR: u32 = 1 << 31;
@@ -57,6 +59,15 @@ fn hex_digest(s: &str) -> String {
 }
 
 impl EngineExecutor {
+    /// Waits for every intermediate container's removal.
+    pub(crate) fn finish_removals(&mut self) {
+        for r in std::mem::take(&mut self.removals) {
+            if let Err(e) = self.block(r) {
+                tracing::warn!("build: a removal task failed: {e}");
+            }
+        }
+    }
+
     /// `cachefrom`: the named images that exist, and their parents.
     pub(crate) fn set_cache_from(&mut self, names: &[String]) {
         if names.is_empty() {
@@ -611,10 +622,20 @@ impl Executor for EngineExecutor {
     }
 
     fn remove(&mut self, id: String) -> Result<()> {
-        let t0 = std::time::Instant::now();
-        let r = self.block(self.engine.remove(&id, true, true));
-        tracing::debug!("build: remove {id} in {:?}", t0.elapsed());
-        r
+        // Off the critical path: the next step goes on while this container goes; every
+        // removal is awaited before the build returns (`finish_removals`), so a build
+        // still leaves nothing behind when its response ends.
+        let engine = self.engine.clone();
+        self.removals.push(self.handle.spawn(async move {
+            let t0 = std::time::Instant::now();
+            let r = engine.remove(&id, true, true).await;
+            tracing::debug!("build: remove {id} in {:?}", t0.elapsed());
+            if let Err(e) = &r {
+                tracing::warn!("build: remove intermediate container {id}: {e}");
+            }
+            r
+        }));
+        Ok(())
     }
 
     fn tag(&mut self, image: &str, tags: &[String]) -> Result<Vec<String>> {

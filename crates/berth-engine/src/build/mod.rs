@@ -208,6 +208,7 @@ impl Engine {
                 cancel: cancel.clone(),
                 scratch_dirs: Vec::new(),
                 cache_sources: None,
+                removals: Vec::new(),
             };
             ex.set_cache_from(&request.cache_from);
             let mut send = |p: Progress| {
@@ -228,6 +229,7 @@ impl Engine {
                 &mut send,
                 &cancelled,
             );
+            ex.finish_removals();
             executor::remove_dirs(&ex.scratch_dirs);
             drop(context);
             r.map_err(|e| {
