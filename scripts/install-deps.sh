@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(libseccomp-dev pkg-config busybox-static iproute2 nftables tini)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(crun runc tmux docker-registry skopeo apache2-utils openssl iperf3 python3-docker)
+  pkgs+=(crun runc tmux docker-registry skopeo apache2-utils openssl iperf3 python3-docker docker-compose)
   # networking_dns.rs: nsenter (util-linux), modprobe for br_netfilter (kmod).
   pkgs+=(util-linux kmod)
   # scripts/uml-v2-tests.sh: a pure cgroup v2 kernel as a process, and jq for cargo's JSON.

@@ -1,5 +1,5 @@
-//! The lifecycle the engine implements to run a [`Plan`](crate::Plan). Nobody implements
-//! it yet; the builder loop that drives it comes with `POST /build`.
+//! The lifecycle the engine implements to run a [`Plan`](crate::Plan); the builder loop
+//! that drives it is [`crate::builder`].
 //!
 //! For each planned stage, in order, the builder:
 //!
@@ -12,10 +12,11 @@
 //!    computes its [`CacheKey`] and asks [`Executor::cached`] for an image made from the
 //!    same parent with the same key. On a hit the step is `Using cache` and nothing runs.
 //! 3. on a miss:
-//!    - RUN: [`Executor::run`] creates a container from the parent image with the stage's
-//!      config (user, workdir, env, shell), the step's mounts and network mode, with the
-//!      default security profile and limits, and runs it to completion. A non-zero exit
-//!      fails the build (`The command '...' returned a non-zero code: N`).
+//!    - RUN: [`Executor::create_run`] creates a container from the parent image with the
+//!      stage's config (user, workdir, env, shell), the step's mounts and network mode,
+//!      with the default security profile and limits, and [`Executor::start`] runs it to
+//!      completion. A non-zero exit fails the build (`The command '...' returned a
+//!      non-zero code: N`).
 //!    - COPY/ADD: [`Executor::copy`] creates a container (not started) from the parent and
 //!      copies the sources (context, another stage's result, an image, heredoc bodies) in
 //!      with the requested owner and mode.
@@ -161,18 +162,21 @@ pub struct CopyStep {
     pub parents: bool,
 }
 
-/// What the engine does for the builder. See the module doc for the order of calls.
+/// What the engine does for the builder. See the module doc for the order of calls; the
+/// builder loop that calls it is [`crate::builder::build`].
 pub trait Executor {
     /// The engine's error.
     type Error: std::error::Error + Send + Sync + 'static;
     /// A container made for one step.
     type Container;
 
-    /// Resolves `FROM reference` (pulling it when the policy says so).
+    /// Resolves `FROM reference` (pulling it when the policy says so); pull progress goes
+    /// to `progress` as stream text.
     fn resolve(
         &mut self,
         reference: &str,
         platform: Option<&Platform>,
+        progress: &mut dyn FnMut(&str),
     ) -> Result<BaseImage, Self::Error>;
 
     /// The empty image `FROM scratch` starts from.
@@ -181,16 +185,34 @@ pub trait Executor {
     /// An image previously committed with this key, if it still exists.
     fn cached(&mut self, key: &CacheKey) -> Result<Option<String>, Self::Error>;
 
-    /// Runs a RUN step to completion in a new container from `parent`; the container is
-    /// returned for commit whatever the exit code, which is returned alongside.
-    fn run(
+    /// Creates (does not start) the container of a RUN step from `parent` with the
+    /// stage's config (user, workdir, env), the step's mounts and network mode, with the
+    /// default security profile and limits.
+    fn create_run(
         &mut self,
         parent: &str,
         config: &ImageConfig,
         step: &RunStep,
-    ) -> Result<(Self::Container, i32), Self::Error>;
+    ) -> Result<Self::Container, Self::Error>;
 
-    /// Makes a container from `parent` and copies a COPY/ADD step's files into it.
+    /// The container's id (for `Running in <id12>`).
+    fn container_id(&self, container: &Self::Container) -> String;
+
+    /// Starts a RUN container and waits for it; its output goes to `output` as it is
+    /// produced (`true` for stderr). Returns the exit code.
+    fn start(
+        &mut self,
+        container: &Self::Container,
+        output: &mut dyn FnMut(bool, &[u8]),
+    ) -> Result<i32, Self::Error>;
+
+    /// The digest of what a COPY/ADD step would copy, as dockerd writes it in the history
+    /// (`file:<hex>`, `dir:<hex>` or `multi:<hex>`), for its cache key. Heredoc sources
+    /// are the builder's part of the key, not this.
+    fn source_digest(&mut self, parent: &str, step: &CopyStep) -> Result<String, Self::Error>;
+
+    /// Makes a container from `parent` and copies a COPY/ADD step's files into it (no
+    /// sources and no contents: only makes the destination directory, as WORKDIR does).
     fn copy(&mut self, parent: &str, step: &CopyStep) -> Result<Self::Container, Self::Error>;
 
     /// Commits the container's changes (none for config-only steps) as a new image with
@@ -207,6 +229,6 @@ pub trait Executor {
     /// Removes a step's container (after commit, or after a failure).
     fn remove(&mut self, container: Self::Container) -> Result<(), Self::Error>;
 
-    /// Tags the final image.
-    fn tag(&mut self, image: &str, tags: &[String]) -> Result<(), Self::Error>;
+    /// Tags the final image; returns the names as docker prints them (`x:latest`).
+    fn tag(&mut self, image: &str, tags: &[String]) -> Result<Vec<String>, Self::Error>;
 }

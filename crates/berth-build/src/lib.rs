@@ -23,7 +23,8 @@
 //!   globs), destination, `--chown` and `--chmod`; [`cache`] computes cache keys.
 //! - [`config`] applies config-only instructions (ENV, CMD, ENTRYPOINT, ...) to the image
 //!   config and gives the history comment dockerd records for each.
-//! - [`executor`] is the lifecycle the engine implements to run a plan.
+//! - [`executor`] is the lifecycle the engine implements to run a plan, and [`builder`]
+//!   the loop that drives it and writes the classic progress stream.
 //!
 //! Behaviour follows BuildKit (which dockerd's classic builder also uses for parsing),
 //! and error messages use its wording, prefixed as dockerd does:
@@ -31,6 +32,7 @@
 //! input: every index is checked, and the test suite feeds generated hostile input.
 #![deny(unsafe_code)]
 
+pub mod builder;
 pub mod cache;
 pub mod config;
 pub mod context;

@@ -139,7 +139,7 @@ fn walk(
     Ok(())
 }
 
-fn open_upper(dir: &Path) -> Result<OwnedFd> {
+pub(crate) fn open_upper(dir: &Path) -> Result<OwnedFd> {
     let upper = dir.join("upper");
     rustix::fs::open(&upper, DIR_FLAGS, Mode::empty()).map_err(|e| {
         EngineError::Invalid(format!(

@@ -47,6 +47,7 @@
 
 pub mod archive;
 pub mod blkio;
+pub mod build;
 mod container_filters;
 pub mod devices;
 pub mod disk;

@@ -60,6 +60,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// List images.
     Images(ImagesArgs),
+    /// Build an image from a Dockerfile.
+    Build(BuildArgs),
     /// Import the contents from a tarball to create a filesystem image.
     Import(ImportArgs),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE.
@@ -445,6 +447,58 @@ pub struct ImagesArgs {
     pub digests: bool,
     /// Only images of this repository (and tag).
     pub repository: Option<String>,
+}
+
+/// Flags of `build` (docker's classic builder flags).
+#[derive(Debug, Clone, Args)]
+pub struct BuildArgs {
+    /// Name and optionally a tag in the "name:tag" format.
+    #[arg(short = 't', long = "tag")]
+    pub tags: Vec<String>,
+    /// Name of the Dockerfile (default: "PATH/Dockerfile"); `-` reads it from stdin.
+    #[arg(short = 'f', long = "file")]
+    pub file: Option<String>,
+    /// Set build-time variables.
+    #[arg(long = "build-arg")]
+    pub build_args: Vec<String>,
+    /// Set the target build stage to build.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Do not use cache when building the image.
+    #[arg(long = "no-cache")]
+    pub no_cache: bool,
+    /// Suppress the build output and print image ID on success.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Write the image ID to the file.
+    #[arg(long)]
+    pub iidfile: Option<String>,
+    /// Set metadata for an image.
+    #[arg(long)]
+    pub label: Vec<String>,
+    /// Always attempt to pull a newer version of the image.
+    #[arg(long)]
+    pub pull: bool,
+    /// Remove intermediate containers after a successful build.
+    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub rm: bool,
+    /// Always remove intermediate containers.
+    #[arg(long = "force-rm")]
+    pub force_rm: bool,
+    /// Set the networking mode for the RUN instructions during build.
+    #[arg(long)]
+    pub network: Option<String>,
+    /// Add a custom host-to-IP mapping ("host:ip").
+    #[arg(long = "add-host")]
+    pub add_host: Vec<String>,
+    /// Images to consider as cache sources.
+    #[arg(long = "cache-from")]
+    pub cache_from: Vec<String>,
+    /// Set platform if server is multi-platform capable.
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// The context: a directory, or `-` for a tar on stdin.
+    pub path: String,
 }
 
 /// Flags of `import`.

@@ -20,8 +20,8 @@ use crate::cli::{BuilderCommand, Cli, Command, ContainerCommand, ImageCommand, S
 use crate::client::Client;
 use crate::commands::run::RunError;
 use crate::commands::{
-    containers, disk, distribution, error_line, events, exec, filesystem, groups, images, inspect,
-    list, network, ops, run, system, volume,
+    build, containers, disk, distribution, error_line, events, exec, filesystem, groups, images,
+    inspect, list, network, ops, run, system, volume,
 };
 
 async fn dispatch(client: &Client, command: &Command) -> anyhow::Result<i32> {
@@ -40,6 +40,7 @@ async fn dispatch(client: &Client, command: &Command) -> anyhow::Result<i32> {
         Command::Wait(a) => containers::wait(client, a).await,
         Command::Inspect(a) => inspect::inspect(client, a).await,
         Command::Images(a) => images::images(client, a).await,
+        Command::Build(a) => build::build(client, a).await,
         Command::Import(a) => images::import(client, a).await,
         Command::Tag(a) => images::tag(client, a).await,
         Command::Rmi(a) => images::rmi(client, a).await,

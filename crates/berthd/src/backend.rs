@@ -216,6 +216,17 @@ pub struct AttachSession {
 /// The bytes of a request body as they arrive (an image tar for import).
 pub type ByteStream = mpsc::Receiver<Result<Bytes, BackendError>>;
 
+/// A running build: its messages, then its outcome.
+#[derive(Debug)]
+pub struct BuildRun {
+    /// `{"stream"}` and `{"aux"}` messages as they are made.
+    pub messages: mpsc::Receiver<berth_engine::build::BuildMessage>,
+    /// The outcome, once the messages end.
+    pub outcome: tokio::sync::oneshot::Receiver<
+        Result<berth_engine::build::Built, berth_engine::build::BuildFailed>,
+    >,
+}
+
 /// The engine as the HTTP routes see it. Every method is one API operation; see the
 /// module documentation for the lifecycle of a call.
 pub trait Backend: Send + Sync + 'static {
@@ -472,6 +483,22 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<ByteStream, BackendError>> + Send {
         let _ = id;
         async { Err(BackendError::not_implemented("container export")) }
+    }
+    /// `POST /build`: reads the context from `body` and plans the build (an error here is
+    /// the response's status), then runs it: progress messages as they are made, and the
+    /// outcome once it is over. `cancel` stops it (set when the client goes away).
+    fn build(
+        &self,
+        req: berth_engine::build::BuildRequest,
+        body: ByteStream,
+        cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> impl Future<Output = Result<BuildRun, BackendError>> + Send {
+        let _ = (req, body, cancel);
+        async { Err(BackendError::not_implemented("build")) }
+    }
+    /// `POST /build/prune`: what was deleted and the bytes reclaimed.
+    fn build_prune(&self) -> impl Future<Output = Result<(Vec<String>, u64), BackendError>> + Send {
+        async { Err(BackendError::not_implemented("build prune")) }
     }
     /// `POST /commit`: the new image's ID.
     fn commit(

@@ -291,6 +291,30 @@ pub async fn login(insecure: &[String], auth: RegistryAuth) -> Result<(), Backen
         .map_err(backend_error)
 }
 
+/// Pulls `FROM` images for a build (from the builder's blocking thread): the pull's
+/// status lines go to the build's stream once it is over.
+pub fn build_puller(engine: Engine, insecure: Vec<String>) -> berth_engine::build::Puller {
+    std::sync::Arc::new(move |name: &str, progress: &mut dyn FnMut(&str)| {
+        let fail = |m: String| berth_engine::EngineError::Invalid(m);
+        let reference = pull_reference(name, None).map_err(|e| fail(e.message()))?;
+        let client = client(&insecure).map_err(|e| fail(e.message))?;
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let handle = tokio::runtime::Handle::current();
+        let pulled =
+            handle.block_on(engine.image_pull(&client, &reference, None, None, progress_fn(tx)));
+        while let Ok(m) = rx.try_recv() {
+            if let Some(status) = &m.status {
+                let id =
+                    m.id.as_deref()
+                        .map(|i| format!("{i}: "))
+                        .unwrap_or_default();
+                progress(&format!("{id}{status}\n"));
+            }
+        }
+        pulled.map(|_| ()).map_err(|e| fail(e.message()))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -351,7 +351,15 @@ impl Backend for EngineBackend {
     }
 
     async fn image_list(&self, opts: ImageListOptions) -> Result<Vec<ImageSummary>, BackendError> {
-        self.engine.image_list(&opts.filters).await.map_err(err)
+        let mut list = self.engine.image_list(&opts.filters).await.map_err(err)?;
+        if !opts.all {
+            // dockerd hides intermediate images (untagged parents of other images, as a
+            // build leaves them) unless `-a`.
+            let parents: std::collections::HashSet<String> =
+                list.iter().map(|i| i.parent_id.clone()).collect();
+            list.retain(|i| !i.repo_tags.is_empty() || !parents.contains(&i.id));
+        }
+        Ok(list)
     }
 
     async fn image_tag(
@@ -506,6 +514,47 @@ impl Backend for EngineBackend {
             }
         });
         Ok(rx)
+    }
+
+    async fn build(
+        &self,
+        mut req: berth_engine::build::BuildRequest,
+        mut body: ByteStream,
+        cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> Result<crate::backend::BuildRun, BackendError> {
+        let (io_tx, io_rx) = mpsc::channel(8);
+        tokio::spawn(async move {
+            while let Some(item) = body.recv().await {
+                let item = item.map_err(|e| std::io::Error::other(e.message));
+                if io_tx.send(item).await.is_err() {
+                    return;
+                }
+            }
+        });
+        req.puller = Some(distribution::build_puller(
+            self.engine.clone(),
+            self.settings.get().insecure_registries,
+        ));
+        let prepared = self.engine.build_prepare(req, io_rx).await.map_err(|e| {
+            let kind = if e.invalid {
+                ErrorKind::InvalidArgument
+            } else {
+                ErrorKind::Internal
+            };
+            BackendError::new(kind, e.message)
+        })?;
+        let (tx, messages) = mpsc::channel(64);
+        let (done_tx, outcome) = oneshot::channel();
+        let engine = self.engine.clone();
+        tokio::spawn(async move {
+            let r = engine.build_run(prepared, tx, cancel).await;
+            let _ = done_tx.send(r);
+        });
+        Ok(crate::backend::BuildRun { messages, outcome })
+    }
+
+    async fn build_prune(&self) -> Result<(Vec<String>, u64), BackendError> {
+        self.engine.build_prune().await.map_err(err)
     }
 
     async fn commit(

@@ -1,6 +1,7 @@
 //! One module per group of verbs; each verb builds its requests and prints docker's output.
 //! Verbs return the process exit code.
 
+pub mod build;
 pub mod containers;
 pub mod disk;
 pub mod distribution;

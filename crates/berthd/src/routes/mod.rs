@@ -3,6 +3,7 @@
 
 mod archive;
 mod attach;
+mod build;
 mod container_ops;
 mod containers;
 mod distribution;
@@ -70,6 +71,7 @@ pub fn router<B: Backend>(state: AppState<B>) -> Router {
         .merge(archive::routes())
         .merge(container_ops::routes())
         .merge(attach::routes())
+        .merge(build::routes())
         .merge(exec::routes())
         .merge(images::routes())
         .merge(distribution::routes())
