@@ -70,3 +70,34 @@ print('ok')
     names.sort();
     assert_eq!(names, ["bridge", "host", "none"]);
 }
+
+#[test]
+fn the_container_level_mac_address_goes_to_its_endpoint() {
+    let d = Daemon::start();
+    // docker-py's test_create_with_mac_address sends the deprecated Config.MacAddress.
+    d.python_ok(
+        r#"
+mac = '02:42:ac:11:00:0a'
+c = client.create_container('busybox', ['sleep', '60'], mac_address=mac)
+client.start(c)
+ns = client.inspect_container(c)['NetworkSettings']
+assert ns['MacAddress'] == mac, ns
+assert ns['Networks']['bridge']['MacAddress'] == mac, ns
+client.remove_container(c, force=True)
+print('ok')
+"#,
+    );
+    let out = ok(
+        &d.docker(&[
+            "run",
+            "--rm",
+            "--mac-address",
+            "02:42:ac:11:00:0b",
+            "busybox",
+            "cat",
+            "/sys/class/net/eth0/address",
+        ]),
+        "run --mac-address on the default bridge",
+    );
+    assert_eq!(out.trim(), "02:42:ac:11:00:0b");
+}

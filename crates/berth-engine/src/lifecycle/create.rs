@@ -102,6 +102,37 @@ pub struct Created {
 }
 
 /// Refuses what berth cannot honour rather than ignoring it silently.
+/// The deprecated container-level `Config.MacAddress` (docker-py still sends it) goes to the
+/// endpoint of the container's network, as dockerd does; a different endpoint MAC is a
+/// conflict.
+fn config_mac_to_endpoint(
+    cfg: &ContainerConfig,
+    hc: &HostConfig,
+    networking: &mut Option<berth_api::container::NetworkingConfig>,
+) -> Result<()> {
+    let Some(mac) = cfg.mac_address.as_deref().filter(|m| !m.is_empty()) else {
+        return Ok(());
+    };
+    let network = match hc.network_mode.as_str() {
+        "" | "default" => "bridge",
+        other => other,
+    };
+    let endpoints = networking
+        .get_or_insert_with(Default::default)
+        .endpoints_config
+        .get_or_insert_with(Default::default);
+    let ep = endpoints.entry(network.to_string()).or_default();
+    if ep.mac_address.is_empty() {
+        ep.mac_address = mac.to_string();
+    } else if !ep.mac_address.eq_ignore_ascii_case(mac) {
+        return Err(EngineError::Invalid(format!(
+            "conflicting options: the container's MacAddress {mac} and the endpoint's {}",
+            ep.mac_address
+        )));
+    }
+    Ok(())
+}
+
 pub(crate) fn validate_host_config(hc: &mut HostConfig) -> Result<()> {
     let policy = hc.restart_policy.name.as_str();
     if hc.auto_remove && !matches!(policy, "" | "no") {
@@ -161,7 +192,9 @@ impl Engine {
         if let Some(h) = &cfg.healthcheck {
             crate::lifecycle::health::validate(h)?;
         }
-        let net = self.net_validate(&hc, body.networking_config.as_ref())?;
+        let mut networking = body.networking_config;
+        config_mac_to_endpoint(&cfg, &hc, &mut networking)?;
+        let net = self.net_validate(&hc, networking.as_ref())?;
         let image = self.inner.images.get(&cfg.image)?;
         let lowers = self.inner.images.lowerdirs(&image.id)?;
         merge_image_config(&mut cfg, &image);

@@ -43,12 +43,7 @@ pub const POLICY: &[FieldPolicy] = &[
     f(C, "WorkingDir", "--workdir", Yes),
     f(C, "Entrypoint", "--entrypoint", Yes),
     f(C, "NetworkDisabled", "NetworkDisabled", Yes),
-    f(
-        C,
-        "MacAddress",
-        "--mac-address",
-        Refused("static MAC addresses are not implemented by berth yet"),
-    ),
+    f(C, "MacAddress", "--mac-address", Yes),
     f(
         C,
         "OnBuild",
