@@ -136,6 +136,9 @@ fn daemon() -> anyhow::Result<()> {
         },
     };
     let log_config = log_config(&args)?;
+    // Checked before the engine opens: a refused start must leave no bridge behind.
+    berth_engine::logconfig::validate(&mut log_config.clone())
+        .map_err(|e| anyhow::anyhow!("log-driver and log-opts: {}", e.message()))?;
     let values = args.reloadable();
     let level = values.level().map_err(anyhow::Error::msg)?;
     let filter = init_logging(level);

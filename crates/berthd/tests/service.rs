@@ -322,9 +322,11 @@ fn daemon_json_applies_its_keys_and_the_socket_gets_its_group() {
 
 /// Starts berthd with `args` and returns its failure output (it must not start).
 fn berthd_fails(dir: &Path, args: &[&str]) -> String {
+    let bridge = format!("bfail{}", std::process::id());
     let out = std::process::Command::new(engine_harness::bin_dir().join("berthd"))
         .arg("-H")
         .arg(format!("unix://{}", dir.join("b.sock").display()))
+        .args(["--bridge", &bridge])
         .args(args)
         .env("RUST_BACKTRACE", "1")
         .output()
@@ -338,6 +340,10 @@ fn berthd_fails(dir: &Path, args: &[&str]) -> String {
     assert!(
         !dir.join("b.sock").exists(),
         "nothing left behind by a refused start"
+    );
+    assert!(
+        !Path::new("/sys/class/net").join(&bridge).exists(),
+        "a refused start made its bridge"
     );
     err
 }
