@@ -39,18 +39,25 @@ fn properties(defs: &Value, name: &str) -> BTreeSet<String> {
 }
 
 #[test]
-fn every_create_field_of_the_api_has_a_decision() {
+fn every_create_and_update_field_of_the_api_has_a_decision() {
     let api = api();
     let defs = &api["definitions"];
     let mut missing = Vec::new();
     let mut stale = Vec::new();
-    for (section, def) in [
-        ("ContainerConfig", "ContainerConfig"),
-        ("HostConfig", "HostConfig"),
-        ("EndpointSettings", "EndpointSettings"),
-    ] {
-        let fields = properties(defs, def);
-        assert!(fields.len() > 10, "{def}: too few properties: {fields:?}");
+    // The update body is `Resources` plus `RestartPolicy` (an inline schema in the document).
+    let mut update = properties(defs, "Resources");
+    update.insert("RestartPolicy".to_owned());
+    let sections = [
+        ("ContainerConfig", properties(defs, "ContainerConfig")),
+        ("HostConfig", properties(defs, "HostConfig")),
+        ("EndpointSettings", properties(defs, "EndpointSettings")),
+        ("ContainerUpdate", update),
+    ];
+    for (section, fields) in sections {
+        assert!(
+            fields.len() > 10,
+            "{section}: too few properties: {fields:?}"
+        );
         let decided: BTreeSet<String> = POLICY
             .iter()
             .filter(|p| p.section.name() == section)

@@ -57,31 +57,10 @@ pub struct ContainerUpdateBody {
     /// The new restart policy; an empty name leaves it as it is.
     #[serde(default, deserialize_with = "nd")]
     pub restart_policy: RestartPolicy,
-    /// Every other field of docker's `Resources`.
+    /// Every other field of docker's `Resources`: kept so the engine can refuse a set one by
+    /// name (`berth_engine::options`), never dropped.
     #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
-}
-
-impl ContainerUpdateBody {
-    /// The names of the fields in [`other`](Self::other) that carry a value (not `null`,
-    /// zero, empty or false), sorted.
-    pub fn unsupported_fields(&self) -> Vec<String> {
-        fn set(v: &serde_json::Value) -> bool {
-            match v {
-                serde_json::Value::Null => false,
-                serde_json::Value::Bool(b) => *b,
-                serde_json::Value::Number(n) => n.as_f64() != Some(0.0),
-                serde_json::Value::String(s) => !s.is_empty(),
-                serde_json::Value::Array(a) => !a.is_empty(),
-                serde_json::Value::Object(o) => !o.is_empty(),
-            }
-        }
-        self.other
-            .iter()
-            .filter(|(_, v)| set(v))
-            .map(|(k, _)| k.clone())
-            .collect()
-    }
 }
 
 /// The answer of `POST /containers/{id}/update`.
@@ -120,9 +99,8 @@ mod tests {
         let b: ContainerUpdateBody = serde_json::from_str(body).unwrap();
         assert_eq!(b.memory, 64 << 20);
         assert_eq!(b.pids_limit, Some(50));
-        assert!(b.unsupported_fields().is_empty());
         let b: ContainerUpdateBody =
             serde_json::from_str(r#"{"BlkioWeight":300,"OomKillDisable":true}"#).unwrap();
-        assert_eq!(b.unsupported_fields(), ["BlkioWeight", "OomKillDisable"]);
+        assert_eq!(b.other.len(), 2, "kept for the engine to refuse by name");
     }
 }

@@ -10,19 +10,14 @@ use crate::spec;
 use crate::table::Engine;
 
 impl Engine {
-    /// `POST /containers/{id}/update`. A field berth cannot change is refused by name.
+    /// `POST /containers/{id}/update`. A field berth cannot change is refused by name
+    /// (`options::POLICY`, section `ContainerUpdate`).
     pub async fn update(
         &self,
         name: &str,
         u: ContainerUpdateBody,
     ) -> Result<ContainerUpdateResponse> {
-        let refused = u.unsupported_fields();
-        if !refused.is_empty() {
-            return Err(EngineError::Invalid(format!(
-                "{} cannot be updated by berth: only Memory, MemorySwap, MemoryReservation, CpuShares, NanoCpus, CpuPeriod, CpuQuota, CpusetCpus, CpusetMems, PidsLimit and RestartPolicy can",
-                refused.join(", ")
-            )));
-        }
+        crate::options::refuse_unsupported_update(&u)?;
         let c = self.lookup(name)?;
         let _op = c.op.lock().await;
         let rec = c.record();

@@ -2,7 +2,8 @@
 //! refused with a 400 that names it. Nothing is accepted and silently dropped.
 //!
 //! [`POLICY`] lists every field of `ContainerConfig`, `HostConfig` (with its `Resources`) and
-//! the endpoint settings of `NetworkingConfig` in API v1.45. A test walks the API document
+//! the endpoint settings of `NetworkingConfig` in API v1.45, and of the update request
+//! (`Resources` and `RestartPolicy`). A test walks the API document
 //! and fails when a field is missing here, so a field nobody decided on fails the build;
 //! `docs/container-options.md` is rendered from this table and checked against it.
 //!
@@ -13,7 +14,7 @@
 
 mod table;
 
-use berth_api::container::ContainerCreateBody;
+use berth_api::container::{ContainerCreateBody, ContainerUpdateBody};
 use serde_json::Value;
 
 use crate::error::{EngineError, Result};
@@ -44,6 +45,8 @@ pub enum Section {
     Host,
     /// `NetworkingConfig.EndpointsConfig.<network>`.
     Endpoint,
+    /// The body of `POST /containers/{id}/update`.
+    Update,
 }
 
 impl Section {
@@ -53,6 +56,7 @@ impl Section {
             Section::Config => "ContainerConfig",
             Section::Host => "HostConfig",
             Section::Endpoint => "EndpointSettings",
+            Section::Update => "ContainerUpdate",
         }
     }
 }
@@ -103,6 +107,7 @@ pub fn refuse_unsupported(body: &ContainerCreateBody) -> Result<()> {
             Section::Endpoint => endpoints
                 .iter()
                 .any(|e| e.get(p.field).is_some_and(|v| !is_zero(v))),
+            Section::Update => false,
         };
         if set {
             return Err(EngineError::Invalid(format!(
@@ -114,16 +119,53 @@ pub fn refuse_unsupported(body: &ContainerCreateBody) -> Result<()> {
     Ok(())
 }
 
+/// The update fields berth changes, in the table's order.
+fn updatable() -> impl Iterator<Item = &'static str> {
+    POLICY
+        .iter()
+        .filter(|p| p.section == Section::Update && p.support == Support::Honoured)
+        .map(|p| p.field)
+}
+
+/// Refuses an update that sets a field berth cannot change (any field of the body other
+/// than the honoured ones, with a value other than its zero value), naming them all.
+pub fn refuse_unsupported_update(body: &ContainerUpdateBody) -> Result<()> {
+    let value = serde_json::to_value(body).unwrap_or(Value::Null);
+    let honoured: Vec<&str> = updatable().collect();
+    let refused: Vec<&String> = value
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, v)| !is_zero(v) && !honoured.contains(&k.as_str()))
+        .map(|(k, _)| k)
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = refused.iter().map(|k| k.as_str()).collect();
+    let (last, rest) = honoured.split_last().unwrap_or((&"", &[]));
+    Err(EngineError::Invalid(format!(
+        "{} cannot be updated by berth: only {} and {last} can",
+        names.join(", "),
+        rest.join(", ")
+    )))
+}
+
 /// `docs/container-options.md`: the table as a document.
 pub fn render_markdown() -> String {
     let mut out = String::from(
         "# Container options: what berth does with each\n\n\
          Generated from `crates/berth-engine/src/options/table.rs` (a test checks that this \
          file matches it and that every field of the Engine API v1.45 create request is in \
-         it). A refused option is answered with HTTP 400 naming it; none is ignored \
-         silently.\n",
+         it, and of the update request). A refused option is answered with HTTP 400 naming \
+         it; none is ignored silently.\n",
     );
-    for section in [Section::Config, Section::Host, Section::Endpoint] {
+    for section in [
+        Section::Config,
+        Section::Host,
+        Section::Endpoint,
+        Section::Update,
+    ] {
         out.push_str(&format!(
             "\n## {}\n\n| field | flag | status | notes |\n| --- | --- | --- | --- |\n",
             section.name()
@@ -172,6 +214,39 @@ mod tests {
         assert!(
             refuse_unsupported(&body(r#"{"Image":"x","MacAddress":"02:42:ac:11:00:02"}"#)).is_ok()
         );
+    }
+
+    #[test]
+    fn update_body_as_the_docker_cli_sends_it() {
+        // docker update --memory 64m --pids-limit 50: every Resources field, mostly zero
+        let body = r#"{"CpuShares":0,"Memory":67108864,"NanoCpus":0,"CgroupParent":"",
+            "BlkioWeight":0,"BlkioWeightDevice":null,"CpuPeriod":0,"CpuQuota":0,
+            "CpusetCpus":"","CpusetMems":"","Devices":null,"MemoryReservation":0,
+            "MemorySwap":0,"MemorySwappiness":null,"OomKillDisable":null,"PidsLimit":50,
+            "Ulimits":null,"CpuCount":0,"RestartPolicy":{"Name":"","MaximumRetryCount":0}}"#;
+        let b: ContainerUpdateBody = serde_json::from_str(body).unwrap();
+        assert!(refuse_unsupported_update(&b).is_ok());
+        let b: ContainerUpdateBody =
+            serde_json::from_str(r#"{"BlkioWeight":300,"OomKillDisable":true}"#).unwrap();
+        let e = refuse_unsupported_update(&b).unwrap_err().to_string();
+        assert!(
+            e.starts_with("BlkioWeight, OomKillDisable cannot be updated by berth: only Memory, MemorySwap, MemoryReservation, CpuShares, NanoCpus, CpuPeriod, CpuQuota, CpusetCpus, CpusetMems, PidsLimit and RestartPolicy can"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_update_fields_berth_models_are_the_honoured_ones() {
+        let modelled: std::collections::BTreeSet<String> =
+            serde_json::to_value(ContainerUpdateBody::default())
+                .unwrap()
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect();
+        let honoured = updatable().map(str::to_owned).collect();
+        assert_eq!(modelled, honoured);
     }
 
     #[test]

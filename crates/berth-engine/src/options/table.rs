@@ -1,6 +1,7 @@
-//! The decision for every create-request field of the Engine API v1.45 (see the module doc).
+//! The decision for every create- and update-request field of the Engine API v1.45 (see the
+//! module doc).
 
-use super::Section::{Config as C, Endpoint as E, Host as H};
+use super::Section::{Config as C, Endpoint as E, Host as H, Update as U};
 use super::Support::{Honoured as Yes, Inert, Partly, Refused};
 use super::{FieldPolicy, Section, Support};
 
@@ -19,6 +20,7 @@ const fn f(
 }
 
 const WINDOWS: &str = "Windows containers only; dockerd ignores it on Linux";
+const NOT_UPDATABLE: &str = "berth changes it only at create; an update that sets it gets a 400";
 const OUTPUT: &str = "set by the daemon in inspect output; ignored in a request, as by dockerd";
 
 /// Every field, in the API document's order.
@@ -285,4 +287,98 @@ pub const POLICY: &[FieldPolicy] = &[
         ),
     ),
     f(E, "DNSNames", "DNSNames", Inert(OUTPUT)),
+    // The update request: Resources and RestartPolicy. Honoured ones change the live
+    // cgroup and the stored record; the others are refused by name.
+    f(U, "Memory", "--memory", Yes),
+    f(U, "MemorySwap", "--memory-swap", Yes),
+    f(U, "MemoryReservation", "--memory-reservation", Yes),
+    f(U, "CpuShares", "--cpu-shares", Yes),
+    f(U, "NanoCpus", "--cpus", Yes),
+    f(U, "CpuPeriod", "--cpu-period", Yes),
+    f(U, "CpuQuota", "--cpu-quota", Yes),
+    f(U, "CpusetCpus", "--cpuset-cpus", Yes),
+    f(U, "CpusetMems", "--cpuset-mems", Yes),
+    f(U, "PidsLimit", "--pids-limit", Yes),
+    f(U, "RestartPolicy", "--restart", Yes),
+    f(U, "CgroupParent", "--cgroup-parent", Refused(NOT_UPDATABLE)),
+    f(U, "BlkioWeight", "--blkio-weight", Refused(NOT_UPDATABLE)),
+    f(
+        U,
+        "BlkioWeightDevice",
+        "--blkio-weight-device",
+        Refused(NOT_UPDATABLE),
+    ),
+    f(
+        U,
+        "BlkioDeviceReadBps",
+        "--device-read-bps",
+        Refused(NOT_UPDATABLE),
+    ),
+    f(
+        U,
+        "BlkioDeviceWriteBps",
+        "--device-write-bps",
+        Refused(NOT_UPDATABLE),
+    ),
+    f(
+        U,
+        "BlkioDeviceReadIOps",
+        "--device-read-iops",
+        Refused(NOT_UPDATABLE),
+    ),
+    f(
+        U,
+        "BlkioDeviceWriteIOps",
+        "--device-write-iops",
+        Refused(NOT_UPDATABLE),
+    ),
+    f(
+        U,
+        "CpuRealtimePeriod",
+        "--cpu-rt-period",
+        Refused(NOT_UPDATABLE),
+    ),
+    f(
+        U,
+        "CpuRealtimeRuntime",
+        "--cpu-rt-runtime",
+        Refused(NOT_UPDATABLE),
+    ),
+    f(U, "Devices", "--device", Refused(NOT_UPDATABLE)),
+    f(
+        U,
+        "DeviceCgroupRules",
+        "--device-cgroup-rule",
+        Refused(NOT_UPDATABLE),
+    ),
+    f(U, "DeviceRequests", "--gpus", Refused(NOT_UPDATABLE)),
+    f(
+        U,
+        "KernelMemoryTCP",
+        "KernelMemoryTCP",
+        Refused(NOT_UPDATABLE),
+    ),
+    f(
+        U,
+        "MemorySwappiness",
+        "--memory-swappiness",
+        Refused(NOT_UPDATABLE),
+    ),
+    f(
+        U,
+        "OomKillDisable",
+        "--oom-kill-disable",
+        Refused(NOT_UPDATABLE),
+    ),
+    f(U, "Init", "--init", Refused(NOT_UPDATABLE)),
+    f(U, "Ulimits", "--ulimit", Refused(NOT_UPDATABLE)),
+    f(U, "CpuCount", "--cpu-count", Refused(NOT_UPDATABLE)),
+    f(U, "CpuPercent", "--cpu-percent", Refused(NOT_UPDATABLE)),
+    f(U, "IOMaximumIOps", "--io-maxiops", Refused(NOT_UPDATABLE)),
+    f(
+        U,
+        "IOMaximumBandwidth",
+        "--io-maxbandwidth",
+        Refused(NOT_UPDATABLE),
+    ),
 ];
