@@ -154,10 +154,9 @@ impl Engine {
                         .as_ref()
                         .and_then(|c| c.labels.clone())
                         .unwrap_or_default();
-                    values.iter().all(|v| match v.split_once('=') {
-                        Some((lk, lv)) => labels.get(lk).is_some_and(|x| x == lv),
-                        None => labels.contains_key(v),
-                    })
+                    values
+                        .iter()
+                        .all(|v| crate::filters::label_matches(&labels, v))
                 }),
                 other => {
                     return Err(EngineError::Invalid(format!("invalid filter '{other}'")));

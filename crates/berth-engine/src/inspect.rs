@@ -8,9 +8,9 @@ use berth_api::container::{
     SummaryHostConfig, SummaryNetworkSettings,
 };
 
-use crate::container_filters;
 use crate::error::{EngineError, Result};
 use crate::etcfiles;
+use crate::filters;
 use crate::model::{ContainerRecord, Status};
 use crate::table::{Engine, ListOptions};
 
@@ -196,15 +196,15 @@ impl Engine {
                 let h = self.health_of(rec).map(|h| h.status);
                 h.as_deref().unwrap_or("none") == v
             }
-            "id" => rec.id.starts_with(v) || container_filters::regex_matches(v, &rec.id),
-            "name" => container_filters::name_matches(&rec.name, v),
-            "volume" => container_filters::volume_matches(&self.mount_points(rec), v),
+            "id" => rec.id.starts_with(v) || filters::regex_matches(v, &rec.id),
+            "name" => filters::name_matches(&rec.name, v),
+            "volume" => filters::volume_matches(&self.mount_points(rec), v),
             "network" => self
                 .summary_ports(rec)
                 .1
                 .iter()
                 .any(|(name, ep)| name == v || (!v.is_empty() && ep.network_id.starts_with(v))),
-            "publish" => container_filters::port_matches(
+            "publish" => filters::port_matches(
                 "publish",
                 rec.host_config
                     .port_bindings
@@ -213,7 +213,7 @@ impl Engine {
                     .map(|(k, _)| k),
                 v,
             )?,
-            "expose" => container_filters::port_matches(
+            "expose" => filters::port_matches(
                 "expose",
                 rec.config.exposed_ports.iter().flatten().map(|(k, _)| k),
                 v,
@@ -221,11 +221,7 @@ impl Engine {
             "before" => rec.created < self.lookup(v)?.record().created,
             "since" => rec.created > self.lookup(v)?.record().created,
             "label" => {
-                let labels = rec.config.labels.clone().unwrap_or_default();
-                match v.split_once('=') {
-                    Some((k, val)) => labels.get(k).is_some_and(|x| x == val),
-                    None => labels.contains_key(v),
-                }
+                filters::label_matches(rec.config.labels.as_ref().unwrap_or(&Default::default()), v)
             }
             "status" => {
                 const OK: [&str; 7] = [

@@ -48,7 +48,6 @@
 pub mod archive;
 pub mod blkio;
 pub mod build;
-mod container_filters;
 pub mod devices;
 pub mod disk;
 pub mod distribution;
@@ -57,6 +56,7 @@ pub mod etcfiles;
 pub mod events;
 pub mod exec;
 pub mod filesystem;
+mod filters;
 pub mod images;
 pub mod init_binary;
 mod inspect;

@@ -383,11 +383,13 @@ pub trait Backend: Send + Sync + 'static {
         opts: EventsOptions,
     ) -> impl Future<Output = Result<mpsc::Receiver<EventMessage>, BackendError>> + Send;
 
-    /// `GET /networks`.
+    /// `GET /networks` with dockerd's filters.
     fn network_list(
         &self,
+        filters: Filters,
     ) -> impl Future<Output = Result<Vec<berth_api::network::NetworkResource>, BackendError>> + Send
     {
+        let _ = filters;
         async { Err(BackendError::not_implemented("networks")) }
     }
     /// `GET /networks/{id}`.

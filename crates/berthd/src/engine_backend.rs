@@ -644,8 +644,11 @@ impl Backend for EngineBackend {
         })
     }
 
-    async fn network_list(&self) -> Result<Vec<NetworkResource>, BackendError> {
-        self.engine.network_list().await.map_err(err)
+    async fn network_list(
+        &self,
+        filters: crate::backend::Filters,
+    ) -> Result<Vec<NetworkResource>, BackendError> {
+        self.engine.network_list(&filters).await.map_err(err)
     }
 
     async fn network_inspect(&self, id: &str) -> Result<NetworkResource, BackendError> {

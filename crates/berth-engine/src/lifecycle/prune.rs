@@ -101,10 +101,7 @@ fn created_secs(rec: &ContainerRecord) -> i64 {
 /// `label=k`, `label=k=v` must all match; `label!=...` must all not.
 fn labels_match(rec: &ContainerRecord, filters: &BTreeMap<String, Vec<String>>) -> bool {
     let labels = rec.config.labels.clone().unwrap_or_default();
-    let has = |f: &str| match f.split_once('=') {
-        Some((k, v)) => labels.get(k).is_some_and(|x| x == v),
-        None => labels.contains_key(f),
-    };
+    let has = |f: &str| crate::filters::label_matches(&labels, f);
     filters.get("label").into_iter().flatten().all(|f| has(f))
         && !filters.get("label!").into_iter().flatten().any(|f| has(f))
 }

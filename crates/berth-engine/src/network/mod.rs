@@ -16,6 +16,7 @@
 mod connect;
 pub(crate) mod endpoint;
 pub(crate) mod endpoint_opts;
+mod filters;
 mod objects;
 pub(crate) mod resolv;
 pub(crate) mod store;

@@ -110,14 +110,20 @@ impl Engine {
             .collect()
     }
 
-    /// `GET /networks`.
-    pub async fn network_list(&self) -> Result<Vec<NetworkResource>> {
+    /// `GET /networks`, kept to those passing `filters` (see [`super::filters`]).
+    pub async fn network_list(
+        &self,
+        filters: &crate::events::Filters,
+    ) -> Result<Vec<NetworkResource>> {
         let names = self.container_names();
-        let st = self.nets().lock();
-        let mut out: Vec<NetworkResource> =
-            st.nets.values().map(|r| resource(r, &st, &names)).collect();
-        out.extend(Self::builtin_resources(&st));
-        Ok(out)
+        let all = {
+            let st = self.nets().lock();
+            let mut out: Vec<NetworkResource> =
+                st.nets.values().map(|r| resource(r, &st, &names)).collect();
+            out.extend(Self::builtin_resources(&st));
+            out
+        };
+        super::filters::apply(all, filters)
     }
 
     /// `GET /networks/{id}`.

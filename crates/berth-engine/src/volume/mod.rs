@@ -63,21 +63,6 @@ impl Volumes {
     }
 }
 
-fn truthy(v: &str) -> Option<bool> {
-    match v {
-        "1" | "true" | "True" => Some(true),
-        "0" | "false" | "False" => Some(false),
-        _ => None,
-    }
-}
-
-fn label_matches(labels: &BTreeMap<String, String>, want: &str) -> bool {
-    match want.split_once('=') {
-        Some((k, v)) => labels.get(k).is_some_and(|x| x == v),
-        None => labels.contains_key(want),
-    }
-}
-
 /// Bytes of the regular files under `dir` (hard links once), as docker's `directory.Size`.
 fn dir_size(dir: &std::path::Path) -> u64 {
     use std::os::unix::fs::MetadataExt;
@@ -252,7 +237,7 @@ impl Engine {
             match k.as_str() {
                 "name" | "label" | "driver" => {}
                 "dangling" => {
-                    if let Some(bad) = vals.iter().find(|v| truthy(v).is_none()) {
+                    if let Some(bad) = vals.iter().find(|v| crate::filters::truthy(v).is_none()) {
                         return Err(EngineError::Invalid(format!(
                             "invalid filter 'dangling={bad}'"
                         )));
@@ -271,10 +256,13 @@ impl Engine {
             .filter(|v| {
                 get("dangling").is_none_or(|d| {
                     d.iter()
-                        .any(|x| truthy(x) == Some(!refs.contains_key(&v.name)))
+                        .any(|x| crate::filters::truthy(x) == Some(!refs.contains_key(&v.name)))
                 }) && get("name").is_none_or(|n| n.iter().any(|x| v.name.contains(x.as_str())))
                     && get("driver").is_none_or(|d| d.contains(&v.driver))
-                    && get("label").is_none_or(|l| l.iter().all(|x| label_matches(&v.labels, x)))
+                    && get("label").is_none_or(|l| {
+                        l.iter()
+                            .all(|x| crate::filters::label_matches(&v.labels, x))
+                    })
             })
             .map(|v| self.volume_api(v))
             .collect();
@@ -312,8 +300,8 @@ impl Engine {
             match k.as_str() {
                 "label" | "label!" => {}
                 "all" => {
-                    all = vals.iter().any(|v| truthy(v) == Some(true));
-                    if let Some(bad) = vals.iter().find(|v| truthy(v).is_none()) {
+                    all = vals.iter().any(|v| crate::filters::truthy(v) == Some(true));
+                    if let Some(bad) = vals.iter().find(|v| crate::filters::truthy(v).is_none()) {
                         return Err(EngineError::Invalid(format!("invalid filter 'all={bad}'")));
                     }
                 }
@@ -328,12 +316,13 @@ impl Engine {
             .values()
             .filter(|v| !refs.contains_key(&v.name) && (all || v.anonymous()))
             .filter(|v| {
-                filters
-                    .get("label")
-                    .is_none_or(|l| l.iter().all(|x| label_matches(&v.labels, x)))
-                    && filters
-                        .get("label!")
-                        .is_none_or(|l| l.iter().all(|x| !label_matches(&v.labels, x)))
+                filters.get("label").is_none_or(|l| {
+                    l.iter()
+                        .all(|x| crate::filters::label_matches(&v.labels, x))
+                }) && filters.get("label!").is_none_or(|l| {
+                    l.iter()
+                        .all(|x| !crate::filters::label_matches(&v.labels, x))
+                })
             })
             .cloned()
             .collect();

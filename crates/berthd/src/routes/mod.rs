@@ -9,7 +9,6 @@ mod containers;
 mod distribution;
 mod exec;
 mod images;
-mod network_filters;
 mod networks;
 mod swarm;
 mod system;

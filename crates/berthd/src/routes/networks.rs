@@ -26,8 +26,7 @@ pub(super) fn routes<B: Backend>() -> Router<AppState<B>> {
 type Reply = Result<Response, BackendError>;
 
 async fn list<B: Backend>(State(s): State<AppState<B>>, p: Params) -> Reply {
-    let filters = p.filters()?;
-    let nets = super::network_filters::apply(s.backend.network_list().await?, &filters)?;
+    let nets = s.backend.network_list(p.filters()?).await?;
     Ok(json_response(StatusCode::OK, &nets))
 }
 

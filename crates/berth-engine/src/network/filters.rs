@@ -6,36 +6,32 @@
 
 use berth_api::network::NetworkResource;
 
-use crate::backend::{BackendError, Filters};
+use crate::error::{EngineError, Result};
+use crate::events::Filters;
+use crate::filters::{label_matches, regex_matches, truthy};
 
 /// The networks docker creates itself and that `type=builtin` selects.
 const BUILTIN: [&str; 3] = ["bridge", "host", "none"];
 
 /// Keeps the networks that pass `filters`.
-pub fn apply(
+pub(crate) fn apply(
     mut nets: Vec<NetworkResource>,
     filters: &Filters,
-) -> Result<Vec<NetworkResource>, BackendError> {
+) -> Result<Vec<NetworkResource>> {
     for (key, values) in filters {
         if values.is_empty() {
             continue;
         }
         let keep: Box<dyn Fn(&NetworkResource) -> bool> = match key.as_str() {
-            "id" => {
-                let res = regexes(values);
-                Box::new(move |n| res.iter().any(|r| r.is_match(&n.id)))
-            }
-            "name" => {
-                let res = regexes(values);
-                Box::new(move |n| res.iter().any(|r| r.is_match(&n.name)))
-            }
+            "id" => Box::new(|n| values.iter().any(|v| regex_matches(v, &n.id))),
+            "name" => Box::new(|n| values.iter().any(|v| regex_matches(v, &n.name))),
             "driver" => Box::new(|n| values.contains(&n.driver)),
             "scope" => Box::new(|n| values.contains(&n.scope)),
-            "label" => Box::new(|n| values.iter().any(|v| label_matches(n, v))),
+            "label" => Box::new(|n| values.iter().any(|v| label_matches(&n.labels, v))),
             "type" => {
                 for v in values {
                     if v != "custom" && v != "builtin" {
-                        return Err(BackendError::invalid(format!(
+                        return Err(EngineError::Invalid(format!(
                             "invalid filter: 'type'='{v}'"
                         )));
                     }
@@ -47,14 +43,14 @@ pub fn apply(
             }
             "dangling" => {
                 let want = match values.as_slice() {
-                    [v] if v == "true" || v == "1" => true,
-                    [v] if v == "false" || v == "0" => false,
-                    _ => {
-                        return Err(BackendError::invalid(format!(
-                            "invalid filter 'dangling={}'",
-                            values.join(",")
-                        )));
-                    }
+                    [v] => truthy(v),
+                    _ => None,
+                };
+                let Some(want) = want else {
+                    return Err(EngineError::Invalid(format!(
+                        "invalid filter 'dangling={}'",
+                        values.join(",")
+                    )));
                 };
                 Box::new(move |n| {
                     let dangling = !BUILTIN.contains(&n.name.as_str()) && n.containers.is_empty();
@@ -62,28 +58,12 @@ pub fn apply(
                 })
             }
             other => {
-                return Err(BackendError::invalid(format!("invalid filter '{other}'")));
+                return Err(EngineError::Invalid(format!("invalid filter '{other}'")));
             }
         };
         nets.retain(|n| keep(n));
     }
     Ok(nets)
-}
-
-/// Go's `regexp.MatchString` per value; a value that is no valid expression matches
-/// nothing, as in dockerd.
-fn regexes(values: &[String]) -> Vec<regex::Regex> {
-    values
-        .iter()
-        .filter_map(|v| regex::Regex::new(v).ok())
-        .collect()
-}
-
-fn label_matches(n: &NetworkResource, want: &str) -> bool {
-    match want.split_once('=') {
-        Some((k, v)) => n.labels.get(k).is_some_and(|x| x == v),
-        None => n.labels.contains_key(want),
-    }
 }
 
 #[cfg(test)]
@@ -119,7 +99,7 @@ mod tests {
             net("web-front", "abc123", &[("env", "prod")], 0),
             net("web-back", "abd456", &[("env", "dev"), ("team", "x")], 1),
         ];
-        let f = crate::http::parse_filters(json).map_err(|e| e.to_string())?;
+        let f: Filters = serde_json::from_str(json).map_err(|e| e.to_string())?;
         apply(all, &f)
             .map(|v| names(&v).into_iter().map(str::to_owned).collect())
             .map_err(|e| e.to_string())

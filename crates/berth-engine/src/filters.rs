@@ -1,8 +1,10 @@
-//! `docker ps` filters that look past the record's own fields, with dockerd's semantics:
-//! `name` and `id` as unanchored regular expressions, `volume` (a mount's name, source or
-//! destination), `network` (a network's name or id prefix), `publish` and `expose`
-//! (`80`, `80/udp`, `8000-8080/tcp`: container ports, tcp unless named), `before` and
-//! `since` (created before or after the named container).
+//! The matching rules of dockerd's list filters, shared by containers, images, volumes and
+//! networks: `name` and `id` as unanchored regular expressions, `label` as `key` or
+//! `key=value`; and for `docker ps`: `volume` (a mount's name, source or destination),
+//! `publish` and `expose` (`80`, `80/udp`, `8000-8080/tcp`: container ports, tcp unless
+//! named).
+
+use std::collections::BTreeMap;
 
 use berth_api::container::MountPoint;
 
@@ -12,6 +14,23 @@ use crate::error::{EngineError, Result};
 /// dockerd's filters.
 pub(crate) fn regex_matches(pattern: &str, text: &str) -> bool {
     regex::Regex::new(pattern).is_ok_and(|r| r.is_match(text))
+}
+
+/// A boolean filter value (`dangling`, `all`): docker's spellings, `None` for another.
+pub(crate) fn truthy(v: &str) -> Option<bool> {
+    match v {
+        "1" | "true" | "True" => Some(true),
+        "0" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// A `label` filter value: `key` (present) or `key=value`.
+pub(crate) fn label_matches(labels: &BTreeMap<String, String>, want: &str) -> bool {
+    match want.split_once('=') {
+        Some((k, v)) => labels.get(k).is_some_and(|x| x == v),
+        None => labels.contains_key(want),
+    }
 }
 
 /// A container name filter: dockerd tries the name with and without its leading `/`.
