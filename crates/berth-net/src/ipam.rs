@@ -275,7 +275,8 @@ impl Addresses {
                         subnet: self.subnet,
                     });
                 }
-                if self.allocated.contains_key(&ip) {
+                // Aux addresses are kept out of allocation, a requested one included.
+                if self.allocated.contains_key(&ip) || self.aux.values().any(|a| *a == ip) {
                     return Err(IpamError::AddressInUse(ip));
                 }
                 ip
@@ -340,6 +341,11 @@ mod tests {
             ..a
         };
         assert_eq!(a.allocate("c1", None), Ok(Ipv4Addr::new(10, 5, 7, 2)));
+        assert_eq!(
+            a.allocate("c2", Some(Ipv4Addr::new(10, 5, 7, 1))),
+            Err(IpamError::AddressInUse(Ipv4Addr::new(10, 5, 7, 1))),
+            "an aux address is never handed out, asked for or not"
+        );
         assert_eq!(
             a.check_static(Ipv4Addr::new(10, 5, 1, 1)),
             Err(IpamError::NotInRange(Ipv4Addr::new(10, 5, 1, 1)))

@@ -101,3 +101,61 @@ print('ok')
     );
     assert_eq!(out.trim(), "02:42:ac:11:00:0b");
 }
+
+#[test]
+fn network_create_options_are_honoured_or_refused_by_name() {
+    let d = Daemon::start();
+    let bridge = format!("bopt{}", std::process::id() % 100_000);
+    ok(
+        &d.docker(&[
+            "network",
+            "create",
+            "-o",
+            &format!("com.docker.network.bridge.name={bridge}"),
+            "-o",
+            "com.docker.network.bridge.enable_icc=true",
+            "named",
+        ]),
+        "create with a bridge name",
+    );
+    assert!(
+        std::path::Path::new("/sys/class/net")
+            .join(&bridge)
+            .exists(),
+        "the bridge has the given name"
+    );
+    assert_eq!(
+        d.inspect_network(
+            "named",
+            "{{index .Options \"com.docker.network.bridge.name\"}}"
+        ),
+        bridge
+    );
+    ok(&d.docker(&["network", "rm", "named"]), "rm");
+    assert!(
+        !std::path::Path::new("/sys/class/net")
+            .join(&bridge)
+            .exists()
+    );
+    for (args, named) in [
+        (
+            &["-o", "com.docker.network.driver.mtu=1400"][..],
+            "com.docker.network.driver.mtu",
+        ),
+        (&["--ipam-driver", "other"][..], "other"),
+        (&["--ipam-opt", "a=b"][..], "IPAM option a"),
+    ] {
+        let mut all = vec!["network", "create"];
+        all.extend_from_slice(args);
+        all.push("refused");
+        let out = d.docker(&all);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(named), "{args:?}: {err}");
+    }
+    let out = ok(&d.docker(&["network", "ls", "--format", "{{.Name}}"]), "ls");
+    assert!(
+        !out.contains("refused"),
+        "a refused create made nothing: {out}"
+    );
+}

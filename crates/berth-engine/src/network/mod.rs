@@ -305,7 +305,7 @@ impl Engine {
                     if !rec.net.addresses.allocated.is_empty() {
                         continue;
                     }
-                    if n.driver.bridge_has_ports(&rec.net).unwrap_or(false) {
+                    if n.driver.bridge_has_ports(&rec.net).unwrap_or(true) {
                         tracing::info!(
                             "bridge {} has ports of another daemon: left up",
                             rec.net.bridge

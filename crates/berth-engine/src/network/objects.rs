@@ -140,7 +140,8 @@ impl Engine {
         Ok(resource(rec, &st, &names))
     }
 
-    /// `POST /networks/create`.
+    /// `POST /networks/create`. The bridge driver's options berth honours are the bridge's
+    /// name and docker's defaults; any other is refused by name.
     pub async fn network_create(&self, req: NetworkCreateRequest) -> Result<NetworkCreateResponse> {
         if req.name.is_empty() {
             return Err(EngineError::Invalid("network name is required".into()));
@@ -164,9 +165,22 @@ impl Engine {
                 "IPv6 networks are not supported by berth yet".into(),
             ));
         }
+        let bridge_name = bridge_option(req.options.as_ref())?;
+        let ipam = req.ipam.unwrap_or_default();
+        if !matches!(ipam.driver.as_str(), "" | "default") {
+            return Err(EngineError::Invalid(format!(
+                "IPAM driver \"{}\" is not supported by berth: only the default one is",
+                ipam.driver
+            )));
+        }
+        if let Some(k) = ipam.options.iter().flatten().map(|(k, _)| k).next() {
+            return Err(EngineError::Invalid(format!(
+                "IPAM option {k} is not supported by berth"
+            )));
+        }
         let (mut subnet, mut gateway, mut ip_range) = (None, None, None);
         let mut aux = BTreeMap::new();
-        let configs = req.ipam.and_then(|i| i.config).unwrap_or_default();
+        let configs = ipam.config.unwrap_or_default();
         if configs.len() > 1 {
             return Err(EngineError::Invalid(
                 "berth supports one IPAM config per network".into(),
@@ -224,7 +238,7 @@ impl Engine {
                         id: id.clone(),
                         subnet,
                         gateway,
-                        bridge: format!("br-{}", &id[..12]),
+                        bridge: bridge_name.unwrap_or_else(|| format!("br-{}", &id[..12])),
                         ip_range,
                         aux,
                         internal,
@@ -310,4 +324,26 @@ impl Engine {
         }
         Ok(removed)
     }
+}
+
+/// The bridge name of `-o com.docker.network.bridge.name=NAME`, if given. Options that only
+/// restate docker's defaults are accepted; any other option is refused by name.
+fn bridge_option(options: Option<&BTreeMap<String, String>>) -> Result<Option<String>> {
+    let mut bridge = None;
+    for (k, v) in options.into_iter().flatten() {
+        match (k.as_str(), v.as_str()) {
+            ("com.docker.network.bridge.name", name) => bridge = Some(name.to_owned()),
+            (
+                "com.docker.network.bridge.enable_icc"
+                | "com.docker.network.bridge.enable_ip_masquerade",
+                "true",
+            ) => {}
+            _ => {
+                return Err(EngineError::Invalid(format!(
+                    "network option {k}={v} is not supported by berth"
+                )));
+            }
+        }
+    }
+    Ok(bridge)
 }
