@@ -711,3 +711,24 @@ fn a_client_that_goes_away_cancels_the_build() {
         std::fs::read_dir(&contexts).is_ok_and(|mut r| r.next().is_none())
     });
 }
+
+#[test]
+fn build_host_settings_are_checked_before_anything_runs() {
+    let d = Daemon::start();
+    // No RUN step: the settings would never reach a container, and used to be dropped.
+    let dir = context(&d, "norun", &[("Dockerfile", "FROM busybox\nLABEL a=b\n")]);
+    for (args, named) in [
+        (&["--network", "no-such-net"][..], "no-such-net"),
+        (&["--memory", "1k"][..], "Minimum memory limit"),
+    ] {
+        let mut all = vec!["build", "-t", "norun:x"];
+        all.extend_from_slice(args);
+        all.push(s(&dir));
+        let out = d.docker(&all);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(stderr(&out).contains(named), "{args:?}: {}", stderr(&out));
+    }
+    let out = d.docker(&["image", "inspect", "norun:x"]);
+    assert!(!out.status.success(), "a refused build tagged an image");
+    assert!(containers(&d).is_empty());
+}

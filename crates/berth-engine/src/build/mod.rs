@@ -124,12 +124,32 @@ impl Engine {
         self.inner.cfg.data_root.join("build")
     }
 
+    /// A build's host settings (memory, cpu, ulimits, network mode, extra hosts, ...) checked
+    /// as the create of each RUN container will check them.
+    fn check_build_host_config(
+        &self,
+        hc: &berth_api::container::HostConfig,
+    ) -> crate::error::Result<()> {
+        let mut hc = hc.clone();
+        crate::options::refuse_unsupported(&berth_api::container::ContainerCreateBody {
+            host_config: Some(hc.clone()),
+            ..Default::default()
+        })?;
+        self.check_host_config(&mut hc)?;
+        self.net_validate(&hc, None)?;
+        Ok(())
+    }
+
     /// Reads the context from `body` and plans the build (see the module doc).
     pub async fn build_prepare(
         &self,
         request: BuildRequest,
         body: mpsc::Receiver<std::io::Result<Bytes>>,
     ) -> Result<PreparedBuild, BuildFailed> {
+        // The RUN steps' host settings are checked as a container's, before the context is
+        // read: a bad value is a 400 even for a Dockerfile without RUN.
+        self.check_build_host_config(&request.host_config)
+            .map_err(|e| BuildFailed::invalid(e.message()))?;
         let contexts = self.build_dir().join("contexts");
         let dir = contexts.join(crate::names::new_id().map_err(BuildFailed::invalid)?);
         tokio::task::spawn_blocking(move || -> Result<PreparedBuild, BuildFailed> {

@@ -170,6 +170,16 @@ pub(crate) fn validate_host_config(hc: &mut HostConfig) -> Result<()> {
 }
 
 impl Engine {
+    /// The host config's own checks (normalised in place): policy values, host limits and
+    /// namespace modes; returns dockerd's warnings. Create and build (for its RUN steps,
+    /// before anything runs) share them.
+    pub(crate) fn check_host_config(&self, hc: &mut HostConfig) -> Result<Vec<String>> {
+        validate_host_config(hc)?;
+        let warnings = host_checks::check(hc)?;
+        self.check_namespace_modes(hc)?;
+        Ok(warnings)
+    }
+
     /// `POST /containers/create`: returns the new container's ID.
     pub async fn create(&self, name: Option<String>, body: ContainerCreateBody) -> Result<Created> {
         let name = name
@@ -186,9 +196,7 @@ impl Engine {
             hc.network_mode = "none".into();
         }
         self.merge_default_log_config(&mut hc.log_config);
-        validate_host_config(&mut hc)?;
-        let warnings = host_checks::check(&mut hc)?;
-        self.check_namespace_modes(&hc)?;
+        let warnings = self.check_host_config(&mut hc)?;
         if let Some(h) = &cfg.healthcheck {
             crate::lifecycle::health::validate(h)?;
         }
