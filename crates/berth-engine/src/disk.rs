@@ -1,4 +1,5 @@
-//! Disk usage: `image prune` and `system df`. Sizes are the layers' (each stored once by
+//! Disk usage: `image prune` and `system df`, and [`dir_size`] for every directory's size
+//! (volumes, upper directories, build caches). Sizes are the layers' (each stored once by
 //! chain ID), so an image's shared size is what its layers that other images also use
 //! take, and what a prune reclaims is the layers it removed.
 
@@ -135,4 +136,26 @@ impl Engine {
             containers,
         })
     }
+}
+
+/// Bytes of the regular files under `dir` (hard links once), as docker's `directory.Size`.
+pub(crate) fn dir_size(dir: &std::path::Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen = std::collections::HashSet::new();
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let Ok(m) = e.metadata() else { continue };
+            if m.is_dir() {
+                stack.push(e.path());
+            } else if m.is_file() && (m.nlink() == 1 || seen.insert((m.dev(), m.ino()))) {
+                total += m.len();
+            }
+        }
+    }
+    total
 }

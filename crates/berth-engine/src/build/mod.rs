@@ -19,7 +19,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use berth_api::container::HostConfig;
-use berth_build::builder::Progress;
 use berth_build::{Dockerfile, Plan};
 use bytes::Bytes;
 use tokio::sync::mpsc;
@@ -63,14 +62,8 @@ impl std::fmt::Debug for BuildRequest {
     }
 }
 
-/// A message of the build's stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BuildMessage {
-    /// `{"stream": ...}`.
-    Stream(String),
-    /// `{"aux": {"ID": ...}}`.
-    Aux(String),
-}
+/// A message of the build's stream: the builder's progress, as it comes.
+pub use berth_build::builder::Progress as BuildMessage;
 
 /// Why a build failed: dockerd's message, and a RUN's exit code when that was it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -231,12 +224,8 @@ impl Engine {
                 removals: Vec::new(),
             };
             ex.set_cache_from(&request.cache_from);
-            let mut send = |p: Progress| {
-                let m = match p {
-                    Progress::Stream(s) => BuildMessage::Stream(s),
-                    Progress::Aux(id) => BuildMessage::Aux(id),
-                };
-                if progress.blocking_send(m).is_err() {
+            let mut send = |p: BuildMessage| {
+                if progress.blocking_send(p).is_err() {
                     cancel.store(true, Ordering::Relaxed);
                 }
             };
@@ -291,7 +280,7 @@ impl Engine {
                     continue;
                 };
                 for e in entries.flatten() {
-                    bytes += du(&e.path());
+                    bytes += crate::disk::dir_size(&e.path());
                     deleted.push(e.file_name().to_string_lossy().into_owned());
                     let p = e.path();
                     let r = if p.is_dir() {
@@ -307,22 +296,4 @@ impl Engine {
         .await
         .map_err(|e| EngineError::Task(e.to_string()))?
     }
-}
-
-/// Bytes under `p` (not following links).
-fn du(p: &std::path::Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![p.to_path_buf()];
-    while let Some(p) = stack.pop() {
-        let Ok(m) = std::fs::symlink_metadata(&p) else {
-            continue;
-        };
-        total += m.len();
-        if m.is_dir()
-            && let Ok(rd) = std::fs::read_dir(&p)
-        {
-            stack.extend(rd.flatten().map(|e| e.path()));
-        }
-    }
-    total
 }

@@ -39,7 +39,7 @@ impl Engine {
             {
                 continue;
             }
-            let size = dir_size(&self.dir(&c.id).join("upper"));
+            let size = crate::disk::dir_size(&self.dir(&c.id).join("upper"));
             match self.remove_container(&c, false, false).await {
                 Ok(()) => {
                     out.containers_deleted.push(c.id.clone());
@@ -76,20 +76,6 @@ fn parse_until(v: &str) -> Option<i64> {
         _ => return None,
     };
     Some(chrono::Utc::now().timestamp() - secs as i64)
-}
-
-/// Bytes of the regular files under `dir` (a container's writable layer).
-fn dir_size(dir: &std::path::Path) -> u64 {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    rd.flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => dir_size(&e.path()),
-            Ok(m) if m.is_file() => m.len(),
-            _ => 0,
-        })
-        .sum()
 }
 
 fn created_secs(rec: &ContainerRecord) -> i64 {

@@ -63,28 +63,6 @@ impl Volumes {
     }
 }
 
-/// Bytes of the regular files under `dir` (hard links once), as docker's `directory.Size`.
-fn dir_size(dir: &std::path::Path) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    let mut seen = std::collections::HashSet::new();
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let Ok(m) = e.metadata() else { continue };
-            if m.is_dir() {
-                stack.push(e.path());
-            } else if m.is_file() && (m.nlink() == 1 || seen.insert((m.dev(), m.ino()))) {
-                total += m.len();
-            }
-        }
-    }
-    total
-}
-
 impl Engine {
     /// `DATA_ROOT/volumes`.
     pub(crate) fn volumes_root(&self) -> PathBuf {
@@ -329,7 +307,7 @@ impl Engine {
         let mut deleted = Vec::new();
         let mut reclaimed = 0;
         for v in victims {
-            let size = dir_size(&self.volume_data(&v.name));
+            let size = crate::disk::dir_size(&self.volume_data(&v.name));
             match self.volume_delete(&mut map, &v.name) {
                 Ok(()) => {
                     reclaimed += size;
@@ -355,7 +333,7 @@ impl Engine {
             .map(|v| {
                 let mut api = self.volume_api(v);
                 api.usage_data = Some(VolumeUsageData {
-                    size: dir_size(&self.volume_data(&v.name)) as i64,
+                    size: crate::disk::dir_size(&self.volume_data(&v.name)) as i64,
                     ref_count: refs.get(&v.name).map_or(0, |r| r.len() as i64),
                 });
                 api
