@@ -139,6 +139,44 @@ fn walk(
     Ok(())
 }
 
+/// Writes a new image on top of `parent`: the upper directory of the container at
+/// `container_dir` packed as one layer (none for `None`: a config-only image), the config
+/// edited by `edit`, `history` appended (its time and `empty_layer` filled in here), the
+/// parent recorded. Blocking. Commit and build share it.
+pub(crate) fn commit_image(
+    images: &berth_image::store::ImageStore,
+    parent: &berth_image::store::Image,
+    container_dir: Option<&Path>,
+    mut history: History,
+    edit: impl FnOnce(&mut berth_image::config::ImageConfig),
+) -> Result<berth_image::Digest> {
+    let mut cfg = parent.config.clone();
+    if let Some(dir) = container_dir {
+        let upper = open_upper(dir)?;
+        // The layer goes through a pipe into the store, packed and unpacked at once.
+        let (reader, mut writer) = std::io::pipe().map_err(|e| EngineError::io("pipe", dir, e))?;
+        let packer = std::thread::spawn(move || tarball::write_layer(&upper, &mut writer));
+        let layer = images.add_layer(parent.layers.last(), reader);
+        packer
+            .join()
+            .map_err(|_| EngineError::Task("the layer writer panicked".into()))?
+            .map_err(|e| EngineError::io("pack", dir.join("upper"), e))?;
+        cfg.rootfs.diff_ids.push(layer?.diff_id);
+    }
+    let now = berth_image::config::now_rfc3339();
+    cfg.created = Some(now.clone());
+    edit(&mut cfg);
+    history.created = Some(now);
+    history.empty_layer = container_dir.is_none();
+    cfg.history.push(history);
+    let json = cfg
+        .to_vec()
+        .map_err(|e| EngineError::Invalid(format!("image config: {e}")))?;
+    let id = images.add_image(&json)?;
+    images.set_parent(&id, &parent.id)?;
+    Ok(id)
+}
+
 pub(crate) fn open_upper(dir: &Path) -> Result<OwnedFd> {
     let upper = dir.join("upper");
     rustix::fs::open(&upper, DIR_FLAGS, Mode::empty()).map_err(|e| {
@@ -295,36 +333,16 @@ impl Engine {
             }
         }
         let packed = tokio::task::spawn_blocking(move || -> Result<berth_image::Digest> {
-            let upper = open_upper(&dir)?;
-            // The layer goes through a pipe into the store, packed and unpacked at once.
-            let (reader, mut writer) =
-                std::io::pipe().map_err(|e| EngineError::io("pipe", &dir, e))?;
-            let packer = std::thread::spawn(move || tarball::write_layer(&upper, &mut writer));
-            let top = parent.layers.last().cloned();
-            let layer = images.add_layer(top.as_ref(), reader);
-            let packed = packer
-                .join()
-                .map_err(|_| EngineError::Task("the layer writer panicked".into()))?;
-            packed.map_err(|e| EngineError::io("pack", dir.join("upper"), e))?;
-            let layer = layer?;
-            let mut cfg = parent.config.clone();
-            let now = berth_image::config::now_rfc3339();
-            cfg.created = Some(now.clone());
-            cfg.author = author.clone();
-            cfg.config = Some(cc);
-            cfg.rootfs.diff_ids.push(layer.diff_id);
-            cfg.history.push(History {
-                created: Some(now),
+            let history = History {
                 created_by,
-                author,
+                author: author.clone(),
                 comment,
-                empty_layer: false,
-            });
-            let json = cfg
-                .to_vec()
-                .map_err(|e| EngineError::Invalid(format!("image config: {e}")))?;
-            let id = images.add_image(&json)?;
-            images.set_parent(&id, &parent.id)?;
+                ..Default::default()
+            };
+            let id = commit_image(&images, &parent, Some(&dir), history, |cfg| {
+                cfg.author = author;
+                cfg.config = Some(cc);
+            })?;
             if let Some(r) = &reference {
                 images.tag(&id.to_string(), r)?;
             }

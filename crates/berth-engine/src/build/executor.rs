@@ -671,43 +671,17 @@ impl Engine {
             None => None,
         };
         let config = config.clone();
-        let created_by = created_by.to_owned();
-        let id = tokio::task::spawn_blocking(move || -> Result<berth_image::Digest> {
-            let mut cfg = parent_img.config.clone();
-            let now = berth_image::config::now_rfc3339();
-            if let Some(dir) = &dir {
-                let upper = crate::filesystem::open_upper(dir)?;
-                let (reader, mut writer) =
-                    std::io::pipe().map_err(|e| EngineError::io("pipe", dir, e))?;
-                let packer = std::thread::spawn(move || {
-                    crate::archive::tarball::write_layer(&upper, &mut writer)
-                });
-                let top = parent_img.layers.last().cloned();
-                let layer = images.add_layer(top.as_ref(), reader);
-                packer
-                    .join()
-                    .map_err(|_| EngineError::Task("the layer writer panicked".into()))?
-                    .map_err(|e| EngineError::io("pack", dir.join("upper"), e))?;
-                cfg.rootfs.diff_ids.push(layer?.diff_id);
-            }
-            cfg.created = Some(now.clone());
-            if let Some(a) = &config.author {
-                cfg.author = a.clone();
-            }
-            cfg.config = Some(to_store(&config, parent_img.config.config.as_ref()));
-            cfg.history.push(History {
-                created: Some(now),
-                created_by,
-                author: String::new(),
-                comment: String::new(),
-                empty_layer: dir.is_none(),
-            });
-            let json = cfg
-                .to_vec()
-                .map_err(|e| EngineError::Invalid(format!("image config: {e}")))?;
-            let id = images.add_image(&json)?;
-            images.set_parent(&id, &parent_img.id)?;
-            Ok(id)
+        let history = History {
+            created_by: created_by.to_owned(),
+            ..Default::default()
+        };
+        let id = tokio::task::spawn_blocking(move || {
+            crate::filesystem::commit_image(&images, &parent_img, dir.as_deref(), history, |cfg| {
+                if let Some(a) = &config.author {
+                    cfg.author = a.clone();
+                }
+                cfg.config = Some(to_store(&config, parent_img.config.config.as_ref()));
+            })
         })
         .await
         .map_err(|e| EngineError::Task(e.to_string()))??;
