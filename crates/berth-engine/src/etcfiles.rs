@@ -19,10 +19,10 @@ pub const HOSTS: &str = "hosts";
 /// See [`HOSTNAME`].
 pub const RESOLV_CONF: &str = "resolv.conf";
 
-fn write_atomic(path: &Path, body: &str) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, body).map_err(|e| EngineError::io("write", &tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| EngineError::io("rename", path, e))
+/// Replaces a file the container sees (hosts, resolv.conf, ...) whole.
+pub(crate) fn write_atomic(path: &Path, body: &str) -> Result<()> {
+    berth_runtime::fsutil::write_atomic(path, body.as_bytes(), Default::default())
+        .map_err(|e| EngineError::io("write", path, e))
 }
 
 /// docker's `/etc/hosts` for a container without a network address.

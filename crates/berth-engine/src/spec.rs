@@ -480,13 +480,12 @@ pub fn build(rec: &ContainerRecord, rootfs: &Path, dir: &Path, netns: &Path) -> 
     Ok(spec)
 }
 
-/// Writes `config.json` into the bundle directory (temp-then-rename).
+/// Writes `config.json` into the bundle directory (atomically).
 pub fn write(spec: &Spec, bundle: &Path) -> Result<()> {
     let path = bundle.join("config.json");
-    let tmp = bundle.join(".config.json.tmp");
     let json = serde_json::to_vec(spec).map_err(|e| EngineError::Spec(path.clone(), e.into()))?;
-    std::fs::write(&tmp, json).map_err(|e| EngineError::Spec(tmp.clone(), e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| EngineError::Spec(path, e))
+    berth_runtime::fsutil::write_atomic(&path, &json, Default::default())
+        .map_err(|e| EngineError::Spec(path, e))
 }
 
 #[cfg(test)]

@@ -562,11 +562,10 @@ pub(crate) fn recv_until(
     }
 }
 
-/// Write a pid file: temp file, then rename.
+/// Write a pid file (atomically: a reader never sees it empty).
 pub(crate) fn write_pid_file(path: &Path, pid: Pid) -> Result<(), Error> {
-    let tmp = path.with_extension("tmp-berth");
-    std::fs::write(&tmp, pid.to_string()).map_err(|e| Error::PidFile(tmp.clone(), e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::PidFile(path.into(), e))
+    crate::fsutil::write_atomic(path, pid.to_string().as_bytes(), Default::default())
+        .map_err(|e| Error::PidFile(path.into(), e))
 }
 
 impl Container {

@@ -12,6 +12,7 @@
 //! - [`terminal`]: the PTY for `process.terminal`.
 //! - [`container`], [`state`], [`exec`]: the lifecycle (create, start, state, kill, delete,
 //!   exec) and its on-disk state.
+//! - [`fsutil`]: replacing a file atomically (also used by the shim, the engine and berthd).
 
 pub mod capabilities;
 pub mod cgroups;
@@ -19,6 +20,7 @@ pub mod container;
 pub mod defaults;
 pub mod error;
 pub mod exec;
+pub mod fsutil;
 pub mod init;
 pub mod namespaces;
 pub mod process;

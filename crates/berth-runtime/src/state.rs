@@ -114,14 +114,13 @@ impl Record {
         serde_json::from_slice(&bytes).map_err(|e| StateError::Parse(path, e))
     }
 
-    /// Save the record: write a temp file, then rename it over state.json.
+    /// Save the record (replacing state.json atomically).
     pub fn save(&self, dir: &Path) -> Result<(), StateError> {
         let path = record_path(dir);
-        let tmp = dir.join(".state.json.tmp");
         let bytes = serde_json::to_vec(self)
             .map_err(|e| StateError::Write(path.clone(), std::io::Error::other(e)))?;
-        std::fs::write(&tmp, bytes).map_err(|e| StateError::Write(tmp.clone(), e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| StateError::Write(path, e))
+        crate::fsutil::write_atomic(&path, &bytes, Default::default())
+            .map_err(|e| StateError::Write(path, e))
     }
 
     /// The OCI state now.

@@ -4,7 +4,6 @@
 //! after a daemon restart, when the shim may be gone) sees either no file or a whole one.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -84,17 +83,18 @@ pub enum StatusError {
 /// Write `status` to `dir/exit.json` atomically (temp file, fsync, rename).
 pub fn write(dir: &Path, status: &ExitStatus) -> Result<(), StatusError> {
     let path = dir.join(EXIT_FILE);
-    let tmp = dir.join(".exit.json.tmp");
     let werr = |source| StatusError::Write {
         path: path.clone(),
         source,
     };
     let body = serde_json::to_vec(status).map_err(|e| werr(e.into()))?;
-    let mut f = fs::File::create(&tmp).map_err(werr)?;
-    f.write_all(&body).map_err(werr)?;
-    f.sync_all().map_err(werr)?;
-    drop(f);
-    fs::rename(&tmp, &path).map_err(werr)
+    // Synced: the exit status is the one record a daemon that restarts after a power cut
+    // cannot learn again.
+    let opts = berth_runtime::fsutil::AtomicOptions {
+        sync: true,
+        ..Default::default()
+    };
+    berth_runtime::fsutil::write_atomic(&path, &body, opts).map_err(werr)
 }
 
 /// Read `dir/exit.json`; `Ok(None)` when the process has not exited (no file).

@@ -167,8 +167,6 @@ pub fn engine_id(data_root: &Path) -> std::io::Result<String> {
         &h[16..20],
         &h[20..32]
     );
-    let tmp = data_root.join("engine-id.tmp");
-    fs::write(&tmp, &id)?;
-    fs::rename(&tmp, &path)?;
+    berth_runtime::fsutil::write_atomic(&path, id.as_bytes(), Default::default())?;
     Ok(id)
 }

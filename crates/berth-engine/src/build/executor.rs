@@ -615,9 +615,8 @@ impl Executor for EngineExecutor {
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir).map_err(|e| EngineError::io("create", dir, e))?;
         }
-        let tmp = file.with_extension("tmp");
-        std::fs::write(&tmp, &id).map_err(|e| EngineError::io("write", &tmp, e))?;
-        std::fs::rename(&tmp, &file).map_err(|e| EngineError::io("rename", &file, e))?;
+        berth_runtime::fsutil::write_atomic(&file, id.as_bytes(), Default::default())
+            .map_err(|e| EngineError::io("write", &file, e))?;
         Ok(id)
     }
 

@@ -103,12 +103,6 @@ fn parse_bindings<'a>(
     Ok(out)
 }
 
-fn write_file(path: &Path, body: &str) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, body).map_err(|e| EngineError::io("write", &tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| EngineError::io("rename", path, e))
-}
-
 impl Engine {
     /// At create: checks the network mode and the requested endpoints; returns the container's
     /// networking to record.
@@ -344,7 +338,7 @@ impl Engine {
         let base = base
             .strip_suffix(&format!("127.0.0.1\t{hostname}\n"))
             .unwrap_or(&base);
-        write_file(
+        crate::etcfiles::write_atomic(
             &dir.join(etcfiles::HOSTS),
             &format!("{base}{}\t{hostname}\n", first.ip),
         )?;

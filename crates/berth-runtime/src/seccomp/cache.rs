@@ -9,8 +9,7 @@
 //! a warning and compiles as usual.
 
 use std::hash::{Hash, Hasher};
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
 use oci_spec::runtime::LinuxSeccomp;
@@ -84,20 +83,11 @@ fn store(dir: &Path, path: &Path, key: &[u8], program: &SeccompProgram) -> std::
         bytes.push(insn.jf);
         bytes.extend_from_slice(&insn.k.to_ne_bytes());
     }
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(&bytes))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        // Best effort: the temporary file may not exist.
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    let opts = crate::fsutil::AtomicOptions {
+        mode: 0o600,
+        ..Default::default()
+    };
+    crate::fsutil::write_atomic(path, &bytes, opts)
 }
 
 #[cfg(test)]
