@@ -135,7 +135,10 @@ impl Engine {
     /// `GET /containers/{id}/json`.
     pub async fn inspect(&self, name: &str) -> Result<ContainerInspect> {
         let c = self.lookup(name)?;
-        Ok(self.inspect_record(&c.record()))
+        // Off the async workers: the network settings wait for the networks' lock, which an
+        // attach holds across its netlink work.
+        self.blocking(move |e| Ok(e.inspect_record(&c.record())))
+            .await
     }
 
     fn summary(&self, rec: &ContainerRecord) -> ContainerSummary {
@@ -263,6 +266,11 @@ impl Engine {
 
     /// `GET /containers/json`: newest first.
     pub async fn list(&self, o: ListOptions) -> Result<Vec<ContainerSummary>> {
+        // Off the async workers, as inspect.
+        self.blocking(move |e| e.list_blocking(&o)).await
+    }
+
+    fn list_blocking(&self, o: &ListOptions) -> Result<Vec<ContainerSummary>> {
         let mut recs: Vec<ContainerRecord> =
             self.table().by_id.values().map(|c| c.record()).collect();
         recs.sort_by(|a, b| b.created.cmp(&a.created));

@@ -182,6 +182,11 @@ impl Engine {
 
     /// `POST /containers/create`: returns the new container's ID.
     pub async fn create(&self, name: Option<String>, body: ContainerCreateBody) -> Result<Created> {
+        // All of it blocks (the store, the image's layers, the networks' lock, directories).
+        self.blocking(move |e| e.create_blocking(name, body)).await
+    }
+
+    fn create_blocking(&self, name: Option<String>, body: ContainerCreateBody) -> Result<Created> {
         let name = name
             .filter(|n| !n.is_empty())
             .map(|n| names::validate(&n))

@@ -375,8 +375,14 @@ impl Engine {
     /// At removal: detaches and forgets the container's networking.
     pub(crate) async fn net_forget(&self, id: &str) {
         self.net_stop(id, LinkTeardown::Wait).await;
-        self.nets().lock().containers.remove(id);
-        if let Err(e) = store::delete(&self.inner.store, store::ENDPOINTS, id) {
+        let owned = id.to_owned();
+        let forgot = self
+            .blocking(move |e| {
+                e.nets().lock().containers.remove(&owned);
+                store::delete(&e.inner.store, store::ENDPOINTS, &owned)
+            })
+            .await;
+        if let Err(e) = forgot {
             tracing::warn!("forget networks of {id}: {e}");
         }
     }

@@ -116,28 +116,36 @@ impl Engine {
         filters: &crate::events::Filters,
     ) -> Result<Vec<NetworkResource>> {
         let names = self.container_names();
-        let all = {
-            let st = self.nets().lock();
-            let mut out: Vec<NetworkResource> =
-                st.nets.values().map(|r| resource(r, &st, &names)).collect();
-            out.extend(Self::builtin_resources(&st));
-            out
-        };
+        // The networks' lock is taken on a blocking thread: an attach holds it across its
+        // netlink work.
+        let all = self
+            .blocking(move |e| {
+                let st = e.nets().lock();
+                let mut out: Vec<NetworkResource> =
+                    st.nets.values().map(|r| resource(r, &st, &names)).collect();
+                out.extend(Self::builtin_resources(&st));
+                Ok(out)
+            })
+            .await?;
         super::filters::apply(all, filters)
     }
 
     /// `GET /networks/{id}`.
     pub async fn network_inspect(&self, name: &str) -> Result<NetworkResource> {
         let names = self.container_names();
-        let st = self.nets().lock();
-        if let Some(r) = Self::builtin_resources(&st)
-            .into_iter()
-            .find(|r| r.name == name || r.id == name)
-        {
-            return Ok(r);
-        }
-        let rec = st.find(name)?;
-        Ok(resource(rec, &st, &names))
+        let name = name.to_owned();
+        self.blocking(move |e| {
+            let st = e.nets().lock();
+            if let Some(r) = Self::builtin_resources(&st)
+                .into_iter()
+                .find(|r| r.name == name || r.id == name)
+            {
+                return Ok(r);
+            }
+            let rec = st.find(&name)?;
+            Ok(resource(rec, &st, &names))
+        })
+        .await
     }
 
     /// `POST /networks/create`. The bridge driver's options berth honours are the bridge's
@@ -302,19 +310,22 @@ impl Engine {
 
     /// `POST /networks/prune`: removes user-defined networks no container uses.
     pub async fn network_prune(&self) -> Result<Vec<String>> {
-        let candidates: Vec<String> = {
-            let st = self.nets().lock();
-            st.nets
-                .values()
-                .filter(|r| r.net.name != "bridge")
-                .filter(|r| {
-                    !st.containers
-                        .values()
-                        .any(|c| c.endpoints.contains_key(&r.net.id))
-                })
-                .map(|r| r.net.name.clone())
-                .collect()
-        };
+        let candidates: Vec<String> = self
+            .blocking(|e| {
+                let st = e.nets().lock();
+                Ok(st
+                    .nets
+                    .values()
+                    .filter(|r| r.net.name != "bridge")
+                    .filter(|r| {
+                        !st.containers
+                            .values()
+                            .any(|c| c.endpoints.contains_key(&r.net.id))
+                    })
+                    .map(|r| r.net.name.clone())
+                    .collect())
+            })
+            .await?;
         let mut removed = Vec::new();
         for name in candidates {
             match self.network_remove(&name).await {
