@@ -1,10 +1,12 @@
 //! The files docker bind-mounts over the image's: `/etc/hostname`, `/etc/hosts` and
-//! `/etc/resolv.conf`, written under `DATA_ROOT/containers/<id>/` (temp-then-rename).
+//! `/etc/resolv.conf`, written under `DATA_ROOT/containers/<id>/` (each replaced whole).
 //!
-//! Networking is a fresh network namespace with only `lo` for now (the bridge network is a
-//! later piece of work), so `/etc/hosts` has docker's localhost lines, the container's
-//! hostname on 127.0.0.1 and the `--add-host` lines; `resolv.conf` is the host's, without
-//! loopback nameservers (unreachable from another namespace), or docker's fallback.
+//! At create they are written for a container without an address: `/etc/hosts` has docker's
+//! localhost lines, the hostname on 127.0.0.1 and the `--add-host` lines; `resolv.conf` is the
+//! host's without loopback nameservers (unreachable from another namespace), or docker's
+//! fallback. A container on a bridge network gets them rewritten at start, connect and
+//! disconnect by [`crate::network`] (its address in `hosts`, the embedded resolver at
+//! 127.0.0.11 on user networks).
 
 use std::path::Path;
 
