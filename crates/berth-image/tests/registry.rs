@@ -331,7 +331,7 @@ async fn a_corrupt_blob_is_refused_and_nothing_stored() {
         .unwrap();
     // Same length, different bytes in the registry's storage for the big layer.
     let big_blob = layer_digests(&src, &id)[1].clone();
-    let f = reg.blob_file(&big_blob);
+    let f = reg.blob_file(big_blob.hex());
     let len = fs::metadata(&f).unwrap().len() as usize;
     fs::write(&f, noise(len, 99)).unwrap();
     let root = tempfile::tempdir().unwrap();

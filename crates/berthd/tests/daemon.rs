@@ -85,7 +85,8 @@ impl Daemon {
         let docker = if docker.exists() {
             docker.to_path_buf()
         } else {
-            which("docker").expect("the docker CLI is missing: apt-get install docker.io")
+            berth_testkit::which("docker")
+                .expect("the docker CLI is missing: apt-get install docker.io")
         };
         Command::new(docker)
             .arg("-H")
@@ -113,14 +114,6 @@ impl Drop for Daemon {
         let _ = self.child.wait();
         engine_harness::remove_bridge(&self.bridge);
     }
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file())
 }
 
 /// The `berth` CLI built next to `berthd` (`cargo test --workspace` builds both).

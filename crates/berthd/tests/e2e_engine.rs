@@ -4,7 +4,7 @@
 
 mod engine_harness;
 
-use engine_harness::{Daemon, cgroups_of, eventually, ok, process_with, stderr, stdout};
+use engine_harness::{Daemon, cgroup_dirs, eventually, ok, process_with, stderr, stdout};
 
 #[test]
 fn run_prints_output_and_returns_the_exit_code() {
@@ -92,9 +92,9 @@ fn detached_run_logs_stop_and_rm_leave_nothing() {
     ok(&d.docker(&["rm", "ticker"]), "rm");
     assert!(d.mounts().is_empty(), "mounts left: {:?}", d.mounts());
     assert!(
-        cgroups_of(&id).is_empty(),
+        cgroup_dirs(&id).is_empty(),
         "cgroups left: {:?}",
-        cgroups_of(&id)
+        cgroup_dirs(&id)
     );
     assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
     assert!(!process_with(&id), "a process still names the container");
@@ -493,7 +493,7 @@ fn errors_have_dockers_codes_and_messages() {
     let out = d.docker(&["rm", "busy"]);
     assert!(!out.status.success());
     ok(&d.docker(&["rm", "-f", "busy"]), "rm -f");
-    assert!(cgroups_of(&id).is_empty());
+    assert!(cgroup_dirs(&id).is_empty());
     // A failed create leaves nothing behind.
     let (status, _) = d.http(
         "POST",

@@ -230,7 +230,7 @@ fn sigkill_during_a_burst_of_runs_loses_no_acknowledged_id_and_leaves_nothing() 
                 "a shim of the stopped {id} still runs"
             );
             assert!(
-                engine_harness::cgroups_of(id).is_empty(),
+                engine_harness::cgroup_dirs(id).is_empty(),
                 "cgroups of the stopped {id} remain"
             );
         }
@@ -242,9 +242,9 @@ fn sigkill_during_a_burst_of_runs_loses_no_acknowledged_id_and_leaves_nothing() 
         );
         if id.len() == 64 {
             assert!(
-                engine_harness::cgroups_of(id).is_empty(),
+                engine_harness::cgroup_dirs(id).is_empty(),
                 "cgroups of unrecorded {id} remain: {:?}",
-                engine_harness::cgroups_of(id)
+                engine_harness::cgroup_dirs(id)
             );
         }
     }

@@ -1,105 +1,17 @@
-//! Shared test helpers: a real `docker-registry` on 127.0.0.1 killed on drop, and a
-//! locally made multi-layer image.
+//! Shared test helpers: a locally made multi-layer image, tars and progress recording; the
+//! registry and the tool lookup come from `berth-testkit`.
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use berth_image::Digest;
 use berth_image::config::{ContainerConfig, ImageConfig, RootFs};
 use berth_image::registry::{Progress, ProgressFn};
 use berth_image::store::ImageStore;
 
-/// A running registry; killed and its storage removed on drop.
-pub struct Registry {
-    child: Child,
-    pub dir: tempfile::TempDir,
-    pub port: u16,
-}
-
-impl Registry {
-    /// Starts `docker-registry` with filesystem storage in a temp dir; `htpasswd` turns on
-    /// basic auth with that file.
-    pub fn start(htpasswd: Option<&Path>) -> Registry {
-        let auth = match htpasswd {
-            Some(p) => format!(
-                "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
-                p.display()
-            ),
-            None => String::new(),
-        };
-        Self::start_with_auth(&auth)
-    }
-
-    /// Starts `docker-registry` with `auth` (a YAML `auth:` section, or empty).
-    pub fn start_with_auth(auth: &str) -> Registry {
-        let bin = which("docker-registry").unwrap_or_else(|| {
-            panic!("docker-registry is not installed: run scripts/install-deps.sh --test (apt-get install docker-registry)")
-        });
-        let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let cfg = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}",
-            dir.path().join("data").display()
-        );
-        let cfg_path = dir.path().join("config.yml");
-        std::fs::write(&cfg_path, cfg).unwrap();
-        let child = Command::new(bin)
-            .arg("serve")
-            .arg(&cfg_path)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join("registry.log")).unwrap())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "registry did not start on port {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Registry { child, dir, port }
-    }
-
-    /// `127.0.0.1:<port>`.
-    pub fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    /// The registry's file holding a blob.
-    pub fn blob_file(&self, d: &Digest) -> PathBuf {
-        self.dir
-            .path()
-            .join("data/docker/registry/v2/blobs/sha256")
-            .join(&d.hex()[..2])
-            .join(d.hex())
-            .join("data")
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    })
-}
+#[allow(unused_imports)] // each test file uses some of them
+pub use berth_testkit::{Registry, noise, which};
 
 /// A tar with the given (path, contents) regular files; a `None` content is a directory.
 pub fn tar_of(entries: &[(&str, Option<&[u8]>)]) -> Vec<u8> {
@@ -130,21 +42,6 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     e.write_all(data).unwrap();
     e.finish().unwrap()
-}
-
-/// Deterministic, poorly compressible bytes.
-pub fn noise(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }
 
 /// The big file of layer 2.

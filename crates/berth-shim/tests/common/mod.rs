@@ -4,9 +4,8 @@
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use berth_shim::ShimClient;
@@ -18,15 +17,7 @@ pub fn shim_bin() -> &'static str {
     env!("CARGO_BIN_EXE_berth-shim")
 }
 
-/// A container id unique to this test process.
-pub fn unique_id(prefix: &str) -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "{prefix}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
+pub use berth_testkit::{cgroup_dirs, unique_id};
 
 /// A bundle plus the shim's directories; cleaned up on drop.
 pub struct Fixture {
@@ -38,27 +29,13 @@ pub struct Fixture {
 impl Fixture {
     /// A busybox bundle running `args`.
     pub fn new(prefix: &str, args: &[&str]) -> Fixture {
-        assert_eq!(
-            nix::unistd::Uid::effective().as_raw(),
-            0,
-            "these tests need root: run them as root"
-        );
+        berth_testkit::require_root("run them as root");
         let dir = tempfile::Builder::new()
             .prefix("berth-shim-test")
             .tempdir()
             .expect("temp dir");
         let bundle = dir.path().join("bundle");
-        let made = Command::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../scripts/make-busybox-rootfs.sh"
-        ))
-        .arg(bundle.join("rootfs"))
-        .status()
-        .expect("run make-busybox-rootfs.sh");
-        assert!(
-            made.success(),
-            "make-busybox-rootfs.sh failed: apt-get install busybox-static"
-        );
+        berth_testkit::busybox_rootfs(&bundle.join("rootfs"));
         let spec = berth_runtime::defaults::default_spec().expect("default spec");
         let mut config = serde_json::to_value(&spec).expect("spec to JSON");
         config["root"]["path"] = json!("rootfs");
@@ -193,15 +170,6 @@ pub fn fd_count(pid: i32) -> usize {
         std::thread::sleep(Duration::from_millis(10));
     }
     last
-}
-
-/// The container's cgroup directories that exist.
-pub fn cgroup_dirs(id: &str) -> Vec<PathBuf> {
-    ["memory", "pids", "cpu,cpuacct", "unified"]
-        .iter()
-        .map(|c| Path::new("/sys/fs/cgroup").join(c).join("berth").join(id))
-        .filter(|p| p.exists())
-        .collect()
 }
 
 impl Drop for Fixture {

@@ -53,32 +53,7 @@ pub fn docker_bin() -> PathBuf {
         .expect("the docker CLI is missing: apt-get install docker.io (its client only)")
 }
 
-/// A busybox root filesystem tar made with scripts/make-busybox-rootfs.sh.
-pub fn busybox_tar(dir: &Path) -> PathBuf {
-    let root = dir.join("rootfs");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make-busybox-rootfs.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .arg(&root)
-        .output()
-        .expect("run make-busybox-rootfs.sh");
-    assert!(
-        out.status.success(),
-        "make-busybox-rootfs.sh failed (apt-get install busybox-static): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let tar = dir.join("busybox.tar");
-    let st = Command::new("tar")
-        .arg("-C")
-        .arg(&root)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .expect("run tar");
-    assert!(st.success(), "tar the busybox rootfs");
-    tar
-}
+pub use berth_testkit::{busybox_tar, cgroup_dirs, stderr, stdout};
 
 pub struct Daemon {
     child: Option<Child>,
@@ -466,21 +441,6 @@ impl Daemon {
     }
 }
 
-/// Cgroup directories left for a container ID, in any hierarchy.
-pub fn cgroups_of(id: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir("/sys/fs/cgroup") {
-        for h in rd.flatten() {
-            for p in [h.path().join("berth").join(id), h.path().join(id)] {
-                if p.exists() {
-                    out.push(p);
-                }
-            }
-        }
-    }
-    out
-}
-
 /// Whether any process has `needle` in its command line.
 pub fn process_with(needle: &str) -> bool {
     let me = std::process::id().to_string();
@@ -529,7 +489,7 @@ impl Drop for Daemon {
             let _ = Command::new("umount").arg("-l").arg(&m).status();
         }
         for id in &ids {
-            for p in cgroups_of(id) {
+            for p in cgroup_dirs(id) {
                 let _ = std::fs::remove_dir(p);
             }
         }
@@ -547,14 +507,6 @@ pub fn ok(out: &Output, what: &str) -> String {
         stdout(out)
     );
     stdout(out)
-}
-
-pub fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-pub fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Polls `f` until it is true (10 s at most).

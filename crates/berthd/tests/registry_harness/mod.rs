@@ -1,5 +1,5 @@
-//! A real `docker-registry` (Debian's package) on 127.0.0.1 for pull and push tests, and a
-//! small rate-limiting TCP proxy in front of it that records every request head.
+//! A small rate-limiting TCP proxy in front of a real `docker-registry` (`berth-testkit`'s,
+//! on 127.0.0.1) for pull and push tests, recording every request head.
 //!
 //! The proxy forces `Connection: close` on each request, so one connection carries one
 //! request and its head can be recorded without parsing responses. It only listens on and
@@ -11,107 +11,13 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// `name` on PATH.
-pub fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    })
-}
-
-/// `len` bytes that no compressor shrinks (xorshift64*).
-pub fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        out.extend_from_slice(&x.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
-
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
-/// A running `docker-registry`; killed on drop, storage in its temp dir.
-pub struct Registry {
-    child: Child,
-    dir: tempfile::TempDir,
-    pub port: u16,
-}
-
-impl Registry {
-    /// Starts the registry; `htpasswd` turns on basic auth with that file.
-    pub fn start(htpasswd: Option<&Path>) -> Registry {
-        let bin = which("docker-registry").unwrap_or_else(|| {
-            panic!("docker-registry is not installed: run scripts/install-deps.sh --test")
-        });
-        let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
-        let auth = htpasswd.map_or(String::new(), |p| {
-            format!(
-                "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
-                p.display()
-            )
-        });
-        let cfg = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}",
-            dir.path().join("data").display()
-        );
-        let cfg_path = dir.path().join("config.yml");
-        std::fs::write(&cfg_path, cfg).expect("write registry config");
-        let log = std::fs::File::create(dir.path().join("registry.log")).expect("log");
-        let child = Command::new(bin)
-            .arg("serve")
-            .arg(&cfg_path)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("spawn docker-registry");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "registry did not start on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Registry { child, dir, port }
-    }
-
-    /// `127.0.0.1:PORT`.
-    pub fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    /// The registry's storage directory.
-    pub fn storage(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+#[allow(unused_imports)] // each test file uses some of them
+pub use berth_testkit::{Registry, free_port, noise, which};
 
 /// How long any proxy thread lives at most.
 const PROXY_LIFETIME: Duration = Duration::from_secs(120);
