@@ -4,6 +4,8 @@
 mod attach;
 mod cli;
 mod cli_groups;
+mod cli_images;
+mod cli_objects;
 mod cli_ops;
 mod client;
 mod commands;

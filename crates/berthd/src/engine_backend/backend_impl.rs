@@ -1,9 +1,5 @@
-//! The real [`Backend`]: `berth-engine` behind the routes. Each method converts the
-//! route's options into the engine's, calls it, and maps the engine's error kind to the
-//! API's (the status code is chosen in [`crate::error`]).
-
-use std::path::PathBuf;
-use std::sync::Arc;
+//! `impl Backend for EngineBackend`: each method converts the route's options into the
+//! engine's and calls it.
 
 use berth_api::ErrorKind;
 use berth_api::container::{
@@ -19,131 +15,16 @@ use berth_api::network::{
     NetworkResource,
 };
 use berth_api::progress::ProgressMessage;
-use berth_engine::{Engine, EngineError, Kind};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::backend::{
     AttachOptions, AttachSession, Backend, BackendError, ByteStream, EventsOptions,
-    ImageListOptions, ImageRemoveOptions, ImportOptions, ListOptions, LogsOptions, OutputChunk,
-    OutputStream, RemoveOptions, StopOptions, SystemCounts, WaitCondition,
+    ImageListOptions, ImageRemoveOptions, ImportOptions, ListOptions, LogsOptions, OutputStream,
+    RemoveOptions, StopOptions, SystemCounts, WaitCondition,
 };
 use crate::distribution::{self, PullRequest, PushRequest, RegistryAuth};
-use crate::settings::LiveSettings;
 
-/// The environment variable naming the `berth-shim` binary (default: next to `berthd`).
-pub const SHIM_ENV: &str = "BERTH_SHIM";
-
-/// Where the shim binary is: `$BERTH_SHIM`, else `berth-shim` beside this executable.
-pub fn shim_binary() -> PathBuf {
-    if let Some(p) = std::env::var_os(SHIM_ENV).filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|d| d.join("berth-shim")))
-        .unwrap_or_else(|| PathBuf::from("berth-shim"))
-}
-
-fn err(e: EngineError) -> BackendError {
-    let kind = match e.kind() {
-        Kind::NotFound => ErrorKind::NotFound,
-        Kind::Conflict => ErrorKind::Conflict,
-        Kind::InvalidArgument => ErrorKind::InvalidArgument,
-        Kind::NotModified => ErrorKind::NotModified,
-        Kind::Forbidden => ErrorKind::Forbidden,
-        Kind::Unavailable => ErrorKind::Unavailable,
-        Kind::NotImplemented => ErrorKind::NotImplemented,
-        Kind::Internal => ErrorKind::Internal,
-    };
-    BackendError::new(kind, e.message())
-}
-
-/// The engine as a backend.
-#[derive(Debug, Clone)]
-pub struct EngineBackend {
-    engine: Engine,
-    /// The daemon's reloadable settings (`insecure-registries` for the registry client).
-    settings: Arc<LiveSettings>,
-}
-
-impl EngineBackend {
-    /// Opens the engine on these roots (reloading containers, reconnecting to shims).
-    pub async fn open(data_root: PathBuf, exec_root: PathBuf) -> Result<Self, EngineError> {
-        let engine = Engine::open(berth_engine::Config {
-            data_root,
-            exec_root,
-            shim_binary: shim_binary(),
-        })
-        .await?;
-        Ok(Self {
-            engine,
-            settings: Arc::default(),
-        })
-    }
-
-    /// [`EngineBackend::open`] with the daemon's network settings (`--bridge`,
-    /// `--default-address-pool`).
-    pub async fn open_with_network(
-        data_root: PathBuf,
-        exec_root: PathBuf,
-        net: berth_engine::NetworkConfig,
-    ) -> Result<Self, EngineError> {
-        let engine = Engine::open_with_network(
-            berth_engine::Config {
-                data_root,
-                exec_root,
-                shim_binary: shim_binary(),
-            },
-            net,
-        )
-        .await?;
-        Ok(Self {
-            engine,
-            settings: Arc::default(),
-        })
-    }
-
-    /// Uses the daemon's settings: plain HTTP to its `insecure-registries` (`host[:port]`)
-    /// besides localhost, as they are after each reload.
-    pub fn with_settings(mut self, settings: Arc<LiveSettings>) -> Self {
-        self.settings = settings;
-        self
-    }
-
-    /// The engine.
-    pub fn engine(&self) -> &Engine {
-        &self.engine
-    }
-}
-
-fn output(o: berth_engine::Output) -> OutputStream {
-    let (tx, rx) = mpsc::channel(64);
-    let mut src = o.rx;
-    tokio::spawn(async move {
-        // A route that drops the stream (client gone, detach) releases the engine's at once,
-        // so the engine lets go of the shim's connection even while nothing is printed.
-        loop {
-            let item = tokio::select! {
-                item = src.recv() => item,
-                () = tx.closed() => return,
-            };
-            let Some(item) = item else { return };
-            let item = item
-                .map(|c| OutputChunk {
-                    stream: c.stream,
-                    data: c.data,
-                })
-                .map_err(err);
-            if tx.send(item).await.is_err() {
-                return;
-            }
-        }
-    });
-    OutputStream {
-        tty: o.tty,
-        chunks: rx,
-    }
-}
+use super::{EngineBackend, err, io_stream, output};
 
 impl Backend for EngineBackend {
     async fn counts(&self) -> Result<SystemCounts, BackendError> {
@@ -691,18 +572,4 @@ impl Backend for EngineBackend {
     async fn network_prune(&self) -> Result<Vec<String>, BackendError> {
         self.engine.network_prune().await.map_err(err)
     }
-}
-
-/// A request body as the engine's stream of I/O results (for import and load).
-fn io_stream(mut body: ByteStream) -> mpsc::Receiver<std::io::Result<bytes::Bytes>> {
-    let (tx, rx) = mpsc::channel(8);
-    tokio::spawn(async move {
-        while let Some(item) = body.recv().await {
-            let item = item.map_err(|e| std::io::Error::other(e.message));
-            if tx.send(item).await.is_err() {
-                return;
-            }
-        }
-    });
-    rx
 }
