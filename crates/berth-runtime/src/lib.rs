@@ -10,8 +10,8 @@
 //! - [`cgroups`]: v1, v2 and the hybrid layout behind one manager.
 //! - [`seccomp`], [`capabilities`]: the security settings applied last, before `execve`.
 //! - [`terminal`]: the PTY for `process.terminal`.
-//! - [`container`], [`state`], [`exec`]: the lifecycle (create, start, state, kill, delete,
-//!   exec) and its on-disk state.
+//! - [`container`]: the lifecycle, a module per verb (create, start, state, kill, pause,
+//!   delete, [`exec`]); [`state`]: its on-disk record.
 //! - [`fsutil`]: replacing a file atomically (also used by the shim, the engine and berthd).
 
 pub mod capabilities;
@@ -19,7 +19,6 @@ pub mod cgroups;
 pub mod container;
 pub mod defaults;
 pub mod error;
-pub mod exec;
 pub mod fsutil;
 pub mod init;
 pub mod namespaces;
@@ -27,7 +26,6 @@ pub mod process;
 pub mod rootfs;
 pub mod seccomp;
 pub mod spec;
-mod start;
 pub mod state;
 pub mod sync;
 #[allow(unsafe_code)]
@@ -35,6 +33,7 @@ mod sys;
 pub mod sysctl;
 pub mod terminal;
 
+pub use container::exec;
 pub use container::{ConsoleMode, Container, CreateOptions, Created, Runtime};
 pub use error::Error;
 pub use exec::{Exec, ExecOptions};
