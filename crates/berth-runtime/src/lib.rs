@@ -12,6 +12,8 @@
 //! - [`terminal`]: the PTY for `process.terminal`.
 //! - [`container`]: the lifecycle, a module per verb (create, start, state, kill, pause,
 //!   delete, [`exec`]); [`state`]: its on-disk record.
+//! - [`signal`], [`capabilities`]: signal and capability names as docker and runc write them
+//!   (also parsed for the engine).
 //! - [`fsutil`]: replacing a file atomically (also used by the shim, the engine and berthd).
 
 pub mod capabilities;
@@ -25,6 +27,7 @@ pub mod namespaces;
 pub mod process;
 pub mod rootfs;
 pub mod seccomp;
+pub mod signal;
 pub mod spec;
 pub mod state;
 pub mod sync;

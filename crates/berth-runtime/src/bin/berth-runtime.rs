@@ -6,7 +6,6 @@
 use std::io::Write;
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use anyhow::{Context, Result, anyhow, bail};
 use berth_runtime::{ConsoleMode, CreateOptions, ExecOptions, Runtime};
@@ -596,17 +595,10 @@ fn write_pid(path: &Path, pid: Pid) -> Result<()> {
     std::fs::write(path, pid.to_string()).with_context(|| format!("write {}", path.display()))
 }
 
+/// A signal name or number (`berth_runtime::signal`'s forms) as one this system can send.
 fn parse_signal(s: &str) -> Result<Signal> {
-    if let Ok(n) = s.parse::<i32>() {
-        return Signal::try_from(n).with_context(|| format!("signal {s}"));
-    }
-    let upper = s.to_ascii_uppercase();
-    let name = if upper.starts_with("SIG") {
-        upper
-    } else {
-        format!("SIG{upper}")
-    };
-    Signal::from_str(&name).with_context(|| format!("signal {s}"))
+    let n = berth_runtime::signal::parse(s)?;
+    Signal::try_from(n).with_context(|| format!("signal {s}"))
 }
 
 fn parse_user(s: &str) -> Result<(u32, u32)> {

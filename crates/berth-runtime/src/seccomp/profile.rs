@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::SeccompError;
+use crate::capabilities::canonical_name;
 
 /// Docker's default seccomp profile, as moby ships it.
 pub const DOCKER_DEFAULT_JSON: &str = include_str!("../../profiles/seccomp-default.json");
@@ -219,7 +220,7 @@ fn convert(
     caps: &[String],
     host: &Host,
 ) -> Result<Option<LinuxSeccomp>, SeccompError> {
-    let caps: HashSet<String> = caps.iter().map(|c| canonical_cap(c)).collect();
+    let caps: HashSet<String> = caps.iter().map(|c| canonical_name(c)).collect();
     let mut kernel = host.kernel;
     let mut out = LinuxSeccomp::default();
 
@@ -365,7 +366,7 @@ fn applies(
         .caps
         .iter()
         .flatten()
-        .any(|c| caps.contains(&canonical_cap(c)))
+        .any(|c| caps.contains(&canonical_name(c)))
     {
         return Ok(false);
     }
@@ -384,7 +385,7 @@ fn applies(
         .caps
         .iter()
         .flatten()
-        .all(|c| caps.contains(&canonical_cap(c)))
+        .all(|c| caps.contains(&canonical_name(c)))
     {
         return Ok(false);
     }
@@ -438,16 +439,6 @@ fn parse_kernel(release: &str) -> Option<KernelVersion> {
         None => 0,
     };
     Some((kernel, major, minor))
-}
-
-/// "sys_admin" → "CAP_SYS_ADMIN".
-fn canonical_cap(name: &str) -> String {
-    let upper = name.to_ascii_uppercase();
-    if upper.starts_with("CAP_") {
-        upper
-    } else {
-        format!("CAP_{upper}")
-    }
 }
 
 /// Parse a spec enum from its JSON name, naming the field when it is unknown.
