@@ -1,7 +1,8 @@
 //! berth's OCI runtime: an OCI runtime spec plus a bundle in, a running container out.
 //!
 //! The runtime is a library so that `berth-shim` can link it and start a container without
-//! exec'ing another binary; `src/bin/berth-runtime.rs` wraps it in a runc-compatible CLI.
+//! exec'ing another binary; the `berth-runtime-cli` crate wraps it in a runc-compatible CLI,
+//! the `berth-runtime` binary (argument parsing, `anyhow` and the log set-up stay there).
 //!
 //! Layout (one concern per module):
 //! - [`spec`]: load and validate a bundle's `config.json`.
