@@ -13,7 +13,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${BERTH_BENCH_INNER:-}" ]; then
   [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
   "$repo/scripts/install-deps.sh" --test
-  cargo build --release --manifest-path "$repo/Cargo.toml" -p berth-runtime --bin berth-runtime >&2
+  cargo build --release --manifest-path "$repo/Cargo.toml" -p berth-runtime-cli --bin berth-runtime >&2
   exec env BERTH_BENCH_INNER=1 unshare --mount --propagation private "$0" "$@"
 fi
 

@@ -9,7 +9,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "python3 is missing: apt-get install python3" >&2; exit 1; }
 
-cargo build --quiet --release --manifest-path "$repo/Cargo.toml" -p berth-shim -p berth-runtime
+cargo build --quiet --release --manifest-path "$repo/Cargo.toml" -p berth-shim -p berth-runtime-cli
 target=$(cargo metadata --format-version 1 --no-deps --manifest-path "$repo/Cargo.toml" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 shim=$target/release/berth-shim

@@ -18,8 +18,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
-tests=${BERTH_UML_TESTS:-"berth-runtime:cgroups_v2 berth-runtime:devices berth-runtime:isolation
-  berth-runtime:lifecycle berthd:cgroup_limits"}
+tests=${BERTH_UML_TESTS:-"berth-runtime:cgroups_v2 berth-runtime-cli:devices berth-runtime-cli:isolation
+  berth-runtime-cli:lifecycle berthd:cgroup_limits"}
 
 [ "$(id -u)" = 0 ] || { echo "uml-v2-tests: needs root (the guest's tests run containers)" >&2; exit 1; }
 command -v jq >/dev/null || { echo "uml-v2-tests: jq is missing: apt-get install jq" >&2; exit 1; }
@@ -31,8 +31,9 @@ modules=${BERTH_UML_MODULES-/usr/lib/uml/modules}
   exit 1
 }
 
-# Build on the host: the binaries the tests run by absolute path (berth-runtime; berthd,
-# berth-shim, berth) and the test executables, found in cargo's JSON messages.
+# Build on the host: the binaries the tests run by absolute path (berth-runtime, from the
+# berth-runtime-cli package; berthd, berth-shim, berth) and the test executables, found in
+# cargo's JSON messages.
 packages=$(for t in $tests; do echo "${t%%:*}"; done | sort -u)
 work=$repo/target/uml
 mkdir -p "$work"

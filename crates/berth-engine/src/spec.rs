@@ -53,7 +53,7 @@ pub fn merge_env(base: &[String], over: &[String]) -> Vec<String> {
 fn all_capability_names() -> Vec<String> {
     let mut all: Vec<String> = berth_runtime::capabilities::all_capabilities()
         .into_iter()
-        .map(|c| format!("CAP_{}", c.to_string().to_ascii_uppercase()))
+        .map(berth_runtime::capabilities::name)
         .collect();
     all.sort();
     all
@@ -64,12 +64,12 @@ fn capabilities(rec: &ContainerRecord) -> Result<Vec<String>> {
     if hc.privileged {
         return Ok(all_capability_names());
     }
+    // docker's "ALL", else the canonical "CAP_*" form.
     let norm = |c: &str| {
-        let up = c.to_ascii_uppercase();
-        if up.starts_with("CAP_") || up == "ALL" {
-            up
+        if c.eq_ignore_ascii_case("ALL") {
+            "ALL".to_owned()
         } else {
-            format!("CAP_{up}")
+            berth_runtime::capabilities::canonical_name(c)
         }
     };
     let mut caps: Vec<String> = defaults::DEFAULT_CAPABILITIES

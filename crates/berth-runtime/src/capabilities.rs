@@ -78,10 +78,23 @@ pub enum CapsError {
     },
 }
 
+/// A capability name as docker and the OCI spec write it ("net_admin", "NET_ADMIN",
+/// "cap_net_admin") in the canonical form, "CAP_NET_ADMIN", whether or not berth knows it.
+/// The engine compares `--cap-add`/`--cap-drop` names in this form and the seccomp profile's
+/// capability conditions are matched in it.
+pub fn canonical_name(name: &str) -> String {
+    let upper = name.to_ascii_uppercase();
+    if upper.starts_with("CAP_") {
+        upper
+    } else {
+        format!("CAP_{upper}")
+    }
+}
+
 /// Parse a capability name as docker and the OCI spec write it: "CAP_NET_ADMIN", "NET_ADMIN",
 /// any case.
 pub fn parse_capability(name: &str) -> Result<Capability, CapsError> {
-    let canonical = caps::to_canonical(name.trim());
+    let canonical = canonical_name(name.trim());
     let unknown = || CapsError::Unknown {
         name: name.to_owned(),
     };
@@ -278,6 +291,14 @@ mod tests {
     }
 
     #[test]
+    fn names_are_made_canonical() {
+        assert_eq!(canonical_name("net_admin"), "CAP_NET_ADMIN");
+        assert_eq!(canonical_name("Cap_Net_Admin"), "CAP_NET_ADMIN");
+        assert_eq!(canonical_name("CAP_FLY"), "CAP_FLY");
+        assert_eq!(name(Capability::NetAdmin), "CAP_NET_ADMIN");
+    }
+
+    #[test]
     fn parses_names_in_docker_and_oci_forms() {
         assert!(matches!(
             parse_capability("CAP_NET_ADMIN"),
@@ -361,7 +382,7 @@ mod tests {
     fn mask(names: &[&str]) -> u64 {
         names
             .iter()
-            .filter_map(|n| caps::Capability::from_str(&caps::to_canonical(n)).ok())
+            .filter_map(|n| caps::Capability::from_str(&canonical_name(n)).ok())
             .fold(0, |m, c| m | c.bitmask())
     }
 

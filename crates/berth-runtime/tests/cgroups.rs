@@ -4,7 +4,7 @@
 //! freezes, kills and destroys, and checks nothing is left. A guard kills the children and
 //! removes the cgroup even when an assertion fails.
 //!
-//! The v2 manager runs against a fake cgroupfs in the unit suite (`src/cgroups/tests.rs`):
+//! The v2 manager runs against a fake cgroupfs in the unit suite (`src/cgroups/tests/`):
 //! this machine's kernel mounts only hugetlb on cgroup2.
 
 use std::fs;

@@ -2,10 +2,14 @@
 
 #![allow(unsafe_code)]
 
+use super::bpf::BPF_MAXINSNS;
 use super::*;
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork};
-use oci_spec::runtime::{LinuxSeccompArgBuilder, LinuxSyscall};
+use oci_spec::runtime::{
+    Arch, LinuxSeccompAction, LinuxSeccompArg, LinuxSeccompArgBuilder, LinuxSeccompFilterFlag,
+    LinuxSeccompOperator, LinuxSyscall,
+};
 
 fn syscall(names: &[&str], action: LinuxSeccompAction, errno_ret: Option<u32>) -> LinuxSyscall {
     let mut s = LinuxSyscall::default();

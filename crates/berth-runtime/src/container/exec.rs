@@ -15,7 +15,9 @@ use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::Pid;
 use oci_spec::runtime::Process;
 
-use crate::container::{ConsoleMode, Container};
+use super::clone::{clone_child, single_threaded};
+use super::handshake::{Until, await_joined, recv_until};
+use super::{ConsoleMode, Container, compile_seccomp};
 use crate::error::Error;
 use crate::init::{InitError, render};
 use crate::namespaces::Plan;
@@ -66,13 +68,13 @@ impl Container {
             .as_ref()
             .and_then(|l| l.seccomp().as_ref())
         {
-            Some(s) => Some(crate::container::compile_seccomp(s, &self.dir)?),
+            Some(s) => Some(compile_seccomp(s, &self.dir)?),
             None => None,
         };
         let cgroup = self.cgroup()?;
         let (parent_chan, child_chan) = crate::sync::pair()?;
-        crate::container::single_threaded()?;
-        let (forked, v2_done) = crate::container::clone_child(0, plan.pid.as_ref(), &cgroup)?;
+        single_threaded()?;
+        let (forked, v2_done) = clone_child(0, plan.pid.as_ref(), &cgroup)?;
         let pid = match forked {
             Forked::Child => {
                 drop(parent_chan);
@@ -130,10 +132,10 @@ fn parent(
     chan: &Channel,
     console: &ConsoleMode,
 ) -> Result<Option<OwnedFd>, Error> {
-    crate::container::await_joined(id, chan)?;
+    await_joined(id, chan)?;
     cgroup.add_task_rest(pid, true, v2_done)?;
     chan.send(&Message::Go)?;
-    crate::container::recv_until(id, chan, console, crate::container::Until::Eof)
+    recv_until(id, chan, console, Until::Eof)
 }
 
 struct ChildArgs<'a> {

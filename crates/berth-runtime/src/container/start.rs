@@ -8,13 +8,50 @@ use std::path::Path;
 use nix::fcntl::{OFlag, open};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::stat::Mode;
-use nix::unistd::read;
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{Pid, read};
 
+use super::Container;
 use crate::error::Error;
-use crate::state::Record;
+use crate::state::{Record, Status};
+use crate::sync::Remote;
+
+impl Container {
+    /// Release the init: it loads seccomp and execs the process. When this process created the
+    /// container, an exec failure (e.g. the program vanished) is returned.
+    pub fn start(&self) -> Result<(), Error> {
+        self.require(&[Status::Created], "created")?;
+        release(self.id(), &self.dir, &self.record)?;
+        if let Some(chan) = &self.chan {
+            match chan.expect_eof() {
+                Ok(()) => {}
+                Err(Remote::Failed(message)) => {
+                    let exit_code = self.reap_exit_code();
+                    return Err(Error::Init {
+                        id: self.id().into(),
+                        message,
+                        exit_code,
+                    });
+                }
+                Err(Remote::Sync(e)) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The exit code of the init that just failed to exec; it stays unreaped for the caller
+    /// when it is not ours to reap.
+    fn reap_exit_code(&self) -> i32 {
+        let pid = Pid::from_raw(self.record.pid);
+        match waitpid(pid, Some(WaitPidFlag::WNOWAIT | WaitPidFlag::WEXITED)) {
+            Ok(WaitStatus::Exited(_, code)) => code,
+            _ => 1,
+        }
+    }
+}
 
 /// Release the init of the container in `dir`.
-pub fn release(id: &str, dir: &Path, record: &Record) -> Result<(), Error> {
+fn release(id: &str, dir: &Path, record: &Record) -> Result<(), Error> {
     let path = dir.join("exec.fifo");
     let fd = open(
         &path,
