@@ -19,17 +19,20 @@
 //! containers start again.
 //!
 //! # Metadata
-//! redb rather than the SQLite DESIGN.md first named: pure Rust, ACID commits, one file,
-//! no C build (as CRATES.md recommends); records are JSON values, one per container.
+//! redb rather than SQLite: pure Rust, ACID commits, one file, no C build; records are JSON
+//! values, one per container (`docs/architecture.md` lists every file the engine keeps).
 //!
 //! # Dependencies
-//! The engine depends on `berth-runtime` only for pure functions over data: docker's
-//! defaults (`defaults`) and the default seccomp profile (`seccomp::profile`), so the spec
-//! the engine writes and the template the runtime prints cannot drift apart. It links none
-//! of the runtime's process code. The one exception is `berth_runtime::cgroups`, files under
-//! `/sys/fs/cgroup` and no processes: pause, stats, top and update act on a running
-//! container's cgroup directly rather than through a shim round trip. `top` runs the host's
-//! `ps` with the client's arguments, as dockerd does.
+//! The engine links `berth-runtime` for data and files, never to start a process (the shim
+//! does that): docker's defaults (`defaults`) and the default seccomp profile
+//! (`seccomp::profile`), so the spec the engine writes and the template the runtime prints
+//! cannot drift apart; capability and signal names (`capabilities::canonical_name`,
+//! `signal::parse`); mount option parsing and safe path resolution under a root
+//! (`rootfs::options`, `rootfs::path`, for volumes and `docker cp`); which sysctls are
+//! namespaced (`sysctl`); atomic file replacement (`fsutil`); and the cgroup files
+//! (`cgroups`), since pause, stats, top and update act on a running container's cgroup
+//! directly rather than through a shim round trip. `top` runs the host's `ps` with the
+//! client's arguments, as dockerd does.
 //!
 //! # Concurrency
 //! One `std` mutex guards the table of containers (IDs and names); each container has its

@@ -28,32 +28,6 @@ fn shim_binary() -> PathBuf {
     dir.join("berth-shim")
 }
 
-fn busybox_tar(dir: &Path) -> PathBuf {
-    let root = dir.join("rootfs");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/make-busybox-rootfs.sh");
-    let out = Command::new("bash")
-        .arg(script)
-        .arg(&root)
-        .output()
-        .expect("run make-busybox-rootfs.sh");
-    assert!(
-        out.status.success(),
-        "make-busybox-rootfs.sh failed (apt-get install busybox-static): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let tar = dir.join("busybox.tar");
-    let st = Command::new("tar")
-        .arg("-C")
-        .arg(&root)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .expect("tar");
-    assert!(st.success());
-    tar
-}
-
 /// Unmounts whatever the test left under its directory, even when it failed.
 struct Cleanup(PathBuf);
 
@@ -110,7 +84,7 @@ async fn lifecycle_events_failed_start_and_reopen() {
         exec_root: tmp.path().join("exec"),
         shim_binary: shim_binary(),
     };
-    let tar = busybox_tar(tmp.path());
+    let tar = berth_testkit::busybox_tar(tmp.path());
     let engine = Engine::open(cfg.clone()).await.expect("open engine");
 
     let (tx, rx) = mpsc::channel(4);

@@ -1,6 +1,6 @@
 //! Replacing a file whole: every state, spec and record file berth writes goes through here.
 
-use std::fs::OpenOptions;
+use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -26,9 +26,19 @@ impl Default for AtomicOptions {
 }
 
 /// Replaces `path` with `data` so that a reader sees the old content or the new, never a
-/// part: the data goes to a temporary file in the same directory (a rename does not cross
-/// filesystems), which is then renamed over `path`. The temporary file is removed on error.
+/// part: see [`replace_with`].
 pub fn write_atomic(path: &Path, data: &[u8], opts: AtomicOptions) -> io::Result<()> {
+    replace_with(path, opts, |f| f.write_all(data))
+}
+
+/// Replaces `path` with what `fill` writes: into a temporary file in the same directory (a
+/// rename does not cross filesystems), then renamed over `path`. The temporary file is
+/// removed on error, and `path` is left as it was.
+pub fn replace_with(
+    path: &Path,
+    opts: AtomicOptions,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
+) -> io::Result<()> {
     let tmp = temp_path(path);
     let written = (|| {
         let mut f = OpenOptions::new()
@@ -36,7 +46,7 @@ pub fn write_atomic(path: &Path, data: &[u8], opts: AtomicOptions) -> io::Result
             .create_new(true)
             .mode(opts.mode)
             .open(&tmp)?;
-        f.write_all(data)?;
+        fill(&mut f)?;
         if opts.sync {
             f.sync_all()?;
         }

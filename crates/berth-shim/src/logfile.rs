@@ -269,17 +269,12 @@ impl LogWriter {
 
 /// Gzips `from` into `to` (through a temporary file, then renamed) and removes `from`.
 fn gzip(from: &Path, to: &Path) -> io::Result<()> {
-    let mut tmp = to.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    {
-        let mut input = File::open(from)?;
-        let out = File::create(&tmp)?;
+    let mut input = File::open(from)?;
+    berth_runtime::fsutil::replace_with(to, Default::default(), |out| {
         let mut enc = flate2::write::GzEncoder::new(out, flate2::Compression::fast());
         io::copy(&mut input, &mut enc)?;
-        enc.finish()?;
-    }
-    std::fs::rename(&tmp, to)?;
+        enc.finish().map(drop)
+    })?;
     std::fs::remove_file(from)
 }
 

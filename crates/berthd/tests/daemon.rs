@@ -1,6 +1,7 @@
 //! End-to-end tests of the real `berthd` binary on a temporary socket, data root and exec
 //! root, driven by the official `docker` CLI, by berth's own CLI and by raw HTTP.
 
+use berth_testkit::stdout;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
@@ -127,17 +128,13 @@ fn berth_bin() -> PathBuf {
     p
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
 fn assert_ok(o: &Output, what: &str) {
     assert!(
         o.status.success(),
         "{what} failed: {:?}\nstdout: {}\nstderr: {}",
         o.status,
         stdout(o),
-        String::from_utf8_lossy(&o.stderr)
+        berth_testkit::stderr(o)
     );
 }
 
@@ -213,7 +210,7 @@ fn berth_cli_reports_daemon_errors_like_docker() {
     let o = d.berth(&["start", "nosuch"]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
-        String::from_utf8_lossy(&o.stderr).trim(),
+        berth_testkit::stderr(&o).trim(),
         "Error response from daemon: No such container: nosuch"
     );
     let o = d.berth(&["run", "busybox", "true"]);
@@ -229,7 +226,7 @@ fn berth_cli_reports_daemon_errors_like_docker() {
         .output()
         .expect("run berth");
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("Cannot connect to the berth daemon"));
+    assert!(berth_testkit::stderr(&o).contains("Cannot connect to the berth daemon"));
 }
 
 #[test]
@@ -317,7 +314,7 @@ fn a_second_daemon_refuses_a_live_socket() {
         .output()
         .expect("run berthd");
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("in use"));
+    assert!(berth_testkit::stderr(&o).contains("in use"));
     let (status, _, _) = d.http("GET", "/_ping", "");
     assert_eq!(status, 200, "the first daemon still serves");
 }

@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 
@@ -14,15 +13,7 @@ pub fn runtime_bin() -> &'static str {
     env!("CARGO_BIN_EXE_berth-runtime")
 }
 
-/// A unique container id for this test process.
-pub fn unique_id(prefix: &str) -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "{prefix}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
+pub use berth_testkit::{stderr, stdout, unique_id};
 
 /// A bundle (busybox rootfs + config.json) and a private state root; cleaned up on drop.
 pub struct Bundle {
@@ -35,27 +26,12 @@ pub struct Bundle {
 impl Bundle {
     /// A busybox bundle whose config is `berth-runtime spec` with `args`.
     pub fn new(prefix: &str, args: &[&str]) -> Bundle {
-        assert_eq!(
-            nix::unistd::Uid::effective().as_raw(),
-            0,
-            "these tests need root: run them as root (sudo)"
-        );
+        berth_testkit::require_root("run them as root (sudo)");
         let dir = tempfile::Builder::new()
             .prefix("berth-rt-test")
             .tempdir()
             .expect("temp dir");
-        let rootfs = dir.path().join("rootfs");
-        let made = Command::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../scripts/make-busybox-rootfs.sh"
-        ))
-        .arg(&rootfs)
-        .status()
-        .expect("run make-busybox-rootfs.sh");
-        assert!(
-            made.success(),
-            "make-busybox-rootfs.sh failed: apt-get install busybox-static"
-        );
+        berth_testkit::busybox_rootfs(&dir.path().join("rootfs"));
         let spec = Command::new(runtime_bin())
             .args(["spec", "--bundle"])
             .arg(dir.path())
@@ -160,14 +136,4 @@ impl Drop for Bundle {
             .arg(&self.id)
             .output();
     }
-}
-
-/// Stdout as text.
-pub fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Stderr as text.
-pub fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
