@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sha2::{Digest, Sha256};
 
 use super::*;
-use crate::executor::{CopySource, HealthConfig, ImageConfig};
+use crate::executor::{CacheKey, CopySource, CopyStep, HealthConfig, ImageConfig, RunStep};
 use crate::{BuildOptions, parse, plan};
 
 #[derive(Debug, Clone)]
