@@ -46,7 +46,7 @@ impl<X: Executor> Builder<'_, X> {
         };
         let c = self
             .ex
-            .create_run(&st.image, &st.config.config, &step)
+            .create_run(&st.image, &step)
             .map_err(BuildError::Executor)?;
         let cid = self.ex.container_id(&c);
         self.say(format!(" ---> Running in {}\n", short_id(&cid)));

@@ -126,12 +126,7 @@ impl Executor for Mem {
         Ok(self.cache.get(&key.digest()).cloned())
     }
 
-    fn create_run(
-        &mut self,
-        parent: &str,
-        _: &ImageConfig,
-        step: &RunStep,
-    ) -> Result<Self::Container, MemError> {
+    fn create_run(&mut self, parent: &str, step: &RunStep) -> Result<Self::Container, MemError> {
         self.runs.push(step.args.clone());
         Ok(std::cell::RefCell::new(self.container(
             parent,

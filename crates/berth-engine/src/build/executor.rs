@@ -450,12 +450,7 @@ impl Executor for EngineExecutor {
             .map(|i| i.id.to_string()))
     }
 
-    fn create_run(
-        &mut self,
-        parent: &str,
-        _config: &ImageConfig,
-        step: &RunStep,
-    ) -> Result<String> {
+    fn create_run(&mut self, parent: &str, step: &RunStep) -> Result<String> {
         let mut hc = self.host_config.clone();
         match step.network {
             NetworkMode::None => hc.network_mode = "none".into(),
