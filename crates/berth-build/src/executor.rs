@@ -13,7 +13,7 @@
 //!    same parent with the same key. On a hit the step is `Using cache` and nothing runs.
 //! 3. on a miss:
 //!    - RUN: [`Executor::create_run`] creates a container from the parent image with the
-//!      stage's config (user, workdir, env, shell), the step's mounts and network mode,
+//!      step's argv (the stage's shell applied), user, workdir, env, mounts and network mode,
 //!      with the default security profile and limits, and [`Executor::start`] runs it to
 //!      completion. A non-zero exit fails the build (`The command '...' returned a
 //!      non-zero code: N`).
@@ -25,12 +25,17 @@
 //! 4. **commits**: [`Executor::commit`] turns the container's changes into a layer on top
 //!    of the parent (or, for config-only steps, an image with no new layer), records the
 //!    history entry and the cache key, and returns the new image id. The container is then
-//!    removed ([`Executor::remove`]), also on failure when `forcerm` is set.
+//!    removed ([`Executor::remove`]) as described below.
 //! 5. after the target stage, **writes the image**: [`Executor::tag`] names the final
 //!    image. Intermediate images stay only as cache.
 //!
-//! Invariants: a failed or cancelled build leaves no container behind and no image but
-//! the committed cache entries; an image is only ever committed whole.
+//! Invariants: an image is only ever committed whole, and a failed or cancelled build
+//! leaves no image but the committed cache entries. Containers follow docker's `rm` and
+//! `forcerm` rules, so a failed build may leave one: a RUN's container is removed after its
+//! commit unless `rm` is off; after a failed run only with `forcerm` or when the build was
+//! cancelled (`rm` means "after a successful build": the failed container stays to be
+//! inspected), after a failed commit only with `forcerm`. COPY, ADD and WORKDIR containers
+//! are always removed.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -185,15 +190,10 @@ pub trait Executor {
     /// An image previously committed with this key, if it still exists.
     fn cached(&mut self, key: &CacheKey) -> Result<Option<String>, Self::Error>;
 
-    /// Creates (does not start) the container of a RUN step from `parent` with the
-    /// stage's config (user, workdir, env), the step's mounts and network mode, with the
-    /// default security profile and limits.
-    fn create_run(
-        &mut self,
-        parent: &str,
-        config: &ImageConfig,
-        step: &RunStep,
-    ) -> Result<Self::Container, Self::Error>;
+    /// Creates (does not start) the container of a RUN step from `parent` with the step's
+    /// argv, user, workdir, env, mounts and network mode, with the default security profile
+    /// and limits.
+    fn create_run(&mut self, parent: &str, step: &RunStep) -> Result<Self::Container, Self::Error>;
 
     /// The container's id (for `Running in <id12>`).
     fn container_id(&self, container: &Self::Container) -> String;

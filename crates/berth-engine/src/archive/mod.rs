@@ -33,6 +33,7 @@ use crate::mounts::MountKind;
 use crate::table::{Container, Engine};
 
 pub use put::PutOptions;
+pub(crate) use put::clean_name;
 
 /// docker's `ContainerPathStat` (the `X-Docker-Container-Path-Stat` header, base64 JSON).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

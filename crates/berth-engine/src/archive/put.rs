@@ -28,8 +28,10 @@ fn io_err(what: &'static str, path: &str, e: Errno) -> EngineError {
     EngineError::io(what, path, e.into())
 }
 
-/// The entry's name inside the destination, or a refusal.
-fn clean_name(p: &Path) -> Result<String> {
+/// A tar entry's name inside the destination, relative and `/`-separated (empty for the
+/// destination itself), or a refusal when a `..` would leave it. Shared with the build's
+/// COPY/ADD, which renames the entries of the archives it unpacks.
+pub(crate) fn clean_name(p: &Path) -> Result<String> {
     let mut parts = Vec::new();
     for c in p.components() {
         match c {

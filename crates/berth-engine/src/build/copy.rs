@@ -15,6 +15,7 @@ use std::path::{Component, Path, PathBuf};
 use berth_build::copy::resolve_sources;
 use berth_build::dockerignore::PatternMatcher;
 
+use crate::archive::clean_name;
 use crate::error::{EngineError, Result};
 
 /// Owner and mode overrides for every entry.
@@ -40,24 +41,6 @@ fn join(dest_dir: &str, rel: &str) -> String {
     } else {
         format!("{d}/{rel}")
     }
-}
-
-/// A relative tar name, cleaned; `None` for the root itself; `..` refused.
-fn clean_rel(p: &Path) -> Result<Option<String>> {
-    let mut parts = Vec::new();
-    for c in p.components() {
-        match c {
-            Component::Normal(n) => parts.push(n.to_string_lossy().into_owned()),
-            Component::ParentDir => {
-                return Err(invalid(format!(
-                    "invalid archive entry {}: a path with '..' leaves the destination",
-                    p.display()
-                )));
-            }
-            _ => {}
-        }
-    }
-    Ok((!parts.is_empty()).then(|| parts.join("/")))
 }
 
 pub(crate) struct TarOut<W: Write> {
@@ -137,12 +120,13 @@ impl<W: Write> TarOut<W> {
                 .map_err(|e| io("read", Path::new("archive"), e))?
                 .into_owned();
             let stripped: PathBuf = raw.components().skip(strip).collect();
-            let rel = clean_rel(&stripped)?;
+            // Empty for the archive's root itself.
+            let rel = clean_name(&stripped)?;
             let kind = e.header().entry_type();
-            let name = match (&rel, single) {
-                (None, Some(s)) if !kind.is_dir() => s.to_string(),
-                (None, _) => continue,
-                (Some(r), _) => join(dest_dir, r),
+            let name = match (rel.is_empty(), single) {
+                (true, Some(s)) if !kind.is_dir() => s.to_string(),
+                (true, _) => continue,
+                (false, _) => join(dest_dir, &rel),
             };
             let mut h = e.header().clone();
             if let Some((u, g)) = self.ov.owner {
@@ -171,7 +155,10 @@ impl<W: Write> TarOut<W> {
                         .map(|t| t.into_owned())
                         .unwrap_or_default();
                     let t: PathBuf = target.components().skip(strip).collect();
-                    let Some(t) = clean_rel(&t)? else { continue };
+                    let t = clean_name(&t)?;
+                    if t.is_empty() {
+                        continue;
+                    }
                     let t = join(dest_dir, &t);
                     self.b
                         .append_link(&mut h, &name, t.trim_start_matches('/'))

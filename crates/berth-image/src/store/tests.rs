@@ -1,6 +1,10 @@
 //! Image store tests on a temp data root.
 
 use super::*;
+use crate::ErrorKind;
+use crate::config::{self, ImageConfig, RootFs};
+use crate::digest::Digest;
+use crate::reference::Reference;
 
 fn rootfs_tar(files: &[(&str, &[u8])]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());

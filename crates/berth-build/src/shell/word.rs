@@ -1,188 +1,12 @@
-//! Word expansion and splitting as BuildKit's `frontend/dockerfile/shell/lex.go` does it:
-//! quotes, the escape token, `$V`, `${V}` and the `${V<op>word}` forms (`:-`, `-`, `:+`,
-//! `+`, `:?`, `?`, `#`, `##`, `%`, `%%`, `/`, `//`).
-//!
-//! One deliberate difference: BuildKit's lexer shares one word buffer between a word and the
-//! `${V:-...}` nested inside it, so `ProcessWords("a${X:-b}")` loses the `a`. Here each level
-//! has its own buffer, which is what a shell (and BuildKit's own `ProcessWord`) gives.
+//! The scanner that walks one word: quotes, the escape token, `$V` and every `${...}` form,
+//! building the expanded text and its split words side by side.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
-use regex::Regex;
-
-/// How deeply `${...}` forms may nest.
-pub const MAX_NESTING: usize = 100;
-
-/// Where variable values come from during expansion.
-pub trait Env {
-    /// The value of `name`, or `None` when it is unset (set-but-empty is `Some("")`).
-    fn lookup(&self, name: &str) -> Option<String>;
-}
-
-impl Env for HashMap<String, String> {
-    fn lookup(&self, name: &str) -> Option<String> {
-        self.get(name).cloned()
-    }
-}
-
-impl Env for BTreeMap<String, String> {
-    fn lookup(&self, name: &str) -> Option<String> {
-        self.get(name).cloned()
-    }
-}
-
-/// An ordered `(name, value)` list: the last entry for a name wins, as in an image's `Env`.
-impl Env for [(String, String)] {
-    fn lookup(&self, name: &str) -> Option<String> {
-        self.iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    }
-}
-
-impl Env for Vec<(String, String)> {
-    fn lookup(&self, name: &str) -> Option<String> {
-        self.as_slice().lookup(name)
-    }
-}
-
-/// No variables at all.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoEnv;
-
-impl Env for NoEnv {
-    fn lookup(&self, _: &str) -> Option<String> {
-        None
-    }
-}
-
-/// Why a word could not be expanded (wording from BuildKit's lexer).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LexErrorKind {
-    /// A quote or `${` was never closed.
-    #[error("unexpected end of statement while looking for matching {0}")]
-    Unterminated(&'static str),
-    /// `${...` without its `}`.
-    #[error("syntax error: missing '}}'")]
-    MissingBrace,
-    /// `${V/pattern` without the `/` before the replacement.
-    #[error("syntax error: missing '/' in ${{}}")]
-    MissingSlash,
-    /// `${a:-${a:-...}}` nested deeper than [`MAX_NESTING`] (a Go stack grows; ours must not
-    /// overflow on hostile input).
-    #[error("variable substitution nested too deeply")]
-    TooDeep,
-    /// `${}`, `${:}`, `${{`.
-    #[error("syntax error: bad substitution")]
-    BadSubstitution,
-    /// `${V:=w}`, `${V:#p}` and other forms BuildKit does not have.
-    #[error("unsupported modifier ({0}) in substitution")]
-    UnsupportedModifier(String),
-    /// `${V?msg}` / `${V:?msg}` on an unset (or empty) variable.
-    #[error("{name}: {message}")]
-    Required {
-        /// The variable.
-        name: String,
-        /// The user's message or BuildKit's default.
-        message: String,
-    },
-    /// A `#`, `%` or `/` pattern that does not translate.
-    #[error("invalid pattern ({pattern}) in substitution: {reason}")]
-    InvalidPattern {
-        /// The pattern as written.
-        pattern: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-}
-
-/// A word that could not be expanded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("failed to process {source_text:?}: {kind}")]
-pub struct LexError {
-    /// The whole word being processed.
-    pub source_text: String,
-    /// What went wrong.
-    pub kind: LexErrorKind,
-}
-
-/// The result of processing one word.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Processed {
-    /// The expanded text, quotes removed, spacing kept.
-    pub result: String,
-    /// The expanded text split into words (quoted spaces do not split).
-    pub words: Vec<String>,
-    /// Variables that were referenced and set.
-    pub matched: BTreeSet<String>,
-    /// Variables that were referenced and unset.
-    pub unmatched: BTreeSet<String>,
-}
-
-/// The lexer's settings (BuildKit's `Lex` fields).
-#[derive(Debug, Clone, Copy)]
-pub struct Lexer {
-    /// The escape token: `\` or `` ` `` (the `escape` directive).
-    pub escape: char,
-    /// Keep quote characters in the output.
-    pub raw_quotes: bool,
-    /// Keep escape tokens in the output.
-    pub raw_escapes: bool,
-    /// Treat quotes as ordinary characters.
-    pub skip_process_quotes: bool,
-    /// Leave references to unset variables as written (`$X`, `${X:-w}`).
-    pub skip_unset_env: bool,
-}
-
-impl Lexer {
-    /// A lexer with `escape` as the escape token and everything else off.
-    pub fn new(escape: char) -> Self {
-        Lexer {
-            escape,
-            raw_quotes: false,
-            raw_escapes: false,
-            skip_process_quotes: false,
-            skip_unset_env: false,
-        }
-    }
-
-    /// Expands `word` into one string (BuildKit's `ProcessWord`).
-    pub fn process_word(&self, word: &str, env: &dyn Env) -> Result<String, LexError> {
-        Ok(self.process(word, env)?.result)
-    }
-
-    /// Expands `word` and splits it into words after expansion (BuildKit's `ProcessWords`).
-    pub fn process_words(&self, word: &str, env: &dyn Env) -> Result<Vec<String>, LexError> {
-        Ok(self.process(word, env)?.words)
-    }
-
-    /// Expands `word`, returning both forms and which variables were used.
-    pub fn process(&self, word: &str, env: &dyn Env) -> Result<Processed, LexError> {
-        let mut sw = ShellWord {
-            lex: *self,
-            chars: word.chars().collect(),
-            pos: 0,
-            env,
-            raw_escapes: self.raw_escapes,
-            depth: 0,
-            matched: BTreeSet::new(),
-            unmatched: BTreeSet::new(),
-        };
-        match sw.process_stop_on(None, self.raw_escapes) {
-            Ok((result, words)) => Ok(Processed {
-                result,
-                words,
-                matched: sw.matched,
-                unmatched: sw.unmatched,
-            }),
-            Err(kind) => Err(LexError {
-                source_text: word.to_string(),
-                kind,
-            }),
-        }
-    }
-}
+use super::env::Env;
+use super::error::{LexErrorKind, LexResult};
+use super::pattern::{shell_pattern_to_regex, trim_prefix, trim_suffix};
+use super::{Lexer, MAX_NESTING};
 
 /// Accumulates the split form of a word (BuildKit's `wordsStruct`).
 #[derive(Default)]
@@ -228,18 +52,35 @@ impl Words {
     }
 }
 
-struct ShellWord<'a> {
+/// One word being expanded: where the scan stands and which variables it has met.
+pub(super) struct ShellWord<'a> {
     lex: Lexer,
     chars: Vec<char>,
     pos: usize,
     env: &'a dyn Env,
     raw_escapes: bool,
     depth: usize,
-    matched: BTreeSet<String>,
-    unmatched: BTreeSet<String>,
+    /// Variables referenced and set.
+    pub(super) matched: BTreeSet<String>,
+    /// Variables referenced and unset.
+    pub(super) unmatched: BTreeSet<String>,
 }
 
-type LexResult<T> = Result<T, LexErrorKind>;
+impl<'a> ShellWord<'a> {
+    /// A scan of `word` with `lex`'s settings, reading variables from `env`.
+    pub(super) fn new(lex: Lexer, word: &str, env: &'a dyn Env) -> Self {
+        ShellWord {
+            lex,
+            chars: word.chars().collect(),
+            pos: 0,
+            env,
+            raw_escapes: lex.raw_escapes,
+            depth: 0,
+            matched: BTreeSet::new(),
+            unmatched: BTreeSet::new(),
+        }
+    }
+}
 
 impl ShellWord<'_> {
     fn peek(&self) -> Option<char> {
@@ -268,7 +109,7 @@ impl ShellWord<'_> {
     }
 
     /// Processes until `stop` (consumed) or the end; returns the text and its words.
-    fn process_stop_on(
+    pub(super) fn process_stop_on(
         &mut self,
         stop: Option<char>,
         raw_escapes: bool,
@@ -602,103 +443,3 @@ impl ShellWord<'_> {
 fn is_special_param(c: char) -> bool {
     matches!(c, '@' | '*' | '#' | '?' | '-' | '$' | '!' | '0')
 }
-
-/// Translates a shell pattern (`*`, `?`, `\` escapes; no bracket expressions) to a regex,
-/// as BuildKit's `convertShellPatternToRegex`.
-pub(crate) fn shell_pattern_to_regex(
-    pattern: &str,
-    greedy: bool,
-    anchored: bool,
-) -> Result<Regex, String> {
-    let mut out = String::with_capacity(pattern.len() + 4);
-    if anchored {
-        out.push('^');
-    }
-    let star = if greedy { ".*" } else { ".*?" };
-    let mut it = pattern.chars().peekable();
-    while let Some(tok) = it.next() {
-        match tok {
-            '*' => out.push_str(star),
-            '?' => out.push('.'),
-            '\\' => {
-                // `\}` and `\/` escape the ${} syntax, not the pattern.
-                if matches!(it.peek(), Some('}' | '/')) {
-                    continue;
-                }
-                match it.next() {
-                    Some(c @ ('*' | '?' | '\\')) => {
-                        out.push('\\');
-                        out.push(c);
-                    }
-                    Some(c) => return Err(format!("invalid escape '\\{c}'")),
-                    None => return Err("invalid escape at end of pattern".into()),
-                }
-            }
-            '[' | ']' | '{' | '}' | '.' | '+' | '(' | ')' | '|' | '^' | '$' => {
-                out.push('\\');
-                out.push(tok);
-            }
-            _ => out.push(tok),
-        }
-    }
-    Regex::new(&out).map_err(|e| e.to_string())
-}
-
-fn trim_prefix(pattern: &str, value: &str) -> LexResult<String> {
-    let (greedy, pattern) = split_greedy(pattern, '#');
-    trim_prefix_with(pattern, value, greedy)
-}
-
-fn trim_prefix_with(pattern: &str, value: &str, greedy: bool) -> LexResult<String> {
-    let re = shell_pattern_to_regex(pattern, greedy, true).map_err(|reason| {
-        LexErrorKind::InvalidPattern {
-            pattern: pattern.to_string(),
-            reason,
-        }
-    })?;
-    Ok(match re.find(value) {
-        Some(m) => value[m.end()..].to_string(),
-        None => value.to_string(),
-    })
-}
-
-fn trim_suffix(pattern: &str, value: &str) -> LexResult<String> {
-    // Shortest/longest rightmost match = leftmost match on the reversed strings.
-    let (greedy, pattern) = split_greedy(pattern, '%');
-    let rev = reverse_pattern(pattern);
-    let value: String = value.chars().rev().collect();
-    let trimmed = trim_prefix_with(&rev, &value, greedy)?;
-    Ok(trimmed.chars().rev().collect())
-}
-
-fn split_greedy(pattern: &str, op: char) -> (bool, &str) {
-    match pattern.strip_prefix(op) {
-        Some(rest) => (true, rest),
-        None => (false, pattern),
-    }
-}
-
-/// Reverses a pattern keeping `\x` escapes in order (`a\*c` → `c\*a`).
-pub(crate) fn reverse_pattern(pattern: &str) -> String {
-    let runes: Vec<char> = pattern.chars().collect();
-    let mut out = vec!['\0'; runes.len()];
-    let last = runes.len().saturating_sub(1);
-    let mut i = 0;
-    while i < runes.len() {
-        let tok = runes[i];
-        let o = last - i;
-        if tok == '\\' && i != last {
-            out[o - 1] = tok;
-            out[o] = runes[i + 1];
-            i += 2;
-        } else {
-            out[o] = tok;
-            i += 1;
-        }
-    }
-    out.into_iter().collect()
-}
-
-#[cfg(test)]
-#[path = "shell_tests.rs"]
-mod tests;

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sha2::{Digest, Sha256};
 
 use super::*;
-use crate::executor::{CopySource, HealthConfig, ImageConfig};
+use crate::executor::{CacheKey, CopySource, CopyStep, HealthConfig, ImageConfig, RunStep};
 use crate::{BuildOptions, parse, plan};
 
 #[derive(Debug, Clone)]
@@ -126,12 +126,7 @@ impl Executor for Mem {
         Ok(self.cache.get(&key.digest()).cloned())
     }
 
-    fn create_run(
-        &mut self,
-        parent: &str,
-        _: &ImageConfig,
-        step: &RunStep,
-    ) -> Result<Self::Container, MemError> {
+    fn create_run(&mut self, parent: &str, step: &RunStep) -> Result<Self::Container, MemError> {
         self.runs.push(step.args.clone());
         Ok(std::cell::RefCell::new(self.container(
             parent,

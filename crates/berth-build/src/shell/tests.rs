@@ -1,6 +1,7 @@
 //! Expectations taken from the behaviour BuildKit's `frontend/dockerfile/shell/envVarTest`,
 //! `wordsTest` and `lex_test.go` describe (cases rewritten here, not copied).
 
+use super::pattern::{reverse_pattern, shell_pattern_to_regex};
 use super::*;
 
 type Pairs<'a> = &'a [(&'a str, &'a str)];
