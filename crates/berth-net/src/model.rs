@@ -220,3 +220,19 @@ pub struct Attachment {
     /// resolver), if the network has DNS.
     pub dns_server: Option<Ipv4Addr>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expand_port_ranges() {
+        let got = PortBinding::expand(None, Some((8000, 8001)), (80, 81), Protocol::Udp).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[1].host_port, got[1].container_port), (8001, 81));
+        let free = PortBinding::expand(None, None, (80, 82), Protocol::Tcp).unwrap();
+        assert!(free.iter().all(|p| p.host_port == 0) && free.len() == 3);
+        assert!(PortBinding::expand(None, Some((8000, 8002)), (80, 81), Protocol::Tcp).is_err());
+        assert!(PortBinding::expand(None, None, (81, 80), Protocol::Tcp).is_err());
+    }
+}
