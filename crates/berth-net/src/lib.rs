@@ -26,5 +26,4 @@ pub use driver::{Driver, LinkTeardown, NetworkDriver};
 pub use error::{Error, ErrorKind, TeardownError};
 pub use model::{
     AttachRequest, Attachment, DriverConfig, Network, NetworkRequest, PortBinding, Protocol,
-    RangeError,
 };
