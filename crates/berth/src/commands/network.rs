@@ -100,11 +100,8 @@ pub async fn port(client: &Client, args: &PortArgs) -> anyhow::Result<i32> {
         .cloned()
         .unwrap_or_default();
     let want = args.port.as_ref().map(|p| {
-        if p.contains('/') {
-            p.clone()
-        } else {
-            format!("{p}/tcp")
-        }
+        let (port, proto) = split_proto(p);
+        format!("{port}/{proto}")
     });
     let mut found = false;
     for (key, binds) in &ports {
