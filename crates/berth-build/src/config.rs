@@ -2,6 +2,8 @@
 //! `dispatchEntrypoint`, `dispatchEnv`, ...), and the history comment each records.
 //! RUN, COPY, ADD and ARG change more than the config and are the driver's business.
 
+use berth_image::config::port::{PortRange, PortSpecError};
+
 use crate::executor::{HealthConfig, ImageConfig};
 use crate::instructions::{Command, CommandLine, Healthcheck};
 
@@ -14,15 +16,9 @@ pub enum ConfigError {
     /// `STOPSIGNAL FOO`.
     #[error("Invalid signal: {0}")]
     Signal(String),
-    /// `EXPOSE 80/foo`.
-    #[error("invalid proto: {0}")]
-    Proto(String),
-    /// `EXPOSE x`.
-    #[error("invalid containerPort: {0}")]
-    Port(String),
-    /// `EXPOSE 90-80`.
-    #[error("invalid range specified for containerPort: {0}")]
-    Range(String),
+    /// `EXPOSE 80/foo`, `EXPOSE x`, `EXPOSE 90-80`.
+    #[error(transparent)]
+    Port(#[from] PortSpecError),
 }
 
 /// A stage's image config as its instructions change it.
@@ -219,28 +215,7 @@ pub fn normalize_workdir(current: &str, path: &str) -> String {
 
 /// `80`, `80/udp`, `8000-8002/tcp` → `["80/tcp"]`, ... (docker's `nat.ParsePortSpecs`).
 pub fn parse_port_spec(spec: &str) -> Result<Vec<String>, ConfigError> {
-    let (ports, proto) = match spec.split_once('/') {
-        Some((p, proto)) => (p, proto.to_ascii_lowercase()),
-        None => (spec, "tcp".to_string()),
-    };
-    if !matches!(proto.as_str(), "tcp" | "udp" | "sctp") {
-        return Err(ConfigError::Proto(proto));
-    }
-    let port = |s: &str| {
-        s.parse::<u16>()
-            .map_err(|_| ConfigError::Port(spec.to_string()))
-    };
-    let (lo, hi) = match ports.split_once('-') {
-        Some((a, b)) => (port(a)?, port(b)?),
-        None => {
-            let p = port(ports)?;
-            (p, p)
-        }
-    };
-    if hi < lo {
-        return Err(ConfigError::Range(spec.to_string()));
-    }
-    Ok((lo..=hi).map(|p| format!("{p}/{proto}")).collect())
+    Ok(PortRange::parse(spec)?.keys().collect())
 }
 
 const SIGNALS: [&str; 31] = [
@@ -368,18 +343,17 @@ mod tests {
         for bad in ["0", "65", "SIGRTMIN+16", "", "sigterm"] {
             assert!(!valid_signal(bad), "{bad}");
         }
+        let err = |s: &str| parse_port_spec(s).map_err(|e| e.to_string());
+        assert_eq!(err("80/foo"), Err("invalid proto: foo".into()));
+        assert_eq!(err("x"), Err("invalid containerPort: x".into()));
         assert_eq!(
-            parse_port_spec("80/foo"),
-            Err(ConfigError::Proto("foo".into()))
+            err("90-80"),
+            Err("invalid range specified for containerPort: 90-80".into())
         );
-        assert_eq!(parse_port_spec("x"), Err(ConfigError::Port("x".into())));
+        assert_eq!(err("70000"), Err("invalid containerPort: 70000".into()));
         assert_eq!(
-            parse_port_spec("90-80"),
-            Err(ConfigError::Range("90-80".into()))
-        );
-        assert_eq!(
-            parse_port_spec("70000"),
-            Err(ConfigError::Port("70000".into()))
+            err("8000-8001/UDP"),
+            Ok(vec!["8000/udp".into(), "8001/udp".into()])
         );
         assert_eq!(normalize_workdir("", "a"), "/a");
         assert_eq!(normalize_workdir("/x", "/abs/../y/"), "/y");

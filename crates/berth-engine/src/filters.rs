@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use berth_api::container::MountPoint;
+use berth_image::config::port::PortRange;
 
 use crate::error::{EngineError, Result};
 
@@ -45,49 +46,16 @@ pub(crate) fn volume_matches(mounts: &[MountPoint], want: &str) -> bool {
         .any(|m| m.name == want || m.source == want || m.destination == want)
 }
 
-/// A `publish`/`expose` filter value: a port or range and a protocol.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct PortSpec {
-    first: u16,
-    last: u16,
-    proto: String,
-}
-
-fn parse_port_spec(key: &str, v: &str) -> Result<PortSpec> {
-    let bad = || EngineError::Invalid(format!("invalid filter '{key}={v}'"));
-    let (ports, proto) = v.split_once('/').unwrap_or((v, "tcp"));
-    let proto = if proto.is_empty() { "tcp" } else { proto };
-    if !matches!(proto, "tcp" | "udp" | "sctp") {
-        return Err(bad());
-    }
-    let (first, last) = ports.split_once('-').unwrap_or((ports, ports));
-    let first: u16 = first.parse().map_err(|_| bad())?;
-    let last: u16 = last.parse().map_err(|_| bad())?;
-    if first > last {
-        return Err(bad());
-    }
-    Ok(PortSpec {
-        first,
-        last,
-        proto: proto.to_string(),
-    })
-}
-
 /// Whether one of `ports` (`80/tcp` keys, as `ExposedPorts` and `PortBindings` have
-/// them) falls in the filter value `v`.
+/// them) falls in the filter value `v` (`80`, `80/udp`, `8000-8080/tcp`).
 pub(crate) fn port_matches<'a>(
     key: &str,
     ports: impl IntoIterator<Item = &'a String>,
     v: &str,
 ) -> Result<bool> {
-    let want = parse_port_spec(key, v)?;
-    Ok(ports.into_iter().any(|p| {
-        let (port, proto) = p.split_once('/').unwrap_or((p, "tcp"));
-        proto == want.proto
-            && port
-                .parse::<u16>()
-                .is_ok_and(|n| (want.first..=want.last).contains(&n))
-    }))
+    let want = PortRange::parse(v)
+        .map_err(|_| EngineError::Invalid(format!("invalid filter '{key}={v}'")))?;
+    Ok(ports.into_iter().any(|p| want.contains_key(p)))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! stored config are never rewritten (its digest is the image ID).
 
 mod change;
+pub mod port;
 
 use std::collections::BTreeMap;
 

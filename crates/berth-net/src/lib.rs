@@ -13,7 +13,8 @@
 //! async caller uses `spawn_blocking`.
 
 pub mod dns;
-mod driver;
+pub mod driver;
+mod error;
 pub mod firewall;
 pub mod ipam;
 mod model;
@@ -21,7 +22,8 @@ pub mod netlink;
 pub mod netns;
 mod reaper;
 
-pub use driver::{
-    AttachRequest, Attachment, Driver, DriverConfig, Error, ErrorKind, LinkTeardown, Network,
-    NetworkRequest, PortBinding, Protocol, RangeError, TeardownError,
+pub use driver::{Driver, LinkTeardown, NetworkDriver};
+pub use error::{Error, ErrorKind, TeardownError};
+pub use model::{
+    AttachRequest, Attachment, DriverConfig, Network, NetworkRequest, PortBinding, Protocol,
 };

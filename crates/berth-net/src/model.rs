@@ -110,8 +110,9 @@ impl Protocol {
     }
 }
 
-/// One published port. Ranges (`-p 8000-8010:80-90`) are expanded by the caller into one
-/// binding per port; `host_port == 0` picks a free port (`-P`).
+/// One published port: the caller gives one binding per container port (the API's
+/// `PortBindings` has a key per port, the CLI having expanded `-p 8000-8010:80-90`);
+/// `host_port == 0` picks a free port (`-P`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortBinding {
     /// The host address, `None` for all of the host's addresses (including 127.0.0.1).
@@ -122,52 +123,6 @@ pub struct PortBinding {
     pub container_port: u16,
     /// tcp or udp.
     pub protocol: Protocol,
-}
-
-/// A port range whose host and container sides differ in length (`-p 8000-8002:80-81`).
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("invalid port range {host_start}-{host_end}:{container_start}-{container_end}")]
-pub struct RangeError {
-    /// First host port.
-    pub host_start: u16,
-    /// Last host port.
-    pub host_end: u16,
-    /// First container port.
-    pub container_start: u16,
-    /// Last container port.
-    pub container_end: u16,
-}
-
-impl PortBinding {
-    /// Expands `-p [ip:]hostStart-hostEnd:containerStart-containerEnd/proto` into one binding per
-    /// port. A host range of `0-0` (or `None`) gives free ports (`host_port: 0`) for each
-    /// container port; otherwise both sides must have the same length.
-    pub fn expand(
-        host_ip: Option<Ipv4Addr>,
-        host: Option<(u16, u16)>,
-        container: (u16, u16),
-        protocol: Protocol,
-    ) -> Result<Vec<PortBinding>, RangeError> {
-        let (cs, ce) = container;
-        let (hs, he) = host.unwrap_or((0, 0));
-        let bad = RangeError {
-            host_start: hs,
-            host_end: he,
-            container_start: cs,
-            container_end: ce,
-        };
-        if ce < cs || he < hs || (hs != 0 && he - hs != ce - cs) {
-            return Err(bad);
-        }
-        Ok((0..=ce - cs)
-            .map(|i| PortBinding {
-                host_ip,
-                host_port: if hs == 0 { 0 } else { hs + i },
-                container_port: cs + i,
-                protocol,
-            })
-            .collect())
-    }
 }
 
 /// What to attach.

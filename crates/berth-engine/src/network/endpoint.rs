@@ -12,6 +12,7 @@ use berth_api::container::{
     PortBinding as ApiPortBinding,
 };
 use berth_api::container::{NetworkSettings, Port};
+use berth_image::config::port::{PortRange, PortSpecError, Proto, split_proto};
 use berth_net::{AttachRequest, Attachment, LinkTeardown, PortBinding, Protocol};
 
 use super::objects::endpoint_id;
@@ -21,19 +22,22 @@ use crate::etcfiles;
 use crate::model::ContainerRecord;
 use crate::table::Engine;
 
-/// Parses a port key: `80/tcp`, `80` (tcp), `53/udp`.
+/// Parses a port key: `80/tcp`, `80` (tcp), `53/udp`; one port, not 0, tcp or udp.
 fn parse_port_key(key: &str) -> Result<(u16, Protocol)> {
-    let (port, proto) = key.split_once('/').unwrap_or((key, "tcp"));
-    let protocol = match proto {
-        "tcp" => Protocol::Tcp,
-        "udp" => Protocol::Udp,
-        _ => return Err(EngineError::Invalid(format!("invalid proto: {proto}"))),
+    let bad_port = |ports: &str| EngineError::Invalid(format!("invalid containerPort: {ports}"));
+    let range = PortRange::parse(key).map_err(|e| match e {
+        PortSpecError::Proto(p) => EngineError::Invalid(format!("invalid proto: {p}")),
+        PortSpecError::Port(p) | PortSpecError::Range(p) => bad_port(&p),
+    })?;
+    let protocol = match range.proto {
+        Proto::Tcp => Protocol::Tcp,
+        Proto::Udp => Protocol::Udp,
+        Proto::Sctp => return Err(EngineError::Invalid("invalid proto: sctp".into())),
     };
-    let port = port
-        .parse::<u16>()
-        .ok()
+    let port = range
+        .single()
         .filter(|p| *p != 0)
-        .ok_or_else(|| EngineError::Invalid(format!("invalid containerPort: {port}")))?;
+        .ok_or_else(|| bad_port(split_proto(key).0))?;
     Ok((port, protocol))
 }
 

@@ -272,26 +272,12 @@ fn clean_abs(p: &str) -> String {
     format!("/{}", out.join("/"))
 }
 
-/// `80`, `80/udp`, `8000-8002/tcp` → `["80/tcp"]`, ...
+/// `80`, `80/udp`, `8000-8002/tcp` → `["80/tcp"]`, ...; port 0 is refused.
 fn expand_port(spec: &str) -> Result<Vec<String>, ChangeError> {
-    let bad = || ChangeError::Port(spec.to_owned());
-    let (ports, proto) = spec.split_once('/').unwrap_or((spec, "tcp"));
-    let proto = proto.to_ascii_lowercase();
-    if !matches!(proto.as_str(), "tcp" | "udp" | "sctp") {
-        return Err(bad());
+    match super::port::PortRange::parse(spec) {
+        Ok(r) if r.first > 0 => Ok(r.keys().collect()),
+        _ => Err(ChangeError::Port(spec.to_owned())),
     }
-    let num = |s: &str| s.parse::<u16>().ok().filter(|&p| p > 0);
-    let (lo, hi) = match ports.split_once('-') {
-        Some((a, b)) => (num(a).ok_or_else(bad)?, num(b).ok_or_else(bad)?),
-        None => {
-            let p = num(ports).ok_or_else(bad)?;
-            (p, p)
-        }
-    };
-    if hi < lo {
-        return Err(bad());
-    }
-    Ok((lo..=hi).map(|p| format!("{p}/{proto}")).collect())
 }
 
 /// `NONE`, or `[--interval=D] [--timeout=D] [--start-period=D] [--start-interval=D]

@@ -3,6 +3,7 @@
 //! for the names on every network the container is on (each network's [`zone::Zone`]), and
 //! forwarding every other query to the host's resolvers or the container's `--dns`.
 
+pub(crate) mod registry;
 pub(crate) mod resolver;
 pub mod wire;
 pub mod zone;

@@ -279,7 +279,7 @@ fn open_in(netns: OwnedFd) -> Result<(std::net::UdpSocket, std::net::TcpListener
             udp.local_addr().map_err(DnsError::Socket)?.port(),
             tcp.local_addr().map_err(DnsError::Socket)?.port(),
         );
-        crate::firewall::nft_script(&dnat_script(ports.0, ports.1), "resolver dnat")?;
+        crate::firewall::nftables::script(&dnat_script(ports.0, ports.1), "resolver dnat")?;
         Ok((udp, tcp))
     })
 }
@@ -289,7 +289,7 @@ pub(crate) fn remove_rules(netns: BorrowedFd<'_>) -> Result<(), DnsError> {
     let ns = netns.try_clone_to_owned().map_err(DnsError::Socket)?;
     in_netns(ns, || {
         let script = format!("table ip {TABLE}\ndelete table ip {TABLE}\n");
-        crate::firewall::nft_script(&script, "remove resolver dnat")?;
+        crate::firewall::nftables::script(&script, "remove resolver dnat")?;
         Ok(())
     })
 }

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use berth_api::container::{EndpointSettings, NetworkingConfig, PortBinding};
 use berth_api::network::{
     IpamConfig, NetworkCreateRequest, NetworkCreateResponse, NetworkPruneResponse, NetworkResource,
 };
+use berth_image::config::port::{PortSpecError, Proto, parse_range, split_proto};
 use hyper::Method;
 use serde_json::Value;
 
@@ -18,26 +19,15 @@ use crate::client::Client;
 /// Port bindings per `PORT/PROTO`.
 pub type Bindings = BTreeMap<String, Option<Vec<PortBinding>>>;
 
-fn range(s: &str, what: &str) -> anyhow::Result<(u16, u16)> {
-    let parse = |p: &str| -> anyhow::Result<u16> {
-        p.parse().with_context(|| format!("invalid {what}: {s}"))
-    };
-    match s.split_once('-') {
-        Some((a, b)) => Ok((parse(a)?, parse(b)?)),
-        None => {
-            let p = parse(s)?;
-            Ok((p, p))
-        }
-    }
-}
-
-/// Parses `-p [ip:][hostPort:]containerPort[/proto]` (ranges on both sides) into `bindings`
-/// and the exposed ports.
+/// Parses `-p [ip:][hostPort[-range]:]containerPort[-range][/proto]` (tcp or udp) into
+/// `bindings` and the exposed ports; the port ranges and the protocol are read as every port
+/// spec is ([`berth_image::config::port`]).
 pub fn parse_publish(spec: &str, bindings: &mut Bindings) -> anyhow::Result<()> {
-    let (rest, proto) = spec.rsplit_once('/').unwrap_or((spec, "tcp"));
-    if !matches!(proto, "tcp" | "udp") {
-        bail!("invalid proto: {proto}");
-    }
+    let (rest, proto) = split_proto(spec);
+    let proto = match Proto::parse(proto) {
+        Ok(p @ (Proto::Tcp | Proto::Udp)) => p,
+        _ => bail!("invalid proto: {proto}"),
+    };
     let parts: Vec<&str> = rest.split(':').collect();
     let (ip, host, container) = match parts.as_slice() {
         [c] => ("", "", *c),
@@ -48,18 +38,21 @@ pub fn parse_publish(spec: &str, bindings: &mut Bindings) -> anyhow::Result<()> 
     if !ip.is_empty() && ip.parse::<std::net::Ipv4Addr>().is_err() {
         bail!("invalid IP address: {ip}");
     }
-    let (cs, ce) = range(container, "containerPort")?;
-    if cs == 0 || ce < cs {
-        bail!("invalid containerPort: {container}");
-    }
+    let (cs, ce) = match parse_range(container) {
+        Ok((cs, ce)) if cs > 0 => (cs, ce),
+        _ => bail!("invalid containerPort: {container}"),
+    };
     let host_range = if host.is_empty() {
         None
     } else {
-        let (hs, he) = range(host, "hostPort")?;
-        if he < hs || (he - hs != ce - cs && hs != he) {
-            bail!("invalid ranges specified for container and host Ports: {container} and {host}");
+        // One host port or a range of the container range's length.
+        match parse_range(host) {
+            Ok((hs, he)) if hs == he || he - hs == ce - cs => Some((hs, he)),
+            Err(PortSpecError::Port(_)) => bail!("invalid hostPort: {host}"),
+            _ => bail!(
+                "invalid ranges specified for container and host Ports: {container} and {host}"
+            ),
         }
-        Some((hs, he))
     };
     for (i, port) in (cs..=ce).enumerate() {
         let host_port = match host_range {
@@ -107,11 +100,8 @@ pub async fn port(client: &Client, args: &PortArgs) -> anyhow::Result<i32> {
         .cloned()
         .unwrap_or_default();
     let want = args.port.as_ref().map(|p| {
-        if p.contains('/') {
-            p.clone()
-        } else {
-            format!("{p}/tcp")
-        }
+        let (port, proto) = split_proto(p);
+        format!("{port}/{proto}")
     });
     let mut found = false;
     for (key, binds) in &ports {
@@ -323,6 +313,8 @@ mod tests {
         parse_publish("127.0.0.1:8080:80", &mut b).unwrap();
         parse_publish("8000-8001:90-91/udp", &mut b).unwrap();
         parse_publish("443", &mut b).unwrap();
+        parse_publish("53/UDP", &mut b).unwrap();
+        assert!(b.contains_key("53/udp"));
         assert_eq!(b["80/tcp"].as_ref().unwrap()[0].host_ip, "127.0.0.1");
         assert_eq!(b["80/tcp"].as_ref().unwrap()[0].host_port, "8080");
         assert_eq!(b["91/udp"].as_ref().unwrap()[0].host_port, "8001");
@@ -330,5 +322,22 @@ mod tests {
         assert!(parse_publish("8000-8002:80-81", &mut b).is_err());
         assert!(parse_publish("x:80", &mut b).is_err());
         assert!(parse_publish("80/sctpx", &mut b).is_err());
+        let err = |s| {
+            parse_publish(s, &mut Bindings::new())
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(err("80/sctp"), "invalid proto: sctp");
+        assert_eq!(err("x:80"), "invalid hostPort: x");
+        assert_eq!(err("0"), "invalid containerPort: 0");
+        assert_eq!(err("81-80"), "invalid containerPort: 81-80");
+        assert_eq!(
+            err("90-80:80"),
+            "invalid ranges specified for container and host Ports: 80 and 90-80"
+        );
+        assert_eq!(
+            err("8000-8002:80-81"),
+            "invalid ranges specified for container and host Ports: 80-81 and 8000-8002"
+        );
     }
 }

@@ -149,13 +149,14 @@ pub fn create_body(args: &CreateArgs, attach: bool) -> anyhow::Result<ContainerC
         super::network::parse_publish(p, &mut port_bindings)?;
     }
     let mut exposed: BTreeMap<String, berth_api::container::EmptyObject> = BTreeMap::new();
-    for p in args.expose.iter().chain(port_bindings.keys()) {
-        let key = if p.contains('/') {
-            p.clone()
-        } else {
-            format!("{p}/tcp")
-        };
-        exposed.insert(key, Default::default());
+    // `--expose PORT[-RANGE][/PROTO]`, one key per port, as docker's CLI expands it.
+    for p in &args.expose {
+        let range = berth_image::config::port::PortRange::parse(p)
+            .map_err(|e| anyhow::anyhow!("invalid range format for --expose: {p}, error: {e}"))?;
+        exposed.extend(range.keys().map(|k| (k, Default::default())));
+    }
+    for key in port_bindings.keys() {
+        exposed.insert(key.clone(), Default::default());
     }
     let network_mode = args.network.clone().unwrap_or_else(|| "default".into());
     let storage = super::volume::mount_flags(args)?;
