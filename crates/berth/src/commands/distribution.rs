@@ -235,16 +235,22 @@ pub async fn save(client: &Client, args: &SaveArgs) -> anyhow::Result<i32> {
     let resp = client
         .send(Method::GET, &path, empty(), None, false)
         .await?;
-    let mut out: Box<dyn tokio::io::AsyncWrite + Unpin + Send> = match &args.output {
+    // As docker's CopyToFile: a temporary file beside the output, renamed over it once the
+    // whole archive is in, so a failed save leaves no half file.
+    let (mut out, tmp): (Box<dyn tokio::io::AsyncWrite + Unpin + Send>, _) = match &args.output {
         Some(f) => {
-            let tmp = format!("{f}.berth-tmp");
-            Box::new(
-                tokio::fs::File::create(&tmp)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("failed to save image: open {f}: {e}"))?,
-            )
+            let dir = std::path::Path::new(f)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let tmp = tempfile::Builder::new()
+                .prefix(".berth_temp_")
+                .tempfile_in(dir)
+                .map_err(|e| anyhow::anyhow!("failed to save image: open {f}: {e}"))?;
+            let file = tokio::fs::File::from_std(tmp.reopen()?);
+            (Box::new(file), Some(tmp))
         }
-        None => Box::new(tokio::io::stdout()),
+        None => (Box::new(tokio::io::stdout()), None),
     };
     let mut body = resp.into_body();
     let res: anyhow::Result<()> = async {
@@ -259,15 +265,10 @@ pub async fn save(client: &Client, args: &SaveArgs) -> anyhow::Result<i32> {
     }
     .await;
     drop(out);
-    if let Some(f) = &args.output {
-        let tmp = format!("{f}.berth-tmp");
-        if let Err(e) = res {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-        std::fs::rename(&tmp, f)?;
-    } else {
-        res?;
+    // On error the temporary file is removed when `tmp` drops.
+    res?;
+    if let (Some(tmp), Some(f)) = (tmp, &args.output) {
+        tmp.persist(f).map_err(|e| e.error)?;
     }
     Ok(0)
 }
