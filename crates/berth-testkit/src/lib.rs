@@ -94,16 +94,21 @@ pub fn busybox_tar(dir: &Path) -> PathBuf {
     let root = dir.join("rootfs");
     busybox_rootfs(&root);
     let tar = dir.join("busybox.tar");
+    tar_dir(&root, &tar);
+    tar
+}
+
+/// Packs the tree at `root` into the tar file `tar` (entries relative to `root`).
+pub fn tar_dir(root: &Path, tar: &Path) {
     let st = Command::new("tar")
         .arg("-C")
-        .arg(&root)
+        .arg(root)
         .arg("-cf")
-        .arg(&tar)
+        .arg(tar)
         .arg(".")
         .status()
         .expect("run tar");
-    assert!(st.success(), "tar the busybox rootfs");
-    tar
+    assert!(st.success(), "tar {}", root.display());
 }
 
 /// The cgroup directories named `id` (or `berth/<id>`) in any hierarchy: what a test

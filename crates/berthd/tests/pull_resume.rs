@@ -55,15 +55,7 @@ fn a_pull_killed_half_way_resumes_with_a_range_request() {
     std::fs::write(&big, noise(LAYER_FILE, 0x5eed)).expect("write big.bin");
     let want = sha256_hex(&big);
     let tar = work.path().join("big.tar");
-    let st = Command::new("tar")
-        .arg("-C")
-        .arg(work.path().join("rootfs"))
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .expect("tar");
-    assert!(st.success(), "tar the rootfs");
+    berth_testkit::tar_dir(&work.path().join("rootfs"), &tar);
     drop(std::fs::remove_file(&big));
     let direct = format!("{}/test/big:1", reg.host());
     ok(

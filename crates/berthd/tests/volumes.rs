@@ -49,15 +49,7 @@ fn import_with(d: &Daemon, name: &str, changes: &[&str], f: impl FnOnce(&Path)) 
     assert!(st.success(), "copy the busybox rootfs");
     f(&root);
     let tar = d.dir.path().join(format!("{name}.tar"));
-    let st = Command::new("tar")
-        .arg("-C")
-        .arg(&root)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .expect("tar");
-    assert!(st.success(), "tar {name}");
+    berth_testkit::tar_dir(&root, &tar);
     let mut args = vec!["import".to_owned()];
     for c in changes {
         args.push("--change".into());
