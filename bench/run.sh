@@ -68,6 +68,12 @@ for i in 1 2 3 4 5; do berth run -d --name "idle$i" bench/busybox sleep 1000 >/d
 sleep 3 # shims trim their resident set after a quiet second
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 echo "berthd idle: VmRSS $(rss "$daemon") KiB"
+if [[ " ${others[*]} " == *" docker "* ]]; then
+  # dockerd's side: the daemon and its containerd, as idle as berthd here.
+  for p in dockerd containerd; do
+    pid=$(pgrep -xo "$p") && echo "$p idle: VmRSS $(rss "$pid") KiB"
+  done
+fi
 total=0
 n=0
 for pid in $(pgrep -f "^$bin/berth-shim .*--state-dir $work/exec/"); do

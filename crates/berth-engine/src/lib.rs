@@ -51,6 +51,7 @@
 pub mod archive;
 pub mod blkio;
 pub mod build;
+pub mod container_defaults;
 pub mod devices;
 pub mod disk;
 pub mod distribution;

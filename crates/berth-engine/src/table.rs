@@ -25,6 +25,8 @@ pub struct Config {
     pub exec_root: PathBuf,
     /// The `berth-shim` binary.
     pub shim_binary: PathBuf,
+    /// The daemon's `dns` and `default-ulimits` for containers.
+    pub container_defaults: crate::container_defaults::ContainerDefaults,
 }
 
 /// Options of container list.
@@ -202,6 +204,7 @@ impl Engine {
             std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o700))
                 .map_err(|e| EngineError::io("chmod", &d, e))?;
         }
+        cfg.container_defaults.validate()?;
         let store = Store::open(&cfg.data_root.join("berth.db"))?;
         let images = Arc::new(ImageStore::open(&cfg.data_root)?);
         let engine = Engine {

@@ -83,6 +83,7 @@ async fn lifecycle_events_failed_start_and_reopen() {
         data_root: tmp.path().join("data"),
         exec_root: tmp.path().join("exec"),
         shim_binary: shim_binary(),
+        container_defaults: Default::default(),
     };
     let tar = berth_testkit::busybox_tar(tmp.path());
     let engine = Engine::open(cfg.clone()).await.expect("open engine");

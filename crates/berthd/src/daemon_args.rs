@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
+use berth_api::container::Ulimit;
+use berth_engine::container_defaults::ContainerDefaults;
 use berthd::daemon_config::{self, FileConfig, merge};
 use berthd::settings::{GivenFlags, Reloadable};
 use clap::parser::ValueSource;
@@ -43,6 +45,9 @@ pub struct Args {
         default_value = "berth0"
     )]
     pub bridge: String,
+    /// The default bridge's address and prefix (`10.20.0.1/16`), instead of a pool's subnet.
+    #[arg(long = "bip", value_name = "CIDR")]
+    pub bip: Option<String>,
     /// Pool of subnets for networks created without --subnet: base=CIDR,size=N;
     /// repeatable (default: dockerd's, 172.17-31.0.0/16 as /16s then 192.168.0.0/16 as /20s).
     #[arg(long = "default-address-pool", value_name = "base=CIDR,size=N")]
@@ -50,6 +55,9 @@ pub struct Args {
     /// A registry (`host[:port]`) to talk to over plain HTTP; repeatable.
     #[arg(long = "insecure-registry", value_name = "HOST")]
     pub insecure_registry: Vec<String>,
+    /// A mirror of Docker Hub (`https://host[:port]`) tried before it; repeatable.
+    #[arg(long = "registry-mirror", value_name = "URL")]
+    pub registry_mirror: Vec<String>,
     /// Keep containers running while the daemon is down (`--live-restore=false` stops them
     /// when the daemon stops).
     #[arg(
@@ -87,6 +95,12 @@ pub struct Args {
     /// Default log driver option (`max-size=10m`); repeatable.
     #[arg(long = "log-opt", value_name = "KEY=VALUE")]
     pub log_opt: Vec<String>,
+    /// DNS server for containers that set none; repeatable.
+    #[arg(long = "dns", value_name = "IP")]
+    pub dns: Vec<String>,
+    /// Default ulimit for containers (`nofile=1024:2048`, soft:hard); repeatable.
+    #[arg(long = "default-ulimit", value_name = "NAME=SOFT[:HARD]")]
+    pub default_ulimit: Vec<String>,
     /// Daemon configuration file (dockerd's daemon.json keys).
     #[arg(long = "config-file", value_name = "FILE", default_value = daemon_config::DEFAULT_PATH)]
     pub config_file: PathBuf,
@@ -103,6 +117,7 @@ impl Args {
             live_restore: self.live_restore,
             shutdown_timeout: self.shutdown_timeout,
             insecure_registries: self.insecure_registry.clone(),
+            registry_mirrors: self.registry_mirror.clone(),
         }
     }
 
@@ -112,6 +127,7 @@ impl Args {
         self.live_restore = r.live_restore;
         self.shutdown_timeout = r.shutdown_timeout;
         self.insecure_registry = r.insecure_registries;
+        self.registry_mirror = r.registry_mirrors;
     }
 }
 
@@ -123,6 +139,7 @@ pub fn given_flags(m: &ArgMatches) -> GivenFlags {
         live_restore: given(m, "live_restore"),
         shutdown_timeout: given(m, "shutdown_timeout"),
         insecure_registries: given(m, "insecure_registry"),
+        registry_mirrors: given(m, "registry_mirror"),
     }
 }
 
@@ -156,6 +173,7 @@ pub fn apply_file(args: &mut Args, m: &ArgMatches, f: FileConfig) -> anyhow::Res
         f.pidfile.map(Some),
     )?;
     a.bridge = merge("bridge", a.bridge.clone(), given(m, "bridge"), f.bridge)?;
+    a.bip = merge("bip", a.bip.clone(), given(m, "bip"), f.bip.map(Some))?;
     let pools = f.default_address_pools.map(|ps| {
         ps.iter()
             .map(|p| format!("base={},size={}", p.base, p.size))
@@ -177,10 +195,62 @@ pub fn apply_file(args: &mut Args, m: &ArgMatches, f: FileConfig) -> anyhow::Res
         .log_opts
         .map(|o| o.into_iter().map(|(k, v)| format!("{k}={v}")).collect());
     a.log_opt = merge("log-opts", a.log_opt.clone(), given(m, "log_opt"), opts)?;
+    a.dns = merge("dns", a.dns.clone(), given(m, "dns"), f.dns)?;
+    // dockerd's map is keyed by the name, which each entry repeats.
+    let ulimits = f.default_ulimits.map(|u| {
+        u.iter()
+            .map(|(key, l)| {
+                let name = if l.name.is_empty() { key } else { &l.name };
+                format!("{name}={}:{}", l.soft, l.hard)
+            })
+            .collect()
+    });
+    a.default_ulimit = merge(
+        "default-ulimits",
+        a.default_ulimit.clone(),
+        given(m, "default_ulimit"),
+        ulimits,
+    )?;
     // The default group is optional: without it the socket is root's only.
     a.group_optional = !given(m, "group") && f.group.is_none();
     a.group = merge("group", a.group.clone(), given(m, "group"), f.group)?;
     Ok(())
+}
+
+/// The containers' defaults from `--dns` and `--default-ulimit` (checked by the engine).
+pub fn container_defaults(args: &Args) -> anyhow::Result<ContainerDefaults> {
+    let ulimits = args
+        .default_ulimit
+        .iter()
+        .map(|u| ulimit(u))
+        .collect::<anyhow::Result<_>>()?;
+    Ok(ContainerDefaults {
+        dns: args.dns.clone(),
+        ulimits,
+    })
+}
+
+/// Parses docker's `NAME=SOFT[:HARD]` (`HARD` defaults to `SOFT`).
+fn ulimit(spec: &str) -> anyhow::Result<Ulimit> {
+    let bad = || anyhow::anyhow!("invalid default-ulimit {spec:?}: want NAME=SOFT[:HARD]");
+    let (name, limits) = spec.split_once('=').ok_or_else(bad)?;
+    let (soft, hard) = limits.split_once(':').unwrap_or((limits, limits));
+    Ok(Ulimit {
+        name: name.to_owned(),
+        soft: soft.parse().map_err(|_| bad())?,
+        hard: hard.parse().map_err(|_| bad())?,
+    })
+}
+
+/// Parses `--bip`: an address with its prefix, not the subnet's own first or last address.
+pub fn bip(spec: &str) -> anyhow::Result<ipnet::Ipv4Net> {
+    let net: ipnet::Ipv4Net = spec
+        .parse()
+        .with_context(|| format!("invalid bip {spec:?}: want ADDRESS/PREFIX (10.20.0.1/16)"))?;
+    if net.prefix_len() > 30 || net.addr() == net.network() || net.addr() == net.broadcast() {
+        bail!("invalid bip {spec:?}: the address must be a host address of a /30 or larger subnet");
+    }
+    Ok(net)
 }
 
 /// Parses dockerd's `--default-address-pool base=172.30.0.0/16,size=24`.

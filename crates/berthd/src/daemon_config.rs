@@ -2,11 +2,12 @@
 //!
 //! As dockerd: an unknown key is an error naming it; a key given both in the file and as a
 //! flag on the command line is an error naming both values; otherwise a file value replaces
-//! the flag's default. Keys berth cannot honour yet are refused by name, never ignored.
+//! the flag's default. Every key berth knows it honours.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use berth_api::container::Ulimit;
 use serde::Deserialize;
 
 /// The default configuration file.
@@ -36,19 +37,19 @@ pub struct FileConfig {
     pub pidfile: Option<PathBuf>,
     /// `bridge`.
     pub bridge: Option<String>,
-    /// `bip` (refused: the default bridge takes its subnet from the pools).
+    /// `bip`: the default bridge's address and prefix.
     pub bip: Option<String>,
     /// `default-address-pools`.
     pub default_address_pools: Option<Vec<PoolEntry>>,
     /// `insecure-registries`.
     pub insecure_registries: Option<Vec<String>>,
-    /// `registry-mirrors` (refused unless empty).
+    /// `registry-mirrors`: Docker Hub's mirrors, tried before it.
     pub registry_mirrors: Option<Vec<String>>,
     /// `live-restore`.
     pub live_restore: Option<bool>,
     /// `shutdown-timeout` (seconds).
     pub shutdown_timeout: Option<u64>,
-    /// `dns` (refused unless empty).
+    /// `dns`: DNS servers of containers that set none.
     pub dns: Option<Vec<String>>,
     /// `debug`.
     pub debug: Option<bool>,
@@ -60,8 +61,8 @@ pub struct FileConfig {
     pub log_driver: Option<String>,
     /// `log-opts` (the driver's options; checked by the engine).
     pub log_opts: Option<BTreeMap<String, String>>,
-    /// `default-ulimits` (refused unless empty).
-    pub default_ulimits: Option<BTreeMap<String, serde_json::Value>>,
+    /// `default-ulimits`: dockerd's `{"nofile": {"Name": "nofile", "Soft": 1024, "Hard": 2048}}`.
+    pub default_ulimits: Option<BTreeMap<String, Ulimit>>,
 }
 
 /// Why the configuration file cannot be used.
@@ -73,9 +74,6 @@ pub enum ConfigError {
     /// The file is not valid JSON of known keys (serde names an unknown key).
     #[error("invalid configuration file {0}: {1}")]
     Parse(PathBuf, serde_json::Error),
-    /// A key berth cannot honour yet.
-    #[error("configuration file {0}: {1:?} is not supported by berth yet ({2}); remove it")]
-    Unsupported(PathBuf, &'static str, &'static str),
     /// A key given both in the file and as a flag.
     #[error(
         "the following directives are specified both as a flag and in the configuration file: {key}: (from flag: {flag}, from file: {file})"
@@ -103,27 +101,9 @@ impl FileConfig {
         Self::parse(path, &text)
     }
 
-    /// Parses the file's text and refuses what berth cannot honour.
+    /// Parses the file's text; an unknown key is an error naming it.
     pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
-        let c: FileConfig =
-            serde_json::from_str(text).map_err(|e| ConfigError::Parse(path.into(), e))?;
-        let refuse = |key, why| Err(ConfigError::Unsupported(path.into(), key, why));
-        if c.bip.is_some() {
-            return refuse(
-                "bip",
-                "the default bridge takes its subnet from default-address-pools",
-            );
-        }
-        if c.registry_mirrors.as_ref().is_some_and(|m| !m.is_empty()) {
-            return refuse("registry-mirrors", "pulls go to the named registry");
-        }
-        if c.dns.as_ref().is_some_and(|d| !d.is_empty()) {
-            return refuse("dns", "containers use the host's resolvers or --dns");
-        }
-        if c.default_ulimits.as_ref().is_some_and(|u| !u.is_empty()) {
-            return refuse("default-ulimits", "set --ulimit per container");
-        }
-        Ok(c)
+        serde_json::from_str(text).map_err(|e| ConfigError::Parse(path.into(), e))
     }
 }
 
@@ -182,18 +162,21 @@ mod tests {
     }
 
     #[test]
+    fn container_defaults_parse() {
+        let c = parse(
+            r#"{"dns":["10.0.0.2"],
+            "default-ulimits":{"nofile":{"Name":"nofile","Soft":1024,"Hard":2048}}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.dns.unwrap(), ["10.0.0.2"]);
+        let u = &c.default_ulimits.unwrap()["nofile"];
+        assert_eq!((u.name.as_str(), u.soft, u.hard), ("nofile", 1024, 2048));
+    }
+
+    #[test]
     fn unknown_and_unsupported_keys_are_named() {
         let e = parse(r#"{"data-rot":"/d"}"#).unwrap_err().to_string();
         assert!(e.contains("data-rot"), "{e}");
-        for (json, key) in [
-            (r#"{"bip":"10.1.0.1/16"}"#, "bip"),
-            (r#"{"default-ulimits":{"nofile":{}}}"#, "default-ulimits"),
-            (r#"{"registry-mirrors":["https://m"]}"#, "registry-mirrors"),
-            (r#"{"dns":["1.1.1.1"]}"#, "dns"),
-        ] {
-            let e = parse(json).unwrap_err().to_string();
-            assert!(e.contains(key), "{json}: {e}");
-        }
     }
 
     #[test]

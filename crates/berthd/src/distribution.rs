@@ -10,6 +10,7 @@
 //! before the registry is asked anything), so any registry error ends a 200 stream; a
 //! missing local image is still a 404, checked before the stream starts.
 
+use crate::settings::Reloadable;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -120,9 +121,10 @@ pub fn backend_error(e: DistributionError) -> BackendError {
     BackendError::new(kind, e.message())
 }
 
-fn client(insecure: &[String]) -> Result<RegistryClient, BackendError> {
+fn client(settings: &Reloadable) -> Result<RegistryClient, BackendError> {
     RegistryClient::new(ClientOptions {
-        insecure_registries: insecure.to_vec(),
+        insecure_registries: settings.insecure_registries.clone(),
+        registry_mirrors: settings.registry_mirrors.clone(),
         docker_config: None,
     })
     .map_err(|e| backend_error(DistributionError::Registry(e)))
@@ -213,11 +215,11 @@ async fn start_stream(
 /// `POST /images/create?fromImage=`.
 pub async fn pull(
     engine: &Engine,
-    insecure: &[String],
+    settings: &Reloadable,
     req: PullRequest,
 ) -> Result<mpsc::Receiver<ProgressMessage>, BackendError> {
     let reference = pull_reference(&req.from_image, req.tag.as_deref()).map_err(backend_error)?;
-    let client = client(insecure)?;
+    let client = client(settings)?;
     let creds = req.auth.as_ref().and_then(RegistryAuth::credentials);
     let (tx, rx) = mpsc::unbounded_channel();
     let engine = engine.clone();
@@ -241,13 +243,13 @@ pub async fn pull(
 /// `aux` message (`Tag`, `Digest`, `Size`).
 pub async fn push(
     engine: &Engine,
-    insecure: &[String],
+    settings: &Reloadable,
     req: PushRequest,
 ) -> Result<mpsc::Receiver<ProgressMessage>, BackendError> {
     let targets = engine
         .push_targets(&req.name, req.tag.as_deref())
         .map_err(backend_error)?;
-    let client = client(insecure)?;
+    let client = client(settings)?;
     let creds = req.auth.as_ref().and_then(RegistryAuth::credentials);
     let (tx, rx) = mpsc::unbounded_channel();
     let engine = engine.clone();
@@ -275,8 +277,8 @@ pub async fn push(
 }
 
 /// `POST /auth`.
-pub async fn login(insecure: &[String], auth: RegistryAuth) -> Result<(), BackendError> {
-    let client = client(insecure)?;
+pub async fn login(settings: &Reloadable, auth: RegistryAuth) -> Result<(), BackendError> {
+    let client = client(settings)?;
     let creds = auth.credentials().unwrap_or(Credentials {
         username: String::new(),
         password: String::new(),
@@ -293,11 +295,11 @@ pub async fn login(insecure: &[String], auth: RegistryAuth) -> Result<(), Backen
 
 /// Pulls `FROM` images for a build (from the builder's blocking thread): the pull's
 /// status lines go to the build's stream once it is over.
-pub fn build_puller(engine: Engine, insecure: Vec<String>) -> berth_engine::build::Puller {
+pub fn build_puller(engine: Engine, settings: Reloadable) -> berth_engine::build::Puller {
     std::sync::Arc::new(move |name: &str, progress: &mut dyn FnMut(&str)| {
         let fail = |m: String| berth_engine::EngineError::Invalid(m);
         let reference = pull_reference(name, None).map_err(|e| fail(e.message()))?;
-        let client = client(&insecure).map_err(|e| fail(e.message))?;
+        let client = client(&settings).map_err(|e| fail(e.message))?;
         let (tx, mut rx) = mpsc::unbounded_channel();
         let handle = tokio::runtime::Handle::current();
         let pulled =

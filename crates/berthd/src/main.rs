@@ -134,11 +134,16 @@ fn daemon() -> anyhow::Result<()> {
                 .map(|p| address_pool(p))
                 .collect::<anyhow::Result<_>>()?
         },
+        bip: args.bip.as_deref().map(daemon_args::bip).transpose()?,
     };
     let log_config = log_config(&args)?;
+    let defaults = daemon_args::container_defaults(&args)?;
     // Checked before the engine opens: a refused start must leave no bridge behind.
     berth_engine::logconfig::validate(&mut log_config.clone())
         .map_err(|e| anyhow::anyhow!("log-driver and log-opts: {}", e.message()))?;
+    defaults
+        .validate()
+        .map_err(|e| anyhow::anyhow!("dns and default-ulimits: {}", e.message()))?;
     let values = args.reloadable();
     let level = values.level().map_err(anyhow::Error::msg)?;
     let filter = init_logging(level);
@@ -176,7 +181,7 @@ fn daemon() -> anyhow::Result<()> {
         };
         spawn_reloader(reloader, settings.clone());
         let listener = berthd::server::listen(&config).await.context("berthd")?;
-        let opened = open_engine(&config.data_root, &config.exec_root, network)
+        let opened = open_engine(&config.data_root, &config.exec_root, defaults, network)
             .await
             .context("open the engine")
             .and_then(|engine| {
@@ -225,14 +230,17 @@ fn daemon() -> anyhow::Result<()> {
 async fn open_engine(
     data_root: &Path,
     exec_root: &Path,
+    defaults: berth_engine::container_defaults::ContainerDefaults,
     network: berth_engine::NetworkConfig,
 ) -> Result<berthd::engine_backend::EngineBackend, berth_engine::EngineError> {
-    use berthd::engine_backend::EngineBackend;
-    if network.bridge == "none" {
-        EngineBackend::open(data_root.into(), exec_root.into()).await
-    } else {
-        EngineBackend::open_with_network(data_root.into(), exec_root.into(), network).await
-    }
+    let network = Some(network).filter(|n| n.bridge != "none");
+    berthd::engine_backend::EngineBackend::open(
+        data_root.into(),
+        exec_root.into(),
+        defaults,
+        network,
+    )
+    .await
 }
 
 /// Reloads on each SIGHUP (installed before the engine opens, so an early SIGHUP does not

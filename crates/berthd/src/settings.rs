@@ -24,6 +24,8 @@ pub struct Reloadable {
     pub shutdown_timeout: u64,
     /// `insecure-registries` (`--insecure-registry`).
     pub insecure_registries: Vec<String>,
+    /// `registry-mirrors` (`--registry-mirror`): Docker Hub's mirrors.
+    pub registry_mirrors: Vec<String>,
 }
 
 /// Which reloadable settings were given as flags: the file may not set those too.
@@ -39,6 +41,8 @@ pub struct GivenFlags {
     pub shutdown_timeout: bool,
     /// `--insecure-registry`.
     pub insecure_registries: bool,
+    /// `--registry-mirror`.
+    pub registry_mirrors: bool,
 }
 
 impl Reloadable {
@@ -71,6 +75,12 @@ impl Reloadable {
                 self.insecure_registries.clone(),
                 given.insecure_registries,
                 file.insecure_registries.clone(),
+            )?,
+            registry_mirrors: merge(
+                "registry-mirrors",
+                self.registry_mirrors.clone(),
+                given.registry_mirrors,
+                file.registry_mirrors.clone(),
             )?,
         })
     }
@@ -154,6 +164,7 @@ impl Default for LiveSettings {
             live_restore: true,
             shutdown_timeout: 15,
             insecure_registries: Vec::new(),
+            registry_mirrors: Vec::new(),
         })
     }
 }

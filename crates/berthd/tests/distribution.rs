@@ -396,3 +396,36 @@ fn rmi_in_use_is_409_then_df_and_prune() {
     assert!(!out.contains("Total reclaimed space: 0B"), "{out}");
     assert_eq!(ok(&d.berth(&["images", "-q"]), "images").trim(), "");
 }
+
+#[test]
+fn docker_hub_pulls_go_to_the_registry_mirrors_in_order() {
+    let reg = Registry::start(None);
+    // A mirror that is down comes first: the pull passes it over for the next one. Docker
+    // Hub itself is never reached (the second mirror has the image).
+    let down = format!(
+        "http://127.0.0.1:{}",
+        TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port()
+    );
+    let mirror = format!("http://{}", reg.host());
+    let d = Daemon::start_with(&["--registry-mirror", &down, "--registry-mirror", &mirror]);
+    // The mirror holds Docker Hub's name for it: library/busybox.
+    let on_mirror = format!("{}/library/busybox:latest", reg.host());
+    ok(&d.docker(&["tag", "busybox", &on_mirror]), "tag");
+    ok(&d.docker(&["push", &on_mirror]), "push to the mirror");
+    ok(&d.docker(&["rmi", "busybox", &on_mirror]), "rmi");
+    let out = ok(&d.docker(&["pull", "busybox"]), "pull busybox");
+    assert!(out.contains("docker.io/library/busybox:latest"), "{out}");
+    let out = ok(
+        &d.docker(&["run", "--rm", "busybox", "echo", "from the mirror"]),
+        "run",
+    );
+    assert_eq!(out, "from the mirror\n");
+    let info = ok(
+        &d.docker(&["info", "--format", "{{json .RegistryConfig.Mirrors}}"]),
+        "info",
+    );
+    assert_eq!(info.trim(), format!(r#"["{down}/","{mirror}/"]"#));
+}

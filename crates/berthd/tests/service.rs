@@ -260,6 +260,8 @@ fn daemon_json_applies_its_keys_and_the_socket_gets_its_group() {
         &file,
         r#"{"live-restore": false, "shutdown-timeout": 5, "group": "daemon",
             "log-driver": "json-file", "log-opts": {"max-size": "1k", "max-file": "2"},
+            "dns": ["10.1.2.3"],
+            "default-ulimits": {"nofile": {"Name": "nofile", "Soft": 1000, "Hard": 2000}},
             "debug": true}"#,
     )
     .expect("write daemon.json");
@@ -307,6 +309,38 @@ fn daemon_json_applies_its_keys_and_the_socket_gets_its_group() {
     assert_eq!(
         d.inspect(id.trim(), "{{json .HostConfig.LogConfig}}"),
         r#"{"Type":"none","Config":{}}"#
+    );
+    // `dns` and `default-ulimits`: for containers that set none of their own, as dockerd's.
+    let probe = "grep nameserver /etc/resolv.conf; ulimit -Sn; ulimit -Hn";
+    let out = ok(
+        &d.docker(&["run", "--rm", "busybox", "sh", "-c", probe]),
+        "run with the daemon's dns and ulimits",
+    );
+    assert_eq!(out, "nameserver 10.1.2.3\n1000\n2000\n");
+    let out = ok(
+        &d.docker(&[
+            "run",
+            "--rm",
+            "--dns",
+            "10.9.9.9",
+            "--ulimit",
+            "nofile=300:400",
+            "busybox",
+            "sh",
+            "-c",
+            probe,
+        ]),
+        "run with its own dns and ulimits",
+    );
+    assert_eq!(out, "nameserver 10.9.9.9\n300\n400\n");
+    let id = ok(&d.docker(&["create", "busybox", "true"]), "create");
+    assert_eq!(
+        d.inspect(
+            id.trim(),
+            "{{range .HostConfig.Ulimits}}{{.Name}}={{.Soft}}:{{.Hard}} {{end}}{{json .HostConfig.Dns}}"
+        ),
+        "nofile=1000:2000 []",
+        "ulimits merged at create, dns left to the daemon as dockerd does"
     );
     let meta = std::fs::metadata(d.sock()).expect("socket");
     assert_eq!(meta.mode() & 0o777, 0o660, "socket mode");
@@ -358,7 +392,13 @@ fn daemon_json_errors_name_the_key() {
     };
     let data = dir.path().join("data");
     let data = data.to_str().expect("utf-8");
-    let cases: [(&str, &[&str], &[&str]); 6] = [
+    let cases: [(&str, &[&str], &[&str]); 8] = [
+        (r#"{"dns": ["not-an-ip"]}"#, &[], &["dns", "not-an-ip"]),
+        (
+            r#"{"default-ulimits": {"nofile": {"Name": "nofile", "Soft": 9, "Hard": 5}}}"#,
+            &[],
+            &["default-ulimits", "soft limit"],
+        ),
         (r#"{"data-rot": "/x"}"#, &[], &["data-rot"]),
         (
             r#"{"log-opts": {"max-size": "1m", "bogus": "1"}}"#,
@@ -366,7 +406,7 @@ fn daemon_json_errors_name_the_key() {
             &["log-opts", "bogus"],
         ),
         (r#"{"log-driver": "syslog"}"#, &[], &["syslog"]),
-        (r#"{"bip": "10.99.0.1/16"}"#, &[], &["bip"]),
+        (r#"{"bip": "10.99.0.0/16"}"#, &[], &["bip", "host address"]),
         (
             r#"{"data-root": "/x"}"#,
             &["--data-root", data],
@@ -426,4 +466,34 @@ fn an_existing_bridge_of_the_configured_name_is_adopted_with_its_address() {
     );
     let prefix = subnet.rsplit_once('.').map(|(p, _)| p).expect("a subnet");
     assert!(out.contains(prefix), "{out} in {subnet}");
+}
+
+#[test]
+fn bip_gives_the_default_bridge_its_address_and_a_new_bip_moves_it() {
+    let mut d = Daemon::start();
+    // Inside the daemon's own /21 (`base=10.A.B.0/21`), so no other test's daemon is near.
+    let base = d.pool.trim_start_matches("base=");
+    let octets: Vec<u32> = base
+        .split(['.', '/'])
+        .take(3)
+        .map(|o| o.parse().expect("pool octet"))
+        .collect();
+    let net = |k: u32| format!("10.{}.{}", octets[1], octets[2] + k);
+    let config = "{{(index .IPAM.Config 0).Subnet}} {{(index .IPAM.Config 0).Gateway}}";
+    for k in [5, 6] {
+        d.extra_args = vec!["--bip".into(), format!("{}.1/24", net(k))];
+        d.restart();
+        assert_eq!(
+            d.inspect_network("bridge", config),
+            format!("{0}.0/24 {0}.1", net(k)),
+            "the default bridge follows --bip"
+        );
+        let out = ok(
+            &d.docker(&[
+                "run", "--rm", "busybox", "ip", "-4", "-o", "addr", "show", "eth0",
+            ]),
+            "run on the bip bridge",
+        );
+        assert!(out.contains(&format!("{}.", net(k))), "{out}");
+    }
 }

@@ -201,6 +201,7 @@ impl Engine {
             hc.network_mode = "none".into();
         }
         self.merge_default_log_config(&mut hc.log_config);
+        self.merge_default_ulimits(&mut hc);
         let warnings = self.check_host_config(&mut hc)?;
         if let Some(h) = &cfg.healthcheck {
             crate::lifecycle::health::validate(h)?;

@@ -44,7 +44,11 @@ impl Engine {
         let t0 = std::time::Instant::now();
         let result = async {
             let rootfs = self.inner.snap.mount(&dir, &rec.lowers)?;
-            etcfiles::write_all(&dir, &rec.config.hostname, &rec.host_config)?;
+            etcfiles::write_all(
+                &dir,
+                &rec.config.hostname,
+                &self.with_default_dns(&rec.host_config),
+            )?;
             let netns = self.net_start(&rec).await?;
             let t_prep = t0.elapsed();
             let user_mounts = self.prepare_mounts(&rec, &rootfs)?;

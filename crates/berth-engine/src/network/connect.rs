@@ -30,7 +30,7 @@ impl Engine {
         let running = rec.state.status.has_process();
         let (network, id, name) = (network.to_owned(), rec.id.clone(), rec.name.clone());
         let netns = self.netns_path(&id);
-        let upstreams = super::resolv::dns_upstreams(&rec.host_config);
+        let upstreams = super::resolv::dns_upstreams(&self.with_default_dns(&rec.host_config));
         let resolver = self
             .blocking(move |e| {
                 let n = e.nets();

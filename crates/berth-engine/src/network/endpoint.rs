@@ -216,7 +216,7 @@ impl Engine {
         let ports = port_bindings(rec)?;
         let (id, name) = (rec.id.clone(), rec.name.trim_start_matches('/').to_owned());
         let path = netns.clone();
-        let upstreams = super::resolv::dns_upstreams(&rec.host_config);
+        let upstreams = super::resolv::dns_upstreams(&self.with_default_dns(&rec.host_config));
         let attached = self
             .blocking(move |e| e.attach_blocking(&id, &name, &path, ports, upstreams))
             .await;

@@ -39,6 +39,9 @@ pub struct NetworkConfig {
     /// Where subnets of networks created without `--subnet` come from, in order; the default
     /// bridge takes the first free one.
     pub pools: Vec<Pool>,
+    /// dockerd's `--bip`: the default bridge's address and prefix (`10.20.0.1/16`), instead of
+    /// a subnet from the pools.
+    pub bip: Option<ipnet::Ipv4Net>,
 }
 
 impl Default for NetworkConfig {
@@ -46,6 +49,7 @@ impl Default for NetworkConfig {
         NetworkConfig {
             bridge: "berth0".into(),
             pools: Pool::docker_defaults(),
+            bip: None,
         }
     }
 }
@@ -239,7 +243,7 @@ impl Engine {
                             &r.id,
                             std::os::fd::AsFd::as_fd(&fd),
                             &dns_nets,
-                            &resolv::dns_upstreams(&r.host_config),
+                            &resolv::dns_upstreams(&self.with_default_dns(&r.host_config)),
                         )
                         .map_err(net_err)
                 });
@@ -250,16 +254,21 @@ impl Engine {
         let Some(cfg) = n.cfg.as_ref() else {
             return Ok(());
         };
+        self.follow_bip(&mut st, cfg.bip)?;
         if !st.nets.values().any(|r| r.net.name == "bridge") {
             let id = crate::names::new_id()?;
             let existing = st.all();
-            // An existing bridge of the configured name keeps its address (dockerd adopts
-            // `docker0`'s the same way); with none, the pools give the subnet.
-            let adopted = n
-                .driver
-                .bridge_addresses(&cfg.bridge)
-                .map_err(net_err)?
-                .and_then(|a| a.first().copied());
+            // `--bip` names the address; else an existing bridge of the configured name keeps
+            // its own (dockerd adopts `docker0`'s the same way); with neither, the pools give
+            // the subnet.
+            let adopted = match cfg.bip {
+                Some(bip) => Some(bip),
+                None => n
+                    .driver
+                    .bridge_addresses(&cfg.bridge)
+                    .map_err(net_err)?
+                    .and_then(|a| a.first().copied()),
+            };
             let net = n
                 .driver
                 .create_network(
@@ -288,6 +297,37 @@ impl Engine {
             }
             st.nets.insert(id, rec);
         }
+        Ok(())
+    }
+
+    /// A stored default bridge whose address is not `--bip`'s is made again with it (dockerd
+    /// makes its default bridge from the flags at every start), unless containers still hold
+    /// addresses on it: then it stays, with a warning.
+    fn follow_bip(&self, st: &mut NetState, bip: Option<ipnet::Ipv4Net>) -> Result<()> {
+        let Some(bip) = bip else {
+            return Ok(());
+        };
+        let Some(rec) = st.nets.values().find(|r| r.net.name == "bridge") else {
+            return Ok(());
+        };
+        let a = &rec.net.addresses;
+        if a.subnet == bip.trunc() && a.gateway == bip.addr() {
+            return Ok(());
+        }
+        if !rec.net.addresses.allocated.is_empty() {
+            tracing::warn!(
+                "bip {bip}: the default bridge keeps {} while containers use it",
+                rec.net.addresses.subnet
+            );
+            return Ok(());
+        }
+        let id = rec.net.id.clone();
+        self.nets()
+            .driver
+            .remove_network(&rec.net)
+            .map_err(net_err)?;
+        store::delete(&self.inner.store, store::NETWORKS, &id)?;
+        st.nets.remove(&id);
         Ok(())
     }
 

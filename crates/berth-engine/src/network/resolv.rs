@@ -61,7 +61,7 @@ impl Engine {
     /// Writes the container's resolv.conf for its networks, in place.
     pub(crate) fn write_resolv_conf(&self, rec: &ContainerRecord, embedded: bool) -> Result<()> {
         let path = self.dir(&rec.id).join(etcfiles::RESOLV_CONF);
-        let body = text(&rec.host_config, embedded);
+        let body = text(&self.with_default_dns(&rec.host_config), embedded);
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create(true)

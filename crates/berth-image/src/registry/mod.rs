@@ -210,6 +210,9 @@ pub struct ClientOptions {
     pub insecure_registries: Vec<String>,
     /// A docker `config.json` to read credentials from when none are given.
     pub docker_config: Option<PathBuf>,
+    /// Mirrors of Docker Hub (`registry-mirrors`: `https://host[:port]`, or `http://` for a
+    /// plain one), tried in order before `registry-1.docker.io` for `docker.io` pulls.
+    pub registry_mirrors: Vec<String>,
 }
 
 /// A registry client; cheap to clone, shares one connection pool.
@@ -264,6 +267,27 @@ impl Client {
         format!("{scheme}://{host}")
     }
 
+    /// The mirrors a pull from `domain` tries before the registry itself: Docker Hub's
+    /// `registry-mirrors` for `docker.io`, none for any other registry (scheme and authority,
+    /// as [`Client::base_url`]).
+    pub fn mirrors(&self, domain: &str) -> Vec<String> {
+        if !matches!(domain, "docker.io" | "index.docker.io") {
+            return Vec::new();
+        }
+        self.options
+            .registry_mirrors
+            .iter()
+            .map(|m| {
+                let m = m.trim_end_matches('/');
+                if m.starts_with("http://") || m.starts_with("https://") {
+                    m.to_owned()
+                } else {
+                    format!("https://{m}")
+                }
+            })
+            .collect()
+    }
+
     /// Credentials for a registry host from the configured docker `config.json`.
     pub fn stored_credentials(&self, domain: &str) -> Option<Credentials> {
         let path = self.options.docker_config.as_ref()?;
@@ -278,6 +302,7 @@ mod tests {
     #[test]
     fn plain_http_only_for_local_and_insecure() {
         let c = Client::new(ClientOptions {
+            registry_mirrors: vec!["http://127.0.0.1:5999/".into(), "mirror.example".into()],
             insecure_registries: vec!["reg.lan:5000".into(), "other.lan".into()],
             docker_config: None,
         })
@@ -287,6 +312,11 @@ mod tests {
         assert_eq!(c.base_url("reg.lan:5000"), "http://reg.lan:5000");
         assert_eq!(c.base_url("other.lan:443"), "http://other.lan:443");
         assert_eq!(c.base_url("reg.lan"), "https://reg.lan");
+        assert_eq!(
+            c.mirrors("docker.io"),
+            ["http://127.0.0.1:5999", "https://mirror.example"]
+        );
+        assert!(c.mirrors("quay.io").is_empty());
         assert_eq!(c.base_url("docker.io"), "https://registry-1.docker.io");
         assert_eq!(c.base_url("quay.io"), "https://quay.io");
     }

@@ -59,6 +59,35 @@ pub struct PullResult {
 const PROGRESS_STEP: u64 = 512 * 1024;
 
 impl Client {
+    /// A pull session on the endpoint `base` and the manifest `target` from it. `Pulling
+    /// from` is announced once the session is open (dockerd's order).
+    async fn open_manifest(
+        &self,
+        base: String,
+        reference: &Reference,
+        target: &str,
+        opts: &PullOptions,
+        progress: &ProgressFn,
+    ) -> Result<(Session, (Vec<u8>, Option<String>, Digest)), RegistryError> {
+        let session = Session::open_at(
+            self,
+            base,
+            reference.domain(),
+            reference.path(),
+            false,
+            opts.credentials.clone(),
+            &[],
+        )
+        .await?;
+        emit(
+            progress,
+            reference.tag().unwrap_or(target),
+            S::Message(format!("Pulling from {}", reference.familiar_name())),
+        );
+        let manifest = session.get_manifest(target, &reference.familiar()).await?;
+        Ok((session, manifest))
+    }
+
     /// Pulls `reference` into `store`, tagging it when the reference has a tag. Every
     /// blob is verified against its digest before use; a failed pull leaves only
     /// resumable partial files (outside the content store's blob directory), verified
@@ -71,27 +100,37 @@ impl Client {
         progress: &ProgressFn,
     ) -> Result<PullResult, RegistryError> {
         let reference = reference.clone().with_default_tag();
-        let session = Session::open(
-            self,
-            reference.domain(),
-            reference.path(),
-            false,
-            opts.credentials.clone(),
-            &[],
-        )
-        .await?;
         let target = match (reference.digest(), reference.tag()) {
             (Some(d), _) => d.to_string(),
             (None, Some(t)) => t.to_owned(),
             (None, None) => "latest".to_owned(),
         };
-        emit(
-            progress,
-            reference.tag().unwrap_or(&target),
-            S::Message(format!("Pulling from {}", reference.familiar_name())),
-        );
         let display = reference.familiar();
-        let (body, ct, top_digest) = session.get_manifest(&target, &display).await?;
+        // Docker Hub's mirrors first, as dockerd: a mirror that fails or lacks the image is
+        // passed over (logged), the registry itself is the last word.
+        let mut found = None;
+        for base in self.mirrors(reference.domain()) {
+            match self
+                .open_manifest(base.clone(), &reference, &target, opts, progress)
+                .await
+            {
+                Ok(got) => {
+                    found = Some(got);
+                    break;
+                }
+                Err(e) => {
+                    tracing::info!("pull {} from the mirror {base}: {e}", reference.familiar())
+                }
+            }
+        }
+        let (session, (body, ct, top_digest)) = match found {
+            Some(got) => got,
+            None => {
+                let base = self.base_url(reference.domain());
+                self.open_manifest(base, &reference, &target, opts, progress)
+                    .await?
+            }
+        };
         let content = store.content().clone();
         let (man, man_bytes, man_digest) = match manifest::parse(ct.as_deref(), &body)? {
             Parsed::Manifest(m, _) => (*m, body, top_digest.clone()),

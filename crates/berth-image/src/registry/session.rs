@@ -38,9 +38,23 @@ impl Session {
         creds: Option<Credentials>,
         mount_from: &[String],
     ) -> Result<Self, RegistryError> {
+        let base = client.base_url(domain);
+        Self::open_at(client, base, domain, repo, push, creds, mount_from).await
+    }
+
+    /// [`Session::open`] on another endpoint serving `domain` (a mirror).
+    pub async fn open_at(
+        client: &Client,
+        base: String,
+        domain: &str,
+        repo: &str,
+        push: bool,
+        creds: Option<Credentials>,
+        mount_from: &[String],
+    ) -> Result<Self, RegistryError> {
         let s = Self {
             client: client.clone(),
-            base: client.base_url(domain),
+            base,
             host: domain.to_owned(),
             repo: repo.to_owned(),
             actions: if push { "pull,push" } else { "pull" },

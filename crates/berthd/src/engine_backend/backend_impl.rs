@@ -271,14 +271,14 @@ impl Backend for EngineBackend {
         &self,
         req: PullRequest,
     ) -> Result<mpsc::Receiver<ProgressMessage>, BackendError> {
-        distribution::pull(&self.engine, &self.settings.get().insecure_registries, req).await
+        distribution::pull(&self.engine, &self.settings.get(), req).await
     }
 
     async fn image_push(
         &self,
         req: PushRequest,
     ) -> Result<mpsc::Receiver<ProgressMessage>, BackendError> {
-        distribution::push(&self.engine, &self.settings.get().insecure_registries, req).await
+        distribution::push(&self.engine, &self.settings.get(), req).await
     }
 
     async fn image_save(&self, names: Vec<String>) -> Result<ByteStream, BackendError> {
@@ -326,7 +326,7 @@ impl Backend for EngineBackend {
     }
 
     async fn registry_login(&self, auth: RegistryAuth) -> Result<(), BackendError> {
-        distribution::login(&self.settings.get().insecure_registries, auth).await
+        distribution::login(&self.settings.get(), auth).await
     }
 
     async fn events(
@@ -414,7 +414,7 @@ impl Backend for EngineBackend {
         });
         req.puller = Some(distribution::build_puller(
             self.engine.clone(),
-            self.settings.get().insecure_registries,
+            self.settings.get(),
         ));
         let prepared = self.engine.build_prepare(req, io_rx).await.map_err(|e| {
             let kind = if e.invalid {

@@ -54,36 +54,25 @@ pub struct EngineBackend {
 }
 
 impl EngineBackend {
-    /// Opens the engine on these roots (reloading containers, reconnecting to shims).
-    pub async fn open(data_root: PathBuf, exec_root: PathBuf) -> Result<Self, EngineError> {
-        let engine = Engine::open(berth_engine::Config {
+    /// Opens the engine on these roots (reloading containers, reconnecting to shims), with
+    /// the daemon's container defaults and, unless `None` (`--bridge=none`), its network
+    /// settings (`--bridge`, `--default-address-pool`).
+    pub async fn open(
+        data_root: PathBuf,
+        exec_root: PathBuf,
+        container_defaults: berth_engine::container_defaults::ContainerDefaults,
+        net: Option<berth_engine::NetworkConfig>,
+    ) -> Result<Self, EngineError> {
+        let cfg = berth_engine::Config {
             data_root,
             exec_root,
             shim_binary: shim_binary(),
-        })
-        .await?;
-        Ok(Self {
-            engine,
-            settings: Arc::default(),
-        })
-    }
-
-    /// [`EngineBackend::open`] with the daemon's network settings (`--bridge`,
-    /// `--default-address-pool`).
-    pub async fn open_with_network(
-        data_root: PathBuf,
-        exec_root: PathBuf,
-        net: berth_engine::NetworkConfig,
-    ) -> Result<Self, EngineError> {
-        let engine = Engine::open_with_network(
-            berth_engine::Config {
-                data_root,
-                exec_root,
-                shim_binary: shim_binary(),
-            },
-            net,
-        )
-        .await?;
+            container_defaults,
+        };
+        let engine = match net {
+            Some(net) => Engine::open_with_network(cfg, net).await?,
+            None => Engine::open(cfg).await?,
+        };
         Ok(Self {
             engine,
             settings: Arc::default(),

@@ -78,13 +78,19 @@ async fn version<B: Backend>(State(s): State<AppState<B>>) -> Response {
     json_response(StatusCode::OK, &v)
 }
 
-/// `RegistryConfig` as dockerd reports it: docker.io and each insecure registry (which
-/// `docker info` lists under "Insecure Registries" beside the loopback ranges).
-fn registry_config(insecure: &[String]) -> serde_json::Value {
+/// `RegistryConfig` as dockerd reports it: docker.io with its mirrors and each insecure
+/// registry (which `docker info` lists under "Insecure Registries" beside the loopback
+/// ranges); `docker info` prints the mirrors under "Registry Mirrors".
+fn registry_config(insecure: &[String], mirrors: &[String]) -> serde_json::Value {
+    // dockerd normalises a mirror to its URL with a trailing slash.
+    let mirrors: Vec<String> = mirrors
+        .iter()
+        .map(|m| format!("{}/", m.trim_end_matches('/')))
+        .collect();
     let mut index = serde_json::Map::new();
     index.insert(
         "docker.io".into(),
-        serde_json::json!({"Name": "docker.io", "Mirrors": [], "Secure": true, "Official": true}),
+        serde_json::json!({"Name": "docker.io", "Mirrors": mirrors, "Secure": true, "Official": true}),
     );
     for name in insecure {
         index.insert(
@@ -95,7 +101,7 @@ fn registry_config(insecure: &[String]) -> serde_json::Value {
     serde_json::json!({
         "InsecureRegistryCIDRs": ["::1/128", "127.0.0.0/8"],
         "IndexConfigs": index,
-        "Mirrors": []
+        "Mirrors": mirrors
     })
 }
 
@@ -137,7 +143,10 @@ async fn info<B: Backend>(State(s): State<AppState<B>>) -> Result<Response, Back
         os_type: "linux".into(),
         architecture: std::env::consts::ARCH.into(),
         index_server_address: "https://index.docker.io/v1/".into(),
-        registry_config: Some(registry_config(&settings.insecure_registries)),
+        registry_config: Some(registry_config(
+            &settings.insecure_registries,
+            &settings.registry_mirrors,
+        )),
         ncpu: h.ncpu,
         mem_total: h.mem_total,
         docker_root_dir: d.data_root.display().to_string(),
