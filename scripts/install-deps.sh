@@ -7,8 +7,9 @@ if [ "${1:-}" = "--test" ]; then
   pkgs+=(crun runc tmux docker-registry skopeo apache2-utils openssl iperf3 python3-docker docker-compose)
   # networking_dns.rs: nsenter (util-linux), modprobe for br_netfilter (kmod).
   pkgs+=(util-linux kmod)
-  # scripts/uml-v2-tests.sh: a pure cgroup v2 kernel as a process, and jq for cargo's JSON.
-  pkgs+=(user-mode-linux jq)
+  # scripts/uml-v2-tests.sh: a pure cgroup v2 kernel as a process (User-Mode Linux, built once
+  # per machine from Debian's kernel source by scripts/uml-kernel.sh), and jq for cargo's JSON.
+  pkgs+=(linux-source-6.1 flex bison bc make gcc libc6-dev xz-utils jq)
   # crates/berthd/tests/systemd.rs: systemd-socket-activate and systemd-analyze.
   pkgs+=(systemd)
 fi

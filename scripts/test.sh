@@ -11,6 +11,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 # (cargo test builds only a package's own binaries for its own tests).
 cargo build --workspace --bins
 cargo test --workspace
-# The same runtime tests again on a pure cgroup v2 kernel (User-Mode Linux): this host keeps
-# its controllers on v1.
-scripts/uml-v2-tests.sh
+# The runtime's, berthd's cgroup and bridge-network and berth-net's bridge tests again on a pure
+# cgroup v2 kernel (User-Mode Linux, built once per machine): this host keeps its controllers
+# on v1. --workspace: reuse what the lines above built.
+scripts/uml-v2-tests.sh --workspace

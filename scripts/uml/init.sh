@@ -46,7 +46,8 @@ enable=""
 for c in $(cat /sys/fs/cgroup/cgroup.controllers); do enable="$enable +$c"; done
 echo "$enable" > /sys/fs/cgroup/cgroup.subtree_control
 ip link set lo up
-modprobe tun   # /dev/net/tun: the device the berthd device tests open
+# /dev/net/tun: the device the berthd device tests open (built in, or a module of the kernel).
+[ -e /dev/net/tun ] || modprobe tun
 hostname berth-uml
 echo "UML-KERNEL $(uname -r)"
 echo "UML-CGROUP-CONTROLLERS $(cat /sys/fs/cgroup/cgroup.controllers)"

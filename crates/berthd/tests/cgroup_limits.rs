@@ -2,7 +2,7 @@
 //! the cgroup v1 files on this host, the cgroup v2 files in the User-Mode Linux run of
 //! `scripts/uml-v2-tests.sh` (the layout is read at run time; nothing is skipped). The daemon
 //! runs with `--bridge none` and the containers with `--network none`, so these tests need no
-//! firewall (the stock UML kernel has no nftables).
+//! firewall (bridge networks are `networking.rs`'s, two of which run in that kernel too).
 
 mod engine_harness;
 
