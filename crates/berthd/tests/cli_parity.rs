@@ -324,6 +324,7 @@ fn listings_and_groups_match_docker() {
             &["wait", "done"],
             &["container", "wait", "done"],
             &["system", "df"],
+            &["system", "df", "-v"],
             &[
                 "system",
                 "df",

@@ -155,6 +155,7 @@ pub async fn build(client: &Client, args: &BuildArgs) -> anyhow::Result<i32> {
     let mut lines = JsonLines::new(resp);
     let mut id = None;
     let mut out = std::io::stdout();
+    let mut progress = super::distribution::Progress::new();
     while let Some(v) = lines.next::<Value>().await? {
         if let Some(detail) = v.get("errorDetail") {
             let msg = detail
@@ -179,8 +180,10 @@ pub async fn build(client: &Client, args: &BuildArgs) -> anyhow::Result<i32> {
             }
             out.write_all(s.as_bytes())?;
             out.flush()?;
-        } else if let Some(s) = v.get("status").and_then(Value::as_str) {
-            writeln!(out, "{s}")?;
+        } else if v.get("status").is_some() {
+            // A FROM's pull: docker's per-layer lines, with bars on a terminal.
+            let m: berth_api::progress::ProgressMessage = serde_json::from_value(v)?;
+            progress.show(&m)?;
         }
     }
     if let (Some(file), Some(id)) = (&args.iidfile, &id) {

@@ -17,14 +17,15 @@ struct PruneResponse {
     space_reclaimed: i64,
 }
 
+/// `/system/df`'s answer.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-struct DiskUsage {
-    layers_size: i64,
-    images: Vec<ImageSummary>,
-    containers: Vec<ContainerSummary>,
-    volumes: Vec<Value>,
-    build_cache: Vec<Value>,
+pub(super) struct DiskUsage {
+    pub layers_size: i64,
+    pub images: Vec<ImageSummary>,
+    pub containers: Vec<ContainerSummary>,
+    pub volumes: Vec<Value>,
+    pub build_cache: Vec<Value>,
 }
 
 /// `berth image prune [-a] [-f]`.
@@ -74,10 +75,14 @@ fn pct(part: i64, total: i64) -> String {
 
 /// `berth system df`: docker's four rows (images, containers, local volumes, build cache).
 pub async fn system_df(client: &Client, args: &DfArgs) -> anyhow::Result<i32> {
-    if args.verbose {
-        anyhow::bail!("berth system df: --verbose is not supported yet");
-    }
     let d: DiskUsage = client.get("/system/df").await?;
+    if args.verbose && args.format.is_none() {
+        super::disk_verbose::print(&d)?;
+        return Ok(0);
+    }
+    if args.verbose {
+        anyhow::bail!("berth system df: --verbose with --format is not supported yet");
+    }
     let active_images = d.images.iter().filter(|i| i.containers > 0).count();
     let used: i64 = d
         .images

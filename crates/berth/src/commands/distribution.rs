@@ -73,7 +73,7 @@ fn parse_reference(name: &str) -> anyhow::Result<Reference> {
 }
 
 /// Draws progress messages: on a terminal one line per ID, redrawn in place.
-struct Progress {
+pub(crate) struct Progress {
     tty: bool,
     ids: Vec<String>,
 }
@@ -93,7 +93,7 @@ fn bar(current: i64, total: i64) -> String {
 }
 
 impl Progress {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             tty: std::io::stdout().is_terminal(),
             ids: Vec::new(),
@@ -117,7 +117,7 @@ impl Progress {
         s
     }
 
-    fn show(&mut self, m: &ProgressMessage) -> anyhow::Result<()> {
+    pub(crate) fn show(&mut self, m: &ProgressMessage) -> anyhow::Result<()> {
         if let Some(stream) = &m.stream {
             print!("{stream}");
             return Ok(());

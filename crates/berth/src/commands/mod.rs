@@ -4,6 +4,7 @@
 pub mod build;
 pub mod containers;
 pub mod disk;
+mod disk_verbose;
 pub mod distribution;
 pub mod events;
 pub mod exec;
