@@ -10,6 +10,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 # Integration tests run the daemon, the shim and the CLI as programs: build every binary first
 # (cargo test builds only a package's own binaries for its own tests).
 cargo build --workspace --bins
+# The tests find them built and skip their own `cargo build -p berth-shim -p berth`, which
+# would build those two again with other features and replace the workspace's binaries.
+export BERTH_TEST_BINS_BUILT=1
 cargo test --workspace
 # The runtime's, berthd's cgroup and bridge-network and berth-net's bridge tests again on a pure
 # cgroup v2 kernel (User-Mode Linux, built once per machine): this host keeps its controllers

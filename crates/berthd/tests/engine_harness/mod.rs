@@ -17,8 +17,9 @@ pub fn bin_dir() -> PathBuf {
     DIR.get_or_init(|| {
         let daemon = PathBuf::from(env!("CARGO_BIN_EXE_berthd"));
         let dir = daemon.parent().expect("bin dir").to_path_buf();
-        // scripts/uml-v2-tests.sh builds them on the host before booting its guest, where even
-        // a no-op cargo build costs seconds.
+        // scripts/test.sh and scripts/uml-v2-tests.sh build them first (in the UML guest even a
+        // no-op cargo build costs seconds; on the host it would rebuild them with other
+        // features).
         if std::env::var_os("BERTH_TEST_BINS_BUILT").is_some() {
             assert!(dir.join("berth-shim").exists(), "no berth-shim in {dir:?}");
             return dir;
