@@ -155,7 +155,7 @@ pub async fn build(client: &Client, args: &BuildArgs) -> anyhow::Result<i32> {
     let mut lines = JsonLines::new(resp);
     let mut id = None;
     let mut out = std::io::stdout();
-    let mut progress = super::distribution::Progress::new();
+    let mut progress = crate::format::progress::Progress::new();
     while let Some(v) = lines.next::<Value>().await? {
         if let Some(detail) = v.get("errorDetail") {
             let msg = detail

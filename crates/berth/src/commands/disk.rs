@@ -73,6 +73,17 @@ fn pct(part: i64, total: i64) -> String {
     format!("{} ({}%)", human_size_prec(part, 4), part * 100 / total)
 }
 
+impl DiskUsage {
+    /// The build cache's size as docker counts it: records not shared with images.
+    pub(super) fn build_cache_size(&self) -> i64 {
+        self.build_cache
+            .iter()
+            .filter(|b| !b["Shared"].as_bool().unwrap_or(false))
+            .map(|b| b["Size"].as_i64().unwrap_or(0))
+            .sum()
+    }
+}
+
 /// `berth system df`: docker's four rows (images, containers, local volumes, build cache).
 pub async fn system_df(client: &Client, args: &DfArgs) -> anyhow::Result<i32> {
     let d: DiskUsage = client.get("/system/df").await?;
@@ -113,12 +124,7 @@ pub async fn system_df(client: &Client, args: &DfArgs) -> anyhow::Result<i32> {
         .map(|v| usage(v, "Size").max(0))
         .sum();
     let b_in_use = |b: &Value| b["InUse"].as_bool().unwrap_or(false);
-    let b_size: i64 = d
-        .build_cache
-        .iter()
-        .filter(|b| !b["Shared"].as_bool().unwrap_or(false))
-        .map(|b| b["Size"].as_i64().unwrap_or(0))
-        .sum();
+    let b_size = d.build_cache_size();
     let b_idle: i64 = d
         .build_cache
         .iter()

@@ -100,12 +100,6 @@ pub(super) fn print(d: &DiskUsage) -> anyhow::Result<()> {
         .collect();
     println!("\nLocal Volumes space usage:\n");
     super::print_rows_of(&volumes, None, VOLUMES, volume_label, None)?;
-    let cache_size: i64 = d
-        .build_cache
-        .iter()
-        .filter(|b| !b["Shared"].as_bool().unwrap_or(false))
-        .map(|b| b["Size"].as_i64().unwrap_or(0))
-        .sum();
     let cache: Vec<Value> = d
         .build_cache
         .iter()
@@ -122,7 +116,10 @@ pub(super) fn print(d: &DiskUsage) -> anyhow::Result<()> {
             })
         })
         .collect();
-    println!("\nBuild cache usage: {}\n", human_size(cache_size));
+    println!(
+        "\nBuild cache usage: {}\n",
+        human_size(d.build_cache_size())
+    );
     super::print_rows_of(&cache, None, BUILD_CACHE, cache_label, None)?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Output formatting as docker prints it: Go-template `--format`, human units,
 //! tab-aligned tables.
 
+pub mod progress;
 pub mod template;
 pub mod units;
 
