@@ -60,7 +60,8 @@ const PROGRESS_STEP: u64 = 512 * 1024;
 
 impl Client {
     /// A pull session on the endpoint `base` and the manifest `target` from it. `Pulling
-    /// from` is announced once the session is open (dockerd's order).
+    /// from` is announced once a session is open (dockerd's order), and once only: a mirror
+    /// passed over does not announce it again.
     async fn open_manifest(
         &self,
         base: String,
@@ -68,6 +69,7 @@ impl Client {
         target: &str,
         opts: &PullOptions,
         progress: &ProgressFn,
+        announced: &mut bool,
     ) -> Result<(Session, (Vec<u8>, Option<String>, Digest)), RegistryError> {
         let session = Session::open_at(
             self,
@@ -79,11 +81,13 @@ impl Client {
             &[],
         )
         .await?;
-        emit(
-            progress,
-            reference.tag().unwrap_or(target),
-            S::Message(format!("Pulling from {}", reference.familiar_name())),
-        );
+        if !std::mem::replace(announced, true) {
+            emit(
+                progress,
+                reference.tag().unwrap_or(target),
+                S::Message(format!("Pulling from {}", reference.familiar_name())),
+            );
+        }
         let manifest = session.get_manifest(target, &reference.familiar()).await?;
         Ok((session, manifest))
     }
@@ -109,9 +113,17 @@ impl Client {
         // Docker Hub's mirrors first, as dockerd: a mirror that fails or lacks the image is
         // passed over (logged), the registry itself is the last word.
         let mut found = None;
+        let mut announced = false;
         for base in self.mirrors(reference.domain()) {
             match self
-                .open_manifest(base.clone(), &reference, &target, opts, progress)
+                .open_manifest(
+                    base.clone(),
+                    &reference,
+                    &target,
+                    opts,
+                    progress,
+                    &mut announced,
+                )
                 .await
             {
                 Ok(got) => {
@@ -127,7 +139,7 @@ impl Client {
             Some(got) => got,
             None => {
                 let base = self.base_url(reference.domain());
-                self.open_manifest(base, &reference, &target, opts, progress)
+                self.open_manifest(base, &reference, &target, opts, progress, &mut announced)
                     .await?
             }
         };
